@@ -1,0 +1,69 @@
+"""Every protocol version number and size bound, in one place.
+
+Changing any value here is a protocol change: bump :data:`PROTOCOL_VERSION`
+and update ``specs/protocol.md`` (a test pins the spec's table to this file).
+Times are integer milliseconds throughout the protocol.
+"""
+
+from __future__ import annotations
+
+#: Version carried in every message envelope ("v"). Unknown versions are refused.
+PROTOCOL_VERSION = 1
+#: Versions this implementation accepts.
+SUPPORTED_VERSIONS = frozenset({1})
+
+# --- canonical encoding -------------------------------------------------------
+#: Largest integer magnitude (interoperable with IEEE doubles / JavaScript).
+MAX_INT = 2**53 - 1
+#: Deepest nesting of arrays/objects in any canonical document.
+MAX_DEPTH = 16
+
+# --- content identity ---------------------------------------------------------
+CHUNK_SIZE = 262_144  # 256 KiB
+#: Largest file whose file_id we accept (1 TiB) -> at most 4 Mi chunks.
+MAX_FILE_SIZE = 1 << 40
+MAX_CHUNKS = MAX_FILE_SIZE // CHUNK_SIZE
+
+# --- track records ------------------------------------------------------------
+MAX_TEXT = 1024  # characters in one text field (title, album, ...)
+MAX_KEY = 256  # characters in a track_key
+MAX_LIST = 64  # items in a list field (artists, genres)
+MAX_SHORT = 64  # characters in a short code field (format, codec, key)
+MAX_EXTRA_BYTES = 4096  # canonical bytes of unknown (future) record fields
+MAX_RECORD_BYTES = 32_768  # canonical bytes of one whole track record
+
+# --- catalogue logs and snapshots ----------------------------------------------
+MAX_ENTRIES_PER_MESSAGE = 256
+MAX_SNAPSHOT_PAGE = 512  # records per snapshot page
+MAX_SNAPSHOT_PAGES = 4096  # -> at most 2 Mi tracks per catalogue
+MAX_SEQ = MAX_INT
+
+# --- membership and invites ----------------------------------------------------
+MAX_ADDRESSES = 8
+MAX_ADDRESS = 256  # characters in one address ("https://host:port")
+MAX_MEMBERSHIP_RECORDS = 65_536
+MAX_INVITE_USES = 100
+MAX_INVITE_TTL_MS = 30 * 24 * 3600 * 1000  # 30 days
+DEFAULT_INVITE_TTL_MS = 24 * 3600 * 1000  # 1 day
+
+# --- messages -------------------------------------------------------------------
+MAX_MESSAGE_BYTES = 1 << 20  # 1 MiB, canonical bytes of one message
+MAX_HEADS_PER_MESSAGE = 4096
+MAX_IDS_PER_MESSAGE = 4096
+MAX_WANTS_PER_MESSAGE = 256
+MAX_PIGGYBACK = 8  # SWIM updates piggybacked on one message
+
+# --- gossip and failure detection -------------------------------------------------
+DEFAULT_ROUND_MS = 1000  # one gossip round and one SWIM protocol period
+DEFAULT_FANOUT = 2  # peers contacted per gossip round
+DEFAULT_PROBE_TIMEOUT_MS = 300  # direct probe: wait this long for an ack
+DEFAULT_INDIRECT_PROBES = 3  # k peers asked to probe on our behalf
+DEFAULT_SUSPICION_MS = 5000  # suspect -> dead after this long without refutation
+DEFAULT_DEAD_RETENTION_MS = 10 * 60 * 1000  # keep probing a dead node this long (rejoin)
+#: A piggybacked update is re-sent this many times x ceil(log2(N+1)).
+PIGGYBACK_MULTIPLIER = 3
+
+# --- peer request authentication ---------------------------------------------------
+MAX_CLOCK_SKEW_MS = 60_000  # requests dated further than this from now are refused
+REPLAY_CACHE_SIZE = 65_536  # nonces remembered (bounded)
+NONCE_BYTES = 16
