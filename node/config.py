@@ -1,0 +1,158 @@
+"""Where a node keeps its data, and its settings.
+
+A node's data folder holds ``config.toml`` (settings a person may edit),
+``sonantica.db`` (the one SQLite database), ``node.key`` (the Ed25519 seed,
+mode 0600) and caches. The folder is ``--data``, else ``$SONANTICA_DATA``,
+else ``~/.local/share/sonantica``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, NotInitialised
+
+CONFIG_FILE = "config.toml"
+DB_FILE = "sonantica.db"
+KEY_FILE = "node.key"
+DEFAULT_BIND = "127.0.0.1:4533"
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("SONANTICA_DATA")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or "~/.local/share"
+    return Path(base).expanduser() / "sonantica"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of one node; every field is documented in docs/configuration.md."""
+
+    name: str = "Sonántica"
+    music: tuple[str, ...] = ()
+    bind: str = DEFAULT_BIND
+    peer_bind: str = ""
+    # Streaming
+    transcode_cache_mb: int = 2048
+    max_transcodes: int = 4
+    default_format_lan: str = "raw"
+    default_format_wan: str = "opus"
+    default_bitrate_wan: int = 128
+    # Web
+    cors_origins: tuple[str, ...] = ()
+    # Scanner
+    watch: bool = True
+    scan_workers: int = 0  # 0: one per core
+    # Analysis
+    analysis_workers: int = 0  # 0: cores minus one, at least one
+    # Federation
+    share: str = "all"  # all | none | folders
+    share_folders: tuple[str, ...] = ()
+    peer_cache_mb: int = 4096
+    federation_insecure_http: bool = False  # test flag: plain HTTP between peers
+    discovery: bool = True
+    # Analytics
+    listenbrainz_forwarding: bool = False
+
+    def to_toml(self) -> str:
+        return "".join(f"{f.name} = {_toml_value(getattr(self, f.name))}\n" for f in fields(self))
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} to TOML")
+
+
+def _toml_string(s: str) -> str:
+    escaped = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{escaped}"'
+
+
+def parse_config(text: str, source: str = CONFIG_FILE) -> Config:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    known = {f.name: f for f in fields(Config)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(f"{source}: unknown setting {key!r} (see docs/configuration.md)")
+        default = getattr(Config(), key)
+        if isinstance(default, tuple):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{source}: {key} must be a list of strings")
+            value = tuple(value)
+        elif isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{source}: {key} must be true or false")
+        elif isinstance(default, int):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"{source}: {key} must be an integer")
+        elif not isinstance(value, str):
+            raise ConfigError(f"{source}: {key} must be a string")
+        values[key] = value
+    return replace(Config(), **values)
+
+
+@dataclass(frozen=True)
+class DataDir:
+    """The paths inside one node's data folder."""
+
+    root: Path
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_FILE
+
+    @property
+    def key_path(self) -> Path:
+        return self.root / KEY_FILE
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def serve_lock(self) -> Path:
+        return self.root / "serve.lock"
+
+    @property
+    def scan_lock(self) -> Path:
+        return self.root / "scan.lock"
+
+    def exists(self) -> bool:
+        return self.config_path.exists()
+
+    def require(self) -> None:
+        if not self.exists():
+            raise NotInitialised(
+                f"no node in {self.root}: run `sonantica --data {self.root} init --music PATH` first"
+            )
+
+    def load_config(self) -> Config:
+        self.require()
+        return parse_config(self.config_path.read_text("utf-8"), str(self.config_path))
+
+    def save_config(self, config: Config) -> None:
+        tmp = self.config_path.with_suffix(".tmp")
+        tmp.write_text(config.to_toml(), "utf-8")
+        os.replace(tmp, self.config_path)

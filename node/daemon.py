@@ -1,0 +1,121 @@
+"""The serving node: one root nursery for the store, scanner, watcher, workers and HTTP.
+
+``serve`` holds an exclusive lock on ``serve.lock`` (with the pid inside) so
+that a second ``serve`` on the same data folder refuses to start and
+``restore`` knows the node is live. SIGINT/SIGTERM cancel the root nursery;
+hypercorn gets a graceful-shutdown deadline, then everything is cancelled.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+from pathlib import Path
+
+import trio
+
+from .config import Config, DataDir
+from .errors import NodeIsRunning
+from .library.scanner import Scanner
+from .store.db import Store
+
+log = logging.getLogger("sonantica")
+
+SHUTDOWN_GRACE_S = 3.0
+
+
+def running_pid(data: DataDir) -> int | None:
+    """The pid of the process serving this data folder, or None."""
+    path = data.serve_lock
+    if not path.exists():
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        try:
+            return int(Path(path).read_text().strip() or 0) or -1
+        except (OSError, ValueError):
+            return -1
+    finally:
+        os.close(fd)
+    return None
+
+
+def _hold_serve_lock(data: DataDir) -> int:
+    fd = os.open(data.serve_lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise NodeIsRunning(f"another `sonantica serve` already runs on {data.root}") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
+
+
+class Node:
+    """Everything one running node holds; handed to the API and the background services."""
+
+    def __init__(self, data: DataDir, config: Config, store: Store) -> None:
+        self.data = data
+        self.config = config
+        self.store = store
+        self.scanner = Scanner(store, list(config.music), data.cache_dir / "covers", data.scan_lock, config.scan_workers)
+        self.services: list = []  # (name, async fn(node, task_status)) added by optional subsystems
+
+    async def scan_soon(self, nursery: trio.Nursery, full: bool = False) -> bool:
+        if self.scanner.running:
+            return False
+        nursery.start_soon(self._scan_logged, full)
+        return True
+
+    async def _scan_logged(self, full: bool) -> None:
+        try:
+            summary = await self.scanner.scan(full=full)
+            log.info("scan: %s", summary.as_dict())
+        except Exception:
+            log.exception("scan failed")
+
+
+async def serve(data: DataDir, config: Config, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    data.require()
+    lock_fd = _hold_serve_lock(data)
+    store = Store.open(data.db_path)
+    try:
+        node = Node(data, config, store)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_stop_on_signal, nursery.cancel_scope)
+            nursery.start_soon(node._scan_logged, False)
+            if config.watch:
+                from .library.watcher import watch
+
+                nursery.start_soon(watch, node.scanner)
+            bound = await nursery.start(_run_http, node)
+            log.info("%s serving on %s", config.name, ", ".join(bound))
+            task_status.started(bound)
+    finally:
+        store.close()
+        os.close(lock_fd)
+
+
+async def _run_http(node: Node, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+    try:
+        from .api.server import run_http
+    except ImportError:
+        task_status.started([])
+        await trio.sleep_forever()
+        return
+    await run_http(node, task_status=task_status)
+
+
+async def _stop_on_signal(scope: trio.CancelScope) -> None:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            log.info("received %s, shutting down", signal.Signals(signum).name)
+            scope.deadline = trio.current_time() + SHUTDOWN_GRACE_S
+            scope.cancel()
+            return

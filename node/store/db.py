@@ -1,0 +1,132 @@
+"""The node's one SQLite database: a single writer, many readers, off the event loop.
+
+Every query runs in a worker thread, never on the trio loop. Writes are
+serialised through one connection (``await store.write(fn)``) inside
+``BEGIN IMMEDIATE`` so that another process writing the same file (``sonantica
+scan`` while ``serve`` runs) waits on SQLite's lock rather than failing. Reads
+use a small pool of connections (``await store.read(fn)``); WAL mode lets them
+run while a write is in progress. The domain modules in this package take a
+:class:`sqlite_utils.Database` and are plain synchronous functions, so the CLI
+and tests can also call them through :meth:`Store.write_sync` / ``read_sync``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import sqlite_utils
+import trio
+
+from . import migrations
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+READERS = 4
+
+
+def connect(path: Path | str) -> sqlite_utils.Database:
+    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA cache_size=-16000")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    return sqlite_utils.Database(conn)
+
+
+class Store:
+    """The database of one node. Open with :meth:`open`; close when done."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._writer = connect(self.path)
+        self._write_lock = threading.Lock()
+        self._readers: list[sqlite_utils.Database] = []
+        self._readers_lock = threading.Lock()
+        self._write_limiter = trio.CapacityLimiter(1)
+        self._read_limiter = trio.CapacityLimiter(READERS)
+
+    @classmethod
+    def open(cls, path: Path | str) -> "Store":
+        store = cls(Path(path))
+        store.write_sync(migrations.apply)
+        return store
+
+    # -- synchronous: for the CLI, worker threads and tests ---------------
+    def write_sync(self, fn: Callable[..., T], *args: object) -> T:
+        with self._write_lock:
+            db = self._writer
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(db, *args)
+            except BaseException:
+                db.conn.execute("ROLLBACK")
+                raise
+            db.conn.execute("COMMIT")
+            return result
+
+    def read_sync(self, fn: Callable[..., T], *args: object) -> T:
+        db = self._take_reader()
+        try:
+            db.conn.execute("BEGIN")
+            try:
+                return fn(db, *args)
+            finally:
+                db.conn.execute("COMMIT")
+        finally:
+            self._give_reader(db)
+
+    # -- async: for the daemon --------------------------------------------
+    async def write(self, fn: Callable[..., T], *args: object) -> T:
+        return await trio.to_thread.run_sync(
+            self.write_sync, fn, *args, limiter=self._write_limiter
+        )
+
+    async def read(self, fn: Callable[..., T], *args: object) -> T:
+        return await trio.to_thread.run_sync(self.read_sync, fn, *args, limiter=self._read_limiter)
+
+    def _take_reader(self) -> sqlite_utils.Database:
+        with self._readers_lock:
+            if self._readers:
+                return self._readers.pop()
+        return connect(self.path)
+
+    def _give_reader(self, db: sqlite_utils.Database) -> None:
+        with self._readers_lock:
+            if len(self._readers) < READERS:
+                self._readers.append(db)
+                return
+        db.conn.close()
+
+    def backup_to(self, dest: Path) -> None:
+        """A consistent copy of the live database (SQLite online backup)."""
+        target = sqlite3.connect(str(dest))
+        try:
+            with self._write_lock:
+                self._writer.conn.backup(target)
+        finally:
+            target.close()
+
+    def close(self) -> None:
+        with self._readers_lock:
+            for db in self._readers:
+                db.conn.close()
+            self._readers.clear()
+        with self._write_lock:
+            try:
+                self._writer.conn.execute("PRAGMA optimize")
+            except sqlite3.Error:
+                pass
+            self._writer.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,64 @@
+"""Recorded, idempotent schema migrations.
+
+Each domain module owns its tables and lists its migrations as
+``MIGRATIONS = [(name, sql), ...]``; this module applies, in the order of
+``DOMAINS`` and then of each list, every migration not yet recorded in
+``_migrations``. A migration runs inside the caller's write transaction, so
+a crash leaves it either applied and recorded or neither. Never edit a
+released migration: append a new one.
+"""
+
+from __future__ import annotations
+
+import time
+from importlib import import_module
+
+import sqlite_utils
+
+DOMAINS = ("tracks", "users", "jobs", "playlists", "plays", "peers", "analysis")
+
+
+def all_migrations() -> list[tuple[str, str]]:
+    result: list[tuple[str, str]] = []
+    for domain in DOMAINS:
+        try:
+            module = import_module(f"{__package__}.{domain}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__package__}.{domain}":
+                continue  # domain not built yet
+            raise
+        for name, sql in getattr(module, "MIGRATIONS", ()):
+            result.append((f"{domain}:{name}", sql))
+    return result
+
+
+def apply(db: sqlite_utils.Database) -> list[str]:
+    db.conn.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+    )
+    done = {row[0] for row in db.conn.execute("SELECT name FROM _migrations")}
+    applied = []
+    for name, sql in all_migrations():
+        if name in done:
+            continue
+        for statement in _statements(sql):
+            db.conn.execute(statement)
+        db.conn.execute("INSERT INTO _migrations VALUES (?, ?)", (name, time.time()))
+        applied.append(name)
+    return applied
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration script; triggers hold ';' inside BEGIN…END, so use sqlite3.complete_statement."""
+    import sqlite3
+
+    out, buf = [], ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
