@@ -17,7 +17,7 @@ import os
 import stat
 import unicodedata
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,9 +62,10 @@ class FileBody:
     """
 
     def __init__(self, fd: int, span: ByteSpan, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
+        self._fd: int | None = None
         if not 0 < chunk_size <= MAX_CHUNK_SIZE:
             raise ValueError(f"chunk_size must be in 1..{MAX_CHUNK_SIZE}, not {chunk_size}")
-        self._fd: int | None = fd
+        self._fd = fd
         self._pos = span.start
         self._stop = span.stop
         self._chunk_size = chunk_size
@@ -114,7 +115,7 @@ class StreamResponse:
 
     status: int
     headers: list[tuple[str, str]]
-    body: FileBody | EmptyBody
+    body: AsyncIterator[bytes]  # FileBody, EmptyBody or TranscodeStream; all have aclose()
 
     def header(self, name: str) -> str | None:
         for k, v in self.headers:
