@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -82,3 +83,95 @@ def _write_pyav(path: Path, x: np.ndarray, rate: int, codec: str) -> None:
                 pts += g.samples
                 out.mux(st.encode(g))
         out.mux(st.encode(None))
+
+
+# --- a tiny server for integration tests and bench/stream.py -----------------
+# The real app (node/api/) replaces this; keep every construction detail here.
+
+
+def build_app(
+    files: dict[str, Path],
+    *,
+    limiter: Any = None,
+    cache: Any = None,
+) -> Any:
+    """A quart-trio app mounting the streaming helpers as thin handlers.
+
+    ``GET|HEAD /original/<name>[?download=1]`` and
+    ``GET|HEAD /transcode/<name>?format=opus&bitrate=128000&offset=0``.
+    """
+    import quart
+    from quart_trio import QuartTrio
+
+    from .errors import SourceUnavailable, TranscodeBusy, TranscodeFailed
+    from .originals import serve_original
+    from .transcode import TranscodeSpec, serve_transcode
+
+    app = QuartTrio(__name__)
+    app.config["RESPONSE_TIMEOUT"] = None
+
+    def respond(resp) -> quart.Response:
+        return quart.Response(resp.body, status=resp.status, headers=resp.headers)
+
+    @app.route("/original/<name>", methods=["GET", "HEAD"])
+    async def original(name: str):
+        path = files.get(name)
+        if path is None:
+            return quart.Response("no such track", status=404)
+        download = path.name if quart.request.args.get("download") else None
+        resp = await serve_original(
+            path, quart.request.headers, method=quart.request.method, download_name=download
+        )
+        return respond(resp)
+
+    @app.route("/transcode/<name>", methods=["GET", "HEAD"])
+    async def transcode(name: str):
+        path = files.get(name)
+        if path is None:
+            return quart.Response("no such track", status=404)
+        args = quart.request.args
+        try:
+            spec = TranscodeSpec(
+                args.get("format", "opus"), int(args.get("bitrate", 128_000)), float(args.get("offset", 0))
+            )
+        except ValueError as exc:
+            return quart.Response(str(exc), status=400)
+        resp = await serve_transcode(
+            path, spec, quart.request.headers, method=quart.request.method, limiter=limiter, cache=cache
+        )
+        return respond(resp)
+
+    @app.errorhandler(TranscodeBusy)
+    async def busy(exc: TranscodeBusy):
+        return quart.Response(str(exc), status=503, headers={"Retry-After": str(exc.retry_after)})
+
+    @app.errorhandler(SourceUnavailable)
+    async def gone(exc: SourceUnavailable):
+        return quart.Response(str(exc), status=404)
+
+    @app.errorhandler(TranscodeFailed)
+    async def failed(exc: TranscodeFailed):
+        return quart.Response(str(exc), status=422)
+
+    return app
+
+
+async def serve_app(app: Any, *, task_status: Any = None) -> None:
+    """Serve ``app`` on 127.0.0.1 at a random port; ``task_status.started(base_url)``."""
+    import trio
+    from hypercorn.config import Config
+    from hypercorn.trio import serve
+
+    config = Config()
+    config.bind = ["127.0.0.1:0"]
+    config.accesslog = None
+    config.errorlog = None
+    config.keep_alive_timeout = 30
+
+    async def run(*, task_status=trio.TASK_STATUS_IGNORED):
+        await serve(app, config, task_status=task_status)
+
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(run)
+        if task_status is not None:
+            task_status.started(binds[0])
