@@ -30,12 +30,12 @@ MAX_KEY = 256  # characters in a track_key
 MAX_LIST = 64  # items in a list field (artists, genres)
 MAX_SHORT = 64  # characters in a short code field (format, codec, key)
 MAX_EXTRA_BYTES = 4096  # canonical bytes of unknown (future) record fields
-MAX_RECORD_BYTES = 32_768  # canonical bytes of one whole track record
+MAX_RECORD_BYTES = 3072  # canonical bytes of one whole track record (the tag mapper truncates to fit)
 
 # --- catalogue logs and snapshots ----------------------------------------------
 MAX_ENTRIES_PER_MESSAGE = 256
-MAX_SNAPSHOT_PAGE = 512  # records per snapshot page
-MAX_SNAPSHOT_PAGES = 4096  # -> at most 2 Mi tracks per catalogue
+MAX_SNAPSHOT_PAGE = 256  # records per snapshot page (256 x 3 KiB < 1 MiB)
+MAX_SNAPSHOT_PAGES = 8192  # -> at most 2 Mi tracks per catalogue
 MAX_SEQ = MAX_INT
 
 # --- membership and invites ----------------------------------------------------
