@@ -42,15 +42,15 @@ from .records import TrackRecord
 from .snapshots import Manifest, Page, make_snapshot
 from .swim import SwimConfig
 
-__all__ = ["test_identity", "test_record", "make_federation", "MemoryStore", "SimNode", "Network", "auth_overhead"]
+__all__ = ["fixed_identity", "sample_record", "make_federation", "MemoryStore", "SimNode", "Network", "auth_overhead"]
 
 
-def test_identity(i: int) -> NodeIdentity:
+def fixed_identity(i: int) -> NodeIdentity:
     """Deterministic key number ``i`` (never use outside tests)."""
     return NodeIdentity.from_seed(hashlib.blake2b(b"sonantica-test-key" + i.to_bytes(8, "big"), digest_size=32).digest())
 
 
-def test_record(i: int, owner: int = 0, **kw: Any) -> TrackRecord:
+def sample_record(i: int, owner: int = 0, **kw: Any) -> TrackRecord:
     """A plausible, deterministic track record."""
     fid = "f1" + hashlib.blake2b(b"%d/%d" % (owner, i), digest_size=32).hexdigest()
     base: dict[str, Any] = dict(
@@ -66,7 +66,7 @@ def test_record(i: int, owner: int = 0, **kw: Any) -> TrackRecord:
 
 def make_federation(n: int, now: int = 0, *, first_key: int = 0) -> tuple[Genesis, list[NodeIdentity], list[MemberRecord]]:
     """A founder (key ``first_key``) that admitted ``n - 1`` others directly."""
-    ids = [test_identity(first_key + i) for i in range(n)]
+    ids = [fixed_identity(first_key + i) for i in range(n)]
     g = Genesis.create(ids[0], "test federation", ["sim://0"], bytes(32), now)
     recs: list[MemberRecord] = [
         Admission.create(ids[0], g.fed_id, ids[i].node_id, "member", [f"sim://{i}"], bytes(32), now)
@@ -78,7 +78,7 @@ def make_federation(n: int, now: int = 0, *, first_key: int = 0) -> tuple[Genesi
 def auth_overhead() -> int:
     """Bytes of the signed request headers (name + value + CRLF) a node adds to each message."""
     from .peer_auth import sign_request
-    h = sign_request(test_identity(0), "POST", "/peer/v1/gossip", b"{}", 1_700_000_000_000, bytes(16))
+    h = sign_request(fixed_identity(0), "POST", "/peer/v1/gossip", b"{}", 1_700_000_000_000, bytes(16))
     return sum(len(k) + 2 + len(v) + 2 for k, v in h.items())
 
 

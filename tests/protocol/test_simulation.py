@@ -5,7 +5,7 @@ import math
 import pytest
 
 from sonantica.protocol.membership import Admission, Revocation
-from sonantica.protocol.testing import Network, test_identity, test_record
+from sonantica.protocol.testing import Network, fixed_identity, sample_record
 
 
 def converge(net, pred, rounds=40):
@@ -20,18 +20,18 @@ def test_100_nodes_converge_on_new_entry():
     net = Network(100, seed=1)
     net.run_rounds(2)
     t0 = net.now
-    net.append(0, record=test_record(1))
+    net.append(0, record=sample_record(1))
     assert converge(net, lambda: net.has_seq(net.nodes[0].id, 1))
     assert rounds_since(net, t0) <= math.log2(100) + 3
     for n in net.nodes[1:]:
-        assert n.store.tracks[net.nodes[0].id]["music/artist1/album1/000001.flac"] == test_record(1)
+        assert n.store.tracks[net.nodes[0].id]["music/artist1/album1/000001.flac"] == sample_record(1)
     assert not net.errors
 
 
 def test_10pct_loss_still_converges():
     net = Network(50, seed=2, loss=0.10)
     net.run_rounds(2)
-    net.append(3, record=test_record(7, owner=3))
+    net.append(3, record=sample_record(7, owner=3))
     assert converge(net, lambda: net.has_seq(net.nodes[3].id, 1))
 
 
