@@ -59,7 +59,7 @@ DEFAULT_FANOUT = 2  # peers contacted per gossip round
 DEFAULT_PROBE_TIMEOUT_MS = 300  # direct probe: wait this long for an ack
 DEFAULT_INDIRECT_PROBES = 3  # k peers asked to probe on our behalf
 DEFAULT_SUSPICION_MS = 5000  # suspect -> dead after this long without refutation
-DEFAULT_DEAD_RETENTION_MS = 10 * 60 * 1000  # keep probing a dead node this long (rejoin)
+DEFAULT_RECONNECT_EVERY = 5  # on average, ping one dead peer every this many rounds
 #: A piggybacked update is re-sent this many times x ceil(log2(N+1)).
 PIGGYBACK_MULTIPLIER = 3
 

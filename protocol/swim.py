@@ -9,7 +9,9 @@ from a shuffled list of the peers it does not believe dead:
 2. otherwise ask ``k`` other live peers with ``ping_req(seq, target)``; each
    pings the target on our behalf and relays its ack;
 3. no ack by the end of the period: the target becomes **suspect**. A suspect
-   that does not refute within ``suspicion_ms`` becomes **dead**.
+   that does not refute within ``suspicion_ms`` becomes **dead**;
+4. with probability ``1/reconnect_every`` per period, also ping one dead peer
+   (untracked): this is how partitions heal and restarted nodes are noticed.
 
 Beliefs spread as :class:`~.messages.Update` ``(node, state, incarnation)``
 piggybacked on every outgoing message, each retransmitted
@@ -39,6 +41,7 @@ from .identity import NodeId
 from .limits import (
     DEFAULT_INDIRECT_PROBES,
     DEFAULT_PROBE_TIMEOUT_MS,
+    DEFAULT_RECONNECT_EVERY,
     DEFAULT_ROUND_MS,
     DEFAULT_SUSPICION_MS,
     MAX_PIGGYBACK,
@@ -73,6 +76,7 @@ class SwimConfig:
     probe_timeout_ms: int = DEFAULT_PROBE_TIMEOUT_MS
     indirect_probes: int = DEFAULT_INDIRECT_PROBES
     suspicion_ms: int = DEFAULT_SUSPICION_MS
+    reconnect_every: int = DEFAULT_RECONNECT_EVERY
 
     def __post_init__(self) -> None:
         if not 0 < self.probe_timeout_ms < self.round_ms or self.suspicion_ms <= 0 or self.indirect_probes < 0:
@@ -167,6 +171,12 @@ class Swim:
                 self._seq += 1
                 self._probe = _Probe(target, self._seq, now)
                 out.append((target, self.make_ping(self._seq)))
+            dead = sorted(p for p, s in self.peers.items() if s.state == DEAD)
+            if dead and rng.random() < 1 / cfg.reconnect_every:
+                # Heal partitions and notice restarts: an untracked ping to a dead peer
+                # tells it what we believe (beliefs_for); its refutation comes back on the ack.
+                self._seq += 1
+                out.append((rng.choice(dead), self.make_ping(self._seq)))
             self._next_period = now + cfg.round_ms
         return out
 

@@ -43,3 +43,92 @@ def test_idle_is_quiet():
     per_node_per_s = (sum(net.bytes_sent.values()) - before) / 30 / ((net.now - t0) / 1000)
     assert per_node_per_s <= 1024
     assert all(s == "alive" for n in net.nodes for s in n.states.values())
+
+
+def _membership_converged(net, pred):
+    return lambda: all(pred(n.machine.membership) for n in net.live_nodes())
+
+
+def test_100_nodes_converge_on_admission():
+    from sonantica.protocol.invites import InviteBook, JoinRequest
+
+    net = Network(100, seed=4)
+    net.run_rounds(2)
+    founder = net.nodes[0]
+    book = InviteBook(founder.identity, net.genesis.fed_id)
+    inv = book.issue(["sim://0"], bytes(32), net.now, bytes(range(16)))
+    joiner = fixed_identity(1000)
+    req = JoinRequest.create(joiner, inv.__class__.from_code(inv.to_code()), ["sim://new"], bytes(32), net.now)
+    adm = book.redeem(req, net.now, founder.machine.membership)
+    net.local_records(0, [adm])
+    new = net.join(joiner, net.records + [adm])
+    t0 = net.now
+    assert converge(net, _membership_converged(net, lambda m: m.is_member(joiner.node_id)))
+    assert rounds_since(net, t0) <= math.log2(101) + 3
+    # the new member's catalogue reaches everyone too
+    net.perform(new, new.machine.append("add", net.now, record=sample_record(5, owner=1000)))
+    assert converge(net, lambda: net.has_seq(joiner.node_id, 1))
+
+
+def test_100_nodes_converge_on_revocation_and_refuse_the_revoked():
+    net = Network(100, seed=5)
+    net.run_rounds(2)
+    bad = net.nodes[42]
+    net.append(42, record=sample_record(1, owner=42))
+    converge(net, lambda: net.has_seq(bad.id, 1))
+    rev = Revocation.create(net.nodes[0].identity, net.genesis.fed_id, bad.id, "test", net.now)
+    net.local_records(0, [rev])
+    t0 = net.now
+    others = [n for n in net.nodes if n is not bad]
+    assert converge(net, lambda: all(n.machine.membership.is_revoked(bad.id) for n in others))
+    assert rounds_since(net, t0) <= math.log2(100) + 3
+    for n in others:
+        assert bad.id not in n.machine.replicas and bad.id not in n.store.tracks
+    net.errors.clear()
+    net.run_rounds(3)
+    assert net.errors and {c for c, _ in net.errors} == {"revoked"}
+
+
+def test_partition_heals():
+    net = Network(20, seed=6)
+    net.run_rounds(2)
+    net.partition(range(10), range(10, 20))
+    net.append(0, record=sample_record(1))
+    net.append(15, record=sample_record(2, owner=15))
+    net.run_rounds(12)  # long enough for each side to declare the other dead
+    a, b = net.nodes[0].id, net.nodes[15].id
+    assert all(n.machine._seq_of(a) == (1 if n.index < 10 else 0) for n in net.nodes)
+    assert net.nodes[3].machine.swim.state_of(b) == "dead"
+    net.heal()
+    assert converge(net, lambda: net.has_seq(a, 1) and net.has_seq(b, 1), rounds=60)
+    assert converge(net, lambda: all(n.machine.swim.state_of(m.id) == "alive"
+                                     for n in net.nodes for m in net.nodes if m is not n), rounds=60)
+
+
+def test_crashed_node_declared_dead_then_refutes_on_return():
+    net = Network(30, seed=7)
+    net.run_rounds(2)
+    victim = net.nodes[7]
+    net.crash(7)
+    live = [n for n in net.nodes if n is not victim]
+    assert converge(net, lambda: all(n.machine.swim.state_of(victim.id) == "dead" for n in live), rounds=30)
+    net.restart(7)
+    assert converge(net, lambda: all(n.machine.swim.state_of(victim.id) == "alive" for n in live), rounds=40)
+    assert net.nodes[7].machine.swim.inc > 0  # it refuted with a higher incarnation
+
+
+def test_new_member_catches_up_from_a_snapshot():
+    net = Network(5, seed=8)
+    owner = net.nodes[1]
+    for i in range(600):
+        net.append(1, record=sample_record(i, owner=1))
+    owner.store.compact(owner.identity, 600, owner.machine.log.hash, net.now)
+    net.append(1, record=sample_record(9999, owner=1))
+    net.append(1, op="remove", key=sample_record(3, owner=1).track_key)
+    assert converge(net, lambda: net.has_seq(owner.id, 602), rounds=30)
+    for n in net.nodes:
+        if n is not owner:
+            tracks = n.store.tracks[owner.id]
+            assert len(tracks) == 600 and sample_record(9999, owner=1).track_key in tracks
+            assert n.store.snapshot[owner.id][0].seq == 600
+    assert not net.errors
