@@ -41,6 +41,12 @@ def render(tonic: int, mode: str, bpm: float, seconds: float, seed: int = 0, sr:
     beat = 60.0 / bpm
     scale = MAJOR_SCALE if mode == "major" else MINOR_SCALE
     prog = PROGRESSIONS[rng.integers(len(PROGRESSIONS))]
+    if rng.random() < 0.5:  # or a fresh progression: tonic first, then random diatonic degrees
+        prog = (0,) + tuple(int(d) for d in rng.integers(0, 6, size=int(rng.integers(3, 8))))
+    chord_beats = int(rng.choice([2, 4, 4, 8]))
+    register = int(rng.choice([-12, 0, 0, 12]))
+    kick_hz, snare_hz = rng.uniform(40, 70), rng.uniform(150, 260)
+    drums = rng.uniform(0.3, 1.0)
     harm = (1.0, rng.uniform(0.2, 0.5), rng.uniform(0.05, 0.2))
     pan = rng.uniform(0.3, 0.7)
 
@@ -55,23 +61,24 @@ def render(tonic: int, mode: str, bpm: float, seconds: float, seed: int = 0, sr:
     beats = int(seconds / beat) + 1
     kick = _tone(1.0, int(0.25 * sr), sr, (), 0.001, 1)  # placeholder length
     tk = np.arange(len(kick)) / sr
-    kick = np.sin(2 * np.pi * (50 * tk + 60 * 0.04 * (1 - np.exp(-tk / 0.04)))) * np.exp(-tk / 0.12)
+    kick = np.sin(2 * np.pi * (kick_hz * tk + 60 * 0.04 * (1 - np.exp(-tk / 0.04)))) * np.exp(-tk / 0.12)
     noise = rng.standard_normal(int(0.2 * sr))
-    snare = (0.6 * noise + 0.5 * np.sin(2 * np.pi * 185 * np.arange(len(noise)) / sr)) * np.exp(-np.arange(len(noise)) / sr / 0.07)
+    snare = (0.6 * noise + 0.5 * np.sin(2 * np.pi * snare_hz * np.arange(len(noise)) / sr)) * np.exp(-np.arange(len(noise)) / sr / 0.07)
     hat = np.diff(rng.standard_normal(int(0.05 * sr) + 1)) * np.exp(-np.arange(int(0.05 * sr)) / sr / 0.015)
     for b in range(beats):
         t0 = b * beat
-        add(kick if b % 2 == 0 else snare, t0, 0.9 if b % 2 == 0 else 0.5)
-        add(hat, t0, 0.12, 0.6)
-        add(hat, t0 + beat / 2, 0.08, 0.6)
-        bar, pos = divmod(b, 4)
+        add(kick if b % 2 == 0 else snare, t0, drums * (0.9 if b % 2 == 0 else 0.5))
+        add(hat, t0, drums * 0.12, 0.6)
+        add(hat, t0 + beat / 2, drums * 0.08, 0.6)
+        bar, pos = divmod(b, chord_beats)
         degree = prog[bar % len(prog)]
         root = 36 + tonic + scale[degree]
         add(_tone(_midi_hz(root), int(beat * sr), sr, (1.0, 0.4, 0.1), 0.005, beat * 0.6), t0, 0.45)
         if pos == 0:
             triad = [scale[(degree + k) % 7] + 12 * ((degree + k) // 7) for k in (0, 2, 4)]
             for note in triad:
-                add(_tone(_midi_hz(60 + tonic + note), int(4 * beat * sr), sr, harm, 0.05, 4 * beat), t0, 0.12, pan)
+                add(_tone(_midi_hz(60 + register + tonic + note), int(chord_beats * beat * sr), sr, harm, 0.05,
+                          chord_beats * beat), t0, 0.12, pan)
         for half in (0, 1):
             if rng.random() < (0.8 if half == 0 else 0.3):
                 chord_tones = [scale[(degree + k) % 7] for k in (0, 2, 4)]

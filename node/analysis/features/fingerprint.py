@@ -244,11 +244,16 @@ def bit_error_rate(a, b, offset: int) -> float:
 
 
 def similarity(fp_a, fp_b, max_offset: int = 80, min_overlap: int = 40) -> float:
-    """1 - 2 * BER at the best alignment (1.0 identical, ~0 unrelated)."""
+    """1 - 2 * BER at the best alignment (1.0 identical, ~0 unrelated).
+
+    Alignments are searched within +-max_offset frames (~10 s) plus any
+    suggested by equal 20-bit prefixes; an alignment must overlap at least
+    half the shorter fingerprint, so short overlaps cannot win by chance.
+    """
     a, b = _as_u32(fp_a), _as_u32(fp_b)
     if min(len(a), len(b)) == 0:
         return 0.0
-    need = min(min_overlap, len(a), len(b))
+    need = min(max(min_overlap, min(len(a), len(b)) // 2), len(a), len(b))
     offsets = _candidate_offsets(a, b) | {0}
     offsets |= set(range(-min(max_offset, len(b) - need), min(max_offset, len(a) - need) + 1, 1))
     best = min(bit_error_rate(a, b, off) for off in offsets
