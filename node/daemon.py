@@ -16,6 +16,7 @@ from pathlib import Path
 
 import trio
 
+from .bus import Bus
 from .config import Config, DataDir
 from .errors import NodeIsRunning
 from .library.scanner import Scanner
@@ -60,40 +61,57 @@ class Node:
     """Everything one running node holds; handed to the API and the background services."""
 
     def __init__(self, data: DataDir, config: Config, store: Store) -> None:
+        from .streaming import TranscodeCache, TranscodeLimiter
+
         self.data = data
         self.config = config
         self.store = store
+        self.bus = Bus()
         self.scanner = Scanner(store, list(config.music), data.cache_dir / "covers", data.scan_lock, config.scan_workers)
-        self.services: list = []  # (name, async fn(node, task_status)) added by optional subsystems
+        self.scanner.listeners.append(self.bus.publish)
+        self.transcode_limiter = TranscodeLimiter(config.max_transcodes)
+        self.transcode_cache = TranscodeCache(data.cache_dir / "transcodes", config.transcode_cache_mb * 1024 * 1024)
+        self.nursery: trio.Nursery | None = None
+        self.app = None
+        # background services of optional subsystems: async fn(node, *, task_status)
+        self.services: list = []
 
-    async def scan_soon(self, nursery: trio.Nursery, full: bool = False) -> bool:
-        if self.scanner.running:
+    def start_scan(self, full: bool = False) -> bool:
+        """Start a scan in the background; False when one is already running."""
+        if self.scanner.running or self.nursery is None:
             return False
-        nursery.start_soon(self._scan_logged, full)
+        self.nursery.start_soon(self.scan_logged, full)
         return True
 
-    async def _scan_logged(self, full: bool) -> None:
+    async def scan_logged(self, full: bool = False) -> None:
         try:
             summary = await self.scanner.scan(full=full)
-            log.info("scan: %s", summary.as_dict())
+            log.info("scan: %s", {k: v for k, v in summary.as_dict().items() if k != "problems"})
         except Exception:
             log.exception("scan failed")
 
 
 async def serve(data: DataDir, config: Config, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """Run the node until cancelled or signalled; reports the bound addresses via task_status."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     data.require()
     lock_fd = _hold_serve_lock(data)
     store = Store.open(data.db_path)
     try:
         node = Node(data, config, store)
+        await trio.to_thread.run_sync(node.transcode_cache.load)
+        node.bus.bind()
         async with trio.open_nursery() as nursery:
+            node.nursery = nursery
             nursery.start_soon(_stop_on_signal, nursery.cancel_scope)
-            nursery.start_soon(node._scan_logged, False)
+            nursery.start_soon(node.scan_logged, False)
             if config.watch:
                 from .library.watcher import watch
 
                 nursery.start_soon(watch, node.scanner)
+            for service in node.services:
+                await nursery.start(service, node)
             bound = await nursery.start(_run_http, node)
             log.info("%s serving on %s", config.name, ", ".join(bound))
             task_status.started(bound)

@@ -15,7 +15,7 @@ from importlib import import_module
 
 import sqlite_utils
 
-DOMAINS = ("tracks", "users", "jobs", "playlists", "plays", "peers", "analysis")
+DOMAINS = ("tracks", "users", "annotations", "playlists", "jobs", "plays", "peers", "analysis")
 
 
 def all_migrations() -> list[tuple[str, str]]:

@@ -1,0 +1,188 @@
+"""The node's HTTP application (quart-trio): one error handler, one error shape, access on every route.
+
+Blueprints, one per API area, are registered here; each view declares its
+access level (see :mod:`.access`). ``before_request`` resolves the caller
+(session cookie, bearer token or API key) and enforces the level;
+``after_request`` adds the security headers and, for configured origins only,
+CORS.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from quart import Response, g, jsonify, request
+from quart_trio import QuartTrio
+from werkzeug.exceptions import HTTPException
+
+from ..errors import NodeError
+from ..store import users as users_store
+from . import access as acc
+from .errors import HTTP_CODES, ApiError, forbidden, from_node_error, unauthorized
+from .ratelimit import LoginLimiter
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "sonantica_session"
+MAX_BODY = 32 * 1024 * 1024
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'"
+)
+
+
+def create_app(node: Any) -> QuartTrio:
+    app = QuartTrio(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.config["RESPONSE_TIMEOUT"] = None  # streams last as long as the song
+    app.config["BODY_TIMEOUT"] = 120
+    app.node = node  # type: ignore[attr-defined]
+    app.login_limiter = LoginLimiter()  # type: ignore[attr-defined]
+    app.setup_token = secrets.token_urlsafe(16)  # type: ignore[attr-defined]
+
+    from . import events, library, playlists, streams, users, web
+
+    for module in (users, library, playlists, streams, events, web):
+        app.register_blueprint(module.bp)
+    for optional in ("subsonic", "peer", "federation_api", "analysis_api", "analytics_api"):
+        try:
+            module = __import__(f"{__package__}.{optional}", fromlist=["bp"])
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__package__}.{optional}":
+                continue
+            raise
+        if hasattr(module, "bp"):
+            app.register_blueprint(module.bp)
+
+    app.before_request(_authorise)
+    app.after_request(_headers)
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(NodeError, lambda exc: _api_error(from_node_error(exc)))
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+    return app
+
+
+async def resolve_user() -> dict | None:
+    from quart import current_app
+
+    store = current_app.node.store
+    header = request.headers.get("Authorization", "")
+    token = None
+    if header.lower().startswith("bearer "):
+        token = header[7:].strip()
+    token = token or request.headers.get("X-Api-Key") or request.cookies.get(SESSION_COOKIE)
+    if not token or len(token) > 200:
+        return None
+    if token.startswith("son_"):
+        return await store.write(users_store.user_for_api_key, token)
+    return await store.read(users_store.user_for_session, token)
+
+
+async def _authorise() -> Response | None:
+    from quart import current_app
+
+    g.user = None
+    if request.method == "OPTIONS":
+        return _preflight()
+    view = current_app.view_functions.get(request.endpoint or "")
+    level = acc.level_of(view)
+    if view is None:
+        return None  # 404/405 follow
+    if level is None:
+        raise forbidden("this route declares no access level")
+    if level in (acc.SUBSONIC, acc.PEER):
+        return None
+    g.user = await resolve_user()
+    if level == acc.PUBLIC:
+        return None
+    if g.user is None:
+        raise unauthorized()
+    if not acc.allowed(g.user, level):
+        raise forbidden(f"this needs the {level} role")
+    return None
+
+
+def _cors_origin() -> str | None:
+    from quart import current_app
+
+    origin = request.headers.get("Origin")
+    allowed = current_app.node.config.cors_origins
+    if origin and (origin in allowed or "*" in allowed):
+        return origin
+    return None
+
+
+def _preflight() -> Response:
+    origin = _cors_origin()
+    resp = Response("", status=204)
+    if origin:
+        resp.headers["Access-Control-Allow-Origin"] = origin
+        resp.headers["Access-Control-Allow-Credentials"] = "true"
+        resp.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+        resp.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Range, X-Api-Key"
+        resp.headers["Access-Control-Max-Age"] = "600"
+        resp.headers["Vary"] = "Origin"
+    return resp
+
+
+async def _headers(resp: Response) -> Response:
+    for key, value in SECURITY_HEADERS.items():
+        resp.headers.setdefault(key, value)
+    if (resp.mimetype or "").startswith("text/html"):
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+    origin = _cors_origin()
+    if origin:
+        resp.headers["Access-Control-Allow-Origin"] = origin
+        resp.headers["Access-Control-Allow-Credentials"] = "true"
+        resp.headers["Access-Control-Expose-Headers"] = "Content-Range, Content-Length, ETag, Accept-Ranges"
+        resp.headers.add("Vary", "Origin")
+    return resp
+
+
+def _api_error(exc: ApiError) -> Response:
+    resp = jsonify(exc.body())
+    resp.status_code = exc.status
+    for key, value in exc.headers.items():
+        resp.headers[key] = value
+    return resp
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    resp = _api_error(ApiError(status, HTTP_CODES.get(status, "http_error"), exc.description or exc.name))
+    if status == 405 and getattr(exc, "valid_methods", None):
+        resp.headers["Allow"] = ", ".join(exc.valid_methods)
+    return resp
+
+
+def _unexpected(exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return _api_error(ApiError(500, "internal_error", "the node hit an unexpected error; see its log"))
+
+
+async def json_body(*required: str) -> dict:
+    data = await request.get_json(force=True, silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_input", "send a JSON object (Content-Type: application/json)")
+    missing = [k for k in required if k not in data]
+    if missing:
+        raise ApiError(400, "invalid_input", f"missing field(s): {', '.join(missing)}")
+    return data
+
+
+def current_user() -> dict:
+    if g.user is None:
+        raise unauthorized()
+    return g.user

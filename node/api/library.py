@@ -1,0 +1,263 @@
+"""Native API: browse, search, covers, lyrics, stars and ratings, scan status (``/api/v1``)."""
+
+from __future__ import annotations
+
+from quart import Blueprint, current_app, jsonify, request
+
+from ..library import lyrics as lyrics_mod
+from ..library import search as search_mod
+from ..library.artwork import cover_bytes
+from ..store import annotations, browse
+from ..store import tracks as tracks_store
+from .access import ADMIN, USER, access
+from .app import current_user, json_body
+from .errors import bad_request
+
+bp = Blueprint("library", __name__, url_prefix="/api/v1")
+
+
+def _int(name: str, default: int | None = None, lo: int = 0, hi: int = 10**9) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise bad_request(f"{name} must be an integer") from None
+    if not lo <= value <= hi:
+        raise bad_request(f"{name} must be between {lo} and {hi}")
+    return value
+
+
+def _bool(name: str) -> bool | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    return raw.lower() in ("1", "true", "yes")
+
+
+async def annotate(items: list[dict]) -> list[dict]:
+    """Add the caller's ``starred``/``rating`` to tracks, albums or artists."""
+    if not items:
+        return items
+    notes = await current_app.node.store.read(annotations.of, current_user()["id"], [i["id"] for i in items])
+    for item in items:
+        note = notes.get(item["id"], {})
+        item["starred"] = note.get("starred_at")
+        item["rating"] = note.get("rating", 0)
+    return items
+
+
+def track_json(t: dict) -> dict:
+    t = dict(t)
+    t["cover_url"] = f"/api/v1/covers/{t['cover'] or t['album_id']}"
+    t["stream_url"] = f"/api/v1/tracks/{t['id']}/stream"
+    return t
+
+
+def album_json(a: dict) -> dict:
+    a = dict(a)
+    a["cover_url"] = f"/api/v1/covers/{a['cover']}" if a.get("cover") else None
+    return a
+
+
+def artist_json(a: dict) -> dict:
+    a = dict(a)
+    a["cover_url"] = f"/api/v1/covers/{a['cover']}" if a.get("cover") else None
+    return a
+
+
+@bp.get("/tracks")
+@access(USER)
+async def tracks():
+    rows, nxt = await current_app.node.store.read(lambda db: browse.list_tracks(
+        db, sort=request.args.get("sort", "title"), order=request.args.get("order", "asc"),
+        limit=_int("limit", 50, 1, browse.MAX_PAGE), cursor=request.args.get("cursor"),
+        album_id=request.args.get("album"), artist_id=request.args.get("artist"), genre=request.args.get("genre"),
+        year_from=_int("year_from", None, 0, 9999), year_to=_int("year_to", None, 0, 9999),
+        folder_id=_int("folder"), lossless=_bool("lossless"), format=request.args.get("format")))
+    return jsonify({"items": [track_json(t) for t in await annotate(rows)], "next_cursor": nxt})
+
+
+@bp.get("/tracks/<track_id>")
+@access(USER)
+async def track(track_id: str):
+    store = current_app.node.store
+    t = await store.read(browse.require_track, track_id)
+    t["analysis"] = await _analysis_of(track_id)
+    [t] = await annotate([t])
+    return jsonify(track_json(t))
+
+
+async def _analysis_of(track_id: str) -> dict | None:
+    try:
+        from ..store import analysis as analysis_store
+    except ImportError:
+        return None
+    return await current_app.node.store.read(analysis_store.summary, track_id)
+
+
+@bp.get("/albums")
+@access(USER)
+async def albums():
+    rows, nxt = await current_app.node.store.read(lambda db: browse.list_albums(
+        db, sort=request.args.get("sort", "name"), order=request.args.get("order", "asc"),
+        limit=_int("limit", 50, 1, browse.MAX_PAGE), cursor=request.args.get("cursor"),
+        artist_id=request.args.get("artist"), genre=request.args.get("genre"),
+        year_from=_int("year_from", None, 0, 9999), year_to=_int("year_to", None, 0, 9999), folder_id=_int("folder")))
+    return jsonify({"items": [album_json(a) for a in await annotate(rows)], "next_cursor": nxt})
+
+
+@bp.get("/albums/<album_id>")
+@access(USER)
+async def album(album_id: str):
+    store = current_app.node.store
+    a = await store.read(browse.get_album, album_id)
+    tracks_ = await store.read(browse.album_tracks, album_id)
+    [a] = await annotate([a])
+    a = album_json(a)
+    a["tracks"] = [track_json(t) for t in await annotate(tracks_)]
+    return jsonify(a)
+
+
+@bp.get("/artists")
+@access(USER)
+async def artists():
+    rows, nxt = await current_app.node.store.read(lambda db: browse.list_artists(
+        db, album_artists_only=bool(_bool("album_artists")), limit=_int("limit", 50, 1, browse.MAX_PAGE),
+        cursor=request.args.get("cursor"), order=request.args.get("order", "asc")))
+    return jsonify({"items": [artist_json(a) for a in await annotate(rows)], "next_cursor": nxt})
+
+
+@bp.get("/artists/<artist_id>")
+@access(USER)
+async def artist(artist_id: str):
+    store = current_app.node.store
+    a = await store.read(browse.get_artist, artist_id)
+    [a] = await annotate([a])
+    a = artist_json(a)
+    a["albums"] = [album_json(x) for x in await annotate(await store.read(browse.artist_albums, artist_id))]
+    a["top_tracks"] = [track_json(t) for t in await store.read(browse.top_tracks_of_artist, artist_id, 10)]
+    return jsonify(a)
+
+
+@bp.get("/genres")
+@access(USER)
+async def genres():
+    return jsonify({"items": await current_app.node.store.read(browse.list_genres)})
+
+
+@bp.get("/folders")
+@access(USER)
+async def folders():
+    rows = await current_app.node.store.read(tracks_store.folders)
+    return jsonify({"items": [{"id": r["id"], "name": r["name"]} for r in rows]})
+
+
+@bp.get("/search")
+@access(USER)
+async def search():
+    q = request.args.get("q", "")
+    if len(q) > 200:
+        raise bad_request("the query is too long (200 characters at most)")
+    limit = _int("limit", 20, 1, 200)
+    store = current_app.node.store
+
+    def run(db):
+        return (
+            browse.artists_by_ids(db, search_mod.search_artists(db, q, limit)),
+            browse.albums_by_ids(db, search_mod.search_albums(db, q, limit)),
+            browse.tracks_by_ids(db, search_mod.search_tracks(db, q, limit)),
+        )
+
+    ars, als, trs = await store.read(run)
+    return jsonify({
+        "query": q,
+        "artists": [artist_json(a) for a in ars],
+        "albums": [album_json(a) for a in als],
+        "tracks": [track_json(t) for t in await annotate(trs)],
+    })
+
+
+@bp.get("/covers/<ident>")
+@access(USER)
+async def cover(ident: str):
+    from quart import Response
+
+    data, mime = await cover_bytes(current_app.node, ident, _int("size", None, 16, 4096))
+    return Response(data, mimetype=mime, headers={"Cache-Control": "private, max-age=604800"})
+
+
+@bp.get("/tracks/<track_id>/lyrics")
+@access(USER)
+async def lyrics(track_id: str):
+    store = current_app.node.store
+    t = await store.read(browse.require_track, track_id)
+    folder = await store.read(browse.folder_of, t["folder_id"])
+    return jsonify(await lyrics_mod.lyrics_for(folder["path"], t["path"], t.get("lyrics")))
+
+
+@bp.put("/stars/<item_id>")
+@access(USER)
+async def star(item_id: str):
+    await current_app.node.store.write(annotations.star, current_user()["id"], item_id, True)
+    return "", 204
+
+
+@bp.delete("/stars/<item_id>")
+@access(USER)
+async def unstar(item_id: str):
+    await current_app.node.store.write(annotations.star, current_user()["id"], item_id, False)
+    return "", 204
+
+
+@bp.get("/stars")
+@access(USER)
+async def starred():
+    store = current_app.node.store
+    uid = current_user()["id"]
+
+    def run(db):
+        return (
+            browse.artists_by_ids(db, annotations.starred(db, uid, "artist")),
+            browse.albums_by_ids(db, annotations.starred(db, uid, "album")),
+            browse.tracks_by_ids(db, annotations.starred(db, uid, "track")),
+        )
+
+    ars, als, trs = await store.read(run)
+    return jsonify({"artists": [artist_json(a) for a in await annotate(ars)],
+                    "albums": [album_json(a) for a in await annotate(als)],
+                    "tracks": [track_json(t) for t in await annotate(trs)]})
+
+
+@bp.put("/ratings/<item_id>")
+@access(USER)
+async def rate(item_id: str):
+    body = await json_body("rating")
+    await current_app.node.store.write(annotations.rate, current_user()["id"], item_id, body["rating"])
+    return "", 204
+
+
+@bp.get("/scan")
+@access(USER)
+async def scan_status():
+    node = current_app.node
+    state = await node.store.read(tracks_store.scan_state)
+    counts = await node.store.read(tracks_store.counts)
+    done, total = node.scanner.progress
+    return jsonify({"scanning": node.scanner.running, "done": done, "total": total, "last": state, "library": counts})
+
+
+@bp.post("/scan")
+@access(ADMIN)
+async def start_scan():
+    body = await request.get_json(silent=True) or {}
+    node = current_app.node
+    started = node.start_scan(full=bool(body.get("full")))
+    return jsonify({"started": started, "scanning": True}), 202
+
+
+@bp.get("/scan/errors")
+@access(ADMIN)
+async def scan_errors():
+    return jsonify({"items": await current_app.node.store.read(tracks_store.scan_errors, 1000)})

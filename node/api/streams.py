@@ -1,0 +1,148 @@
+"""Native API: play and download tracks, original (bit-exact, Range) or transcoded."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from quart import Blueprint, Response, current_app, request
+
+from ..library.paths import OutsideLibrary, existing_file
+from ..store import browse
+from ..streaming import (
+    FORMATS,
+    SourceUnavailable,
+    TranscodeBusy,
+    TranscodeFailed,
+    TranscodeSpec,
+    serve_original,
+    serve_transcode,
+)
+from .access import USER, access
+from .app import current_user
+from .errors import ApiError, bad_request
+
+bp = Blueprint("streams", __name__, url_prefix="/api/v1")
+
+
+def client_is_local(address: str | None) -> bool:
+    try:
+        ip = ipaddress.ip_address((address or "").split("%")[0])
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private or ip.is_link_local
+
+
+async def track_source(track_id: str) -> tuple[dict, str]:
+    """The track and its confined absolute path (the one way from an id to a file)."""
+    store = current_app.node.store
+    t = await store.read(browse.require_track, track_id)
+    folder = await store.read(browse.folder_of, t["folder_id"])
+    try:
+        return t, existing_file(folder["path"], t["path"])
+    except OutsideLibrary as exc:
+        raise ApiError(404, "not_found", f"track {track_id} is not inside a library folder") from exc
+
+
+def choose_format(track: dict, fmt: str | None, kbps: int | None, local: bool, settings: dict) -> TranscodeSpec | None:
+    """None for the original; else what to transcode to. Per-request choice beats the user's default."""
+    config = current_app.node.config
+    if fmt in (None, ""):
+        fmt = settings.get("format_lan" if local else "format_wan") or (
+            config.default_format_lan if local else config.default_format_wan)
+    if fmt in ("raw", "original"):
+        if kbps and track.get("bitrate") and track["bitrate"] > kbps:
+            fmt = "opus"  # maxBitRate below the original's: transcode to fit
+        else:
+            return None
+    if fmt not in FORMATS:
+        raise bad_request(f"unknown format {fmt!r}: raw, {', '.join(sorted(FORMATS))}")
+    kbps = kbps or settings.get("bitrate_wan") or config.default_bitrate_wan
+    fmt_info = FORMATS[fmt]
+    bitrate = max(fmt_info.min_bitrate, min(fmt_info.max_bitrate, kbps * 1000))
+    return TranscodeSpec(fmt, bitrate, 0.0)
+
+
+async def stream_response(track: dict, path: str, spec: TranscodeSpec | None, offset: float,
+                          download: bool = False) -> Response:
+    node = current_app.node
+    name = None
+    if download:
+        import posixpath
+
+        name = posixpath.basename(track["path"])
+    try:
+        if spec is None and offset <= 0:
+            resp = await serve_original(path, request.headers, method=request.method, download_name=name,
+                                        content_id=track.get("file_id") or track.get("audio_id"))
+        else:
+            if spec is None:
+                spec = TranscodeSpec("opus", current_app.node.config.default_bitrate_wan * 1000, offset)
+            else:
+                spec = TranscodeSpec(spec.format, spec.bitrate, offset)
+            if name:
+                name = name.rsplit(".", 1)[0] + "." + {"aac": "aac", "m4a": "m4a", "mp3": "mp3"}.get(spec.format, "opus")
+            resp = await serve_transcode(path, spec, request.headers, method=request.method,
+                                         limiter=node.transcode_limiter, cache=node.transcode_cache,
+                                         source_identity=track.get("file_id") or track.get("audio_id"),
+                                         download_name=name)
+    except SourceUnavailable as exc:
+        raise ApiError(404, "not_found", f"the file of track {track['id']} cannot be read: {exc}") from exc
+    except TranscodeBusy as exc:
+        raise ApiError(503, "transcode_busy", str(exc), {"Retry-After": "5"}) from exc
+    except TranscodeFailed as exc:
+        raise ApiError(422, "transcode_failed", str(exc)) from exc
+    except ValueError as exc:
+        raise bad_request(str(exc)) from exc
+    return Response(resp.body, status=resp.status, headers=resp.headers)
+
+
+def _float_arg(name: str) -> float:
+    raw = request.args.get(name, "0") or "0"
+    try:
+        value = float(raw)
+    except ValueError:
+        raise bad_request(f"{name} must be a number of seconds") from None
+    if not 0 <= value < 86400:
+        raise bad_request(f"{name} must be between 0 and 86400 seconds")
+    return value
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        return max(0, int(raw))
+    except ValueError:
+        raise bad_request(f"{name} must be an integer") from None
+
+
+@bp.route("/tracks/<track_id>/stream", methods=["GET", "HEAD"])
+@access(USER)
+async def stream(track_id: str):
+    track, path = await track_source(track_id)
+    settings = await _settings()
+    spec = choose_format(track, request.args.get("format"), _int_arg("bitrate"),
+                         client_is_local(request.remote_addr), settings)
+    return await stream_response(track, path, spec, _float_arg("offset"))
+
+
+@bp.route("/tracks/<track_id>/download", methods=["GET", "HEAD"])
+@access(USER)
+async def download(track_id: str):
+    track, path = await track_source(track_id)
+    fmt = request.args.get("format")
+    spec = None if fmt in (None, "", "raw") else choose_format(track, fmt, _int_arg("bitrate"), True, {})
+    return await stream_response(track, path, spec, 0.0, download=True)
+
+
+async def _settings() -> dict:
+    import json
+
+    uid = current_user()["id"]
+    row = await current_app.node.store.read(
+        lambda db: db.conn.execute("SELECT settings FROM user WHERE id = ?", (uid,)).fetchone())
+    try:
+        return json.loads(row[0]) if row else {}
+    except ValueError:
+        return {}

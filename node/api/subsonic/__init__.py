@@ -1,0 +1,1 @@
+"""The Subsonic/OpenSubsonic API (see specs/subsonic.md)."""

@@ -1,0 +1,309 @@
+"""Read queries over the library tables, shared by the native and Subsonic APIs.
+
+Lists are paged by an opaque cursor (keyset pagination: the sort value and id
+of the last row), so that paging through 100k albums costs the same on the
+last page as on the first, and a library change between pages skips or
+repeats nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import sqlite_utils
+
+from ..errors import InvalidInput, NotFound
+from .tracks import _track_dict
+
+ALBUM_COLUMNS = (
+    "id, name, sort_name, artist, artist_id, mbid, year, compilation, cover, song_count, duration, size, "
+    "disc_count, genres, folder_id, created_at, updated_at"
+)
+TRACK_SORTS = {
+    "title": "lower(coalesce(t.title, ''))",
+    "artist": "lower(t.artist)",
+    "album": "lower(t.album)",
+    "year": "coalesce(t.year, 0)",
+    "added": "t.created_at",
+    "duration": "t.duration",
+    "track": "printf('%s|%04d|%04d', t.album_id, coalesce(t.disc_no, 0), coalesce(t.track_no, 0))",
+}
+ALBUM_SORTS = {
+    "name": "lower(coalesce(a.sort_name, a.name))",
+    "artist": "lower(a.artist)",
+    "year": "coalesce(a.year, 0)",
+    "added": "a.created_at",
+}
+MAX_PAGE = 500
+
+
+def encode_cursor(value: Any, ident: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([value, ident]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[Any, str]:
+    try:
+        value, ident = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("invalid cursor: pass back the next_cursor of the previous page") from exc
+    if not isinstance(ident, str) or isinstance(value, (dict, list)):
+        raise InvalidInput("invalid cursor: pass back the next_cursor of the previous page")
+    return value, ident
+
+
+def _page(db, base_sql: str, params: list, sort_expr: str, id_col: str, order: str, limit: int, cursor: str | None):
+    if order not in ("asc", "desc"):
+        raise InvalidInput("order must be asc or desc")
+    limit = max(1, min(int(limit), MAX_PAGE))
+    where = ""
+    if cursor:
+        value, ident = decode_cursor(cursor)
+        cmp = ">" if order == "asc" else "<"
+        where = f" AND ({sort_expr}, {id_col}) {cmp} (?, ?)"
+        params = [*params, value, ident]
+    sql = f"{base_sql}{where} ORDER BY {sort_expr} {order}, {id_col} {order} LIMIT ?"
+    rows = list(db.query(sql.replace("SELECT ", f"SELECT {sort_expr} AS _sort, ", 1), [*params, limit + 1]))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1]["_sort"], rows[-1]["id"]) if more and rows else None
+    for r in rows:
+        r.pop("_sort", None)
+    return rows, next_cursor
+
+
+# -- tracks -------------------------------------------------------------------
+def list_tracks(
+    db: sqlite_utils.Database,
+    *,
+    sort: str = "title",
+    order: str = "asc",
+    limit: int = 50,
+    cursor: str | None = None,
+    album_id: str | None = None,
+    artist_id: str | None = None,
+    genre: str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    folder_id: int | None = None,
+    lossless: bool | None = None,
+    format: str | None = None,
+) -> tuple[list[dict], str | None]:
+    if sort not in TRACK_SORTS:
+        raise InvalidInput(f"unknown sort {sort!r}: one of {', '.join(TRACK_SORTS)}")
+    clauses, params = ["1 = 1"], []
+    if album_id:
+        clauses.append("t.album_id = ?"), params.append(album_id)
+    if artist_id:
+        clauses.append("t.id IN (SELECT track_id FROM track_artist WHERE artist_id = ?)"), params.append(artist_id)
+    if genre:
+        clauses.append("t.id IN (SELECT track_id FROM track_genre g JOIN genre n ON n.id = g.genre_id WHERE n.name = ?)")
+        params.append(genre)
+    if year_from is not None:
+        clauses.append("t.year >= ?"), params.append(year_from)
+    if year_to is not None:
+        clauses.append("t.year <= ?"), params.append(year_to)
+    if folder_id is not None:
+        clauses.append("t.folder_id = ?"), params.append(folder_id)
+    if lossless is not None:
+        clauses.append("t.lossless = ?"), params.append(int(lossless))
+    if format:
+        clauses.append("t.format = ?"), params.append(format)
+    rows, nxt = _page(db, "SELECT t.* FROM track t WHERE " + " AND ".join(clauses), params,
+                      TRACK_SORTS[sort], "t.id", order, limit, cursor)
+    return [_track_dict(r) for r in rows], nxt
+
+
+def tracks_by_ids(db: sqlite_utils.Database, ids: list[str]) -> list[dict]:
+    """Tracks in the order of ``ids``; unknown ids are left out."""
+    found: dict[str, dict] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        for r in db.query(f"SELECT * FROM track WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+            found[r["id"]] = _track_dict(r)
+    return [found[i] for i in ids if i in found]
+
+
+def require_track(db: sqlite_utils.Database, track_id: str) -> dict:
+    rows = tracks_by_ids(db, [track_id])
+    if not rows:
+        raise NotFound(f"no track {track_id}")
+    return rows[0]
+
+
+def album_tracks(db: sqlite_utils.Database, album_id: str) -> list[dict]:
+    return [_track_dict(r) for r in db.query(
+        "SELECT * FROM track WHERE album_id = ? ORDER BY coalesce(disc_no, 1), coalesce(track_no, 0), path", [album_id])]
+
+
+def random_tracks(db: sqlite_utils.Database, size: int, genre: str | None = None, year_from: int | None = None,
+                  year_to: int | None = None, folder_id: int | None = None) -> list[dict]:
+    clauses, params = ["1 = 1"], []
+    if genre:
+        clauses.append("id IN (SELECT track_id FROM track_genre g JOIN genre n ON n.id = g.genre_id WHERE n.name = ?)")
+        params.append(genre)
+    if year_from is not None:
+        clauses.append("year >= ?"), params.append(year_from)
+    if year_to is not None:
+        clauses.append("year <= ?"), params.append(year_to)
+    if folder_id is not None:
+        clauses.append("folder_id = ?"), params.append(folder_id)
+    sql = f"SELECT * FROM track WHERE {' AND '.join(clauses)} ORDER BY random() LIMIT ?"
+    return [_track_dict(r) for r in db.query(sql, [*params, max(0, min(size, MAX_PAGE))])]
+
+
+def all_tracks_page(db: sqlite_utils.Database, offset: int, limit: int, folder_id: int | None = None) -> list[dict]:
+    where, params = ("WHERE folder_id = ?", [folder_id]) if folder_id is not None else ("", [])
+    return [_track_dict(r) for r in db.query(
+        f"SELECT * FROM track {where} ORDER BY rid LIMIT ? OFFSET ?", [*params, limit, offset])]
+
+
+# -- albums -------------------------------------------------------------------
+def _album(row: dict) -> dict:
+    row = dict(row)
+    row["genres"] = json.loads(row["genres"])
+    row["compilation"] = bool(row["compilation"])
+    return row
+
+
+def list_albums(
+    db: sqlite_utils.Database,
+    *,
+    sort: str = "name",
+    order: str = "asc",
+    limit: int = 50,
+    cursor: str | None = None,
+    artist_id: str | None = None,
+    genre: str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    folder_id: int | None = None,
+) -> tuple[list[dict], str | None]:
+    if sort not in ALBUM_SORTS:
+        raise InvalidInput(f"unknown sort {sort!r}: one of {', '.join(ALBUM_SORTS)}")
+    clauses, params = ["1 = 1"], []
+    if artist_id:
+        clauses.append("(a.artist_id = ? OR a.id IN (SELECT album_id FROM track WHERE id IN "
+                       "(SELECT track_id FROM track_artist WHERE artist_id = ? AND role = 'albumartist')))")
+        params += [artist_id, artist_id]
+    if genre:
+        clauses.append("a.id IN (SELECT t.album_id FROM track t JOIN track_genre g ON g.track_id = t.id "
+                       "JOIN genre n ON n.id = g.genre_id WHERE n.name = ?)")
+        params.append(genre)
+    if year_from is not None:
+        clauses.append("a.year >= ?"), params.append(year_from)
+    if year_to is not None:
+        clauses.append("a.year <= ?"), params.append(year_to)
+    if folder_id is not None:
+        clauses.append("a.folder_id = ?"), params.append(folder_id)
+    cols = ", ".join(f"a.{c.strip()}" for c in ALBUM_COLUMNS.split(","))
+    rows, nxt = _page(db, f"SELECT {cols} FROM album a WHERE " + " AND ".join(clauses), params,
+                      ALBUM_SORTS[sort], "a.id", order, limit, cursor)
+    return [_album(r) for r in rows], nxt
+
+
+def albums_page(db: sqlite_utils.Database, order_sql: str, offset: int, limit: int, where: str = "1 = 1",
+                params: list | None = None) -> list[dict]:
+    """Offset paging for the Subsonic album lists (their clients page by offset)."""
+    cols = ", ".join(f"a.{c.strip()}" for c in ALBUM_COLUMNS.split(","))
+    return [_album(r) for r in db.query(
+        f"SELECT {cols} FROM album a WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?",
+        [*(params or []), max(0, min(limit, MAX_PAGE)), max(0, offset)])]
+
+
+def get_album(db: sqlite_utils.Database, album_id: str) -> dict:
+    rows = list(db.query(f"SELECT {ALBUM_COLUMNS} FROM album WHERE id = ?", [album_id]))
+    if not rows:
+        raise NotFound(f"no album {album_id}")
+    return _album(rows[0])
+
+
+def albums_by_ids(db: sqlite_utils.Database, ids: list[str]) -> list[dict]:
+    if not ids:
+        return []
+    rows = {r["id"]: _album(r) for r in db.query(
+        f"SELECT {ALBUM_COLUMNS} FROM album WHERE id IN ({','.join('?' * len(ids))})", ids)}
+    return [rows[i] for i in ids if i in rows]
+
+
+# -- artists ------------------------------------------------------------------
+ARTIST_SQL = (
+    "SELECT ar.id, ar.name, ar.sort_name, ar.mbid, "
+    "(SELECT count(*) FROM album al WHERE al.artist_id = ar.id) AS album_count, "
+    "(SELECT count(*) FROM track_artist ta WHERE ta.artist_id = ar.id AND ta.role = 'artist') AS track_count, "
+    "(SELECT al.cover FROM album al WHERE al.artist_id = ar.id AND al.cover IS NOT NULL LIMIT 1) AS cover "
+    "FROM artist ar"
+)
+
+
+def list_artists(db: sqlite_utils.Database, *, album_artists_only: bool = False, limit: int = 50,
+                 cursor: str | None = None, order: str = "asc") -> tuple[list[dict], str | None]:
+    where = " WHERE ar.id IN (SELECT artist_id FROM album)" if album_artists_only else \
+        " WHERE ar.id IN (SELECT artist_id FROM track_artist WHERE role != 'composer' UNION SELECT artist_id FROM album)"
+    return _page(db, ARTIST_SQL + where, [], "lower(coalesce(ar.sort_name, ar.name))", "ar.id", order, limit, cursor)
+
+
+def all_album_artists(db: sqlite_utils.Database, folder_id: int | None = None) -> list[dict]:
+    where = " WHERE ar.id IN (SELECT artist_id FROM album" + (" WHERE folder_id = ?)" if folder_id is not None else ")")
+    params = [folder_id] if folder_id is not None else []
+    return list(db.query(ARTIST_SQL + where + " ORDER BY lower(coalesce(ar.sort_name, ar.name))", params))
+
+
+def get_artist(db: sqlite_utils.Database, artist_id: str) -> dict:
+    rows = list(db.query(ARTIST_SQL + " WHERE ar.id = ?", [artist_id]))
+    if not rows:
+        raise NotFound(f"no artist {artist_id}")
+    return rows[0]
+
+
+def artists_by_ids(db: sqlite_utils.Database, ids: list[str]) -> list[dict]:
+    if not ids:
+        return []
+    rows = {r["id"]: r for r in db.query(ARTIST_SQL + f" WHERE ar.id IN ({','.join('?' * len(ids))})", ids)}
+    return [rows[i] for i in ids if i in rows]
+
+
+def artist_albums(db: sqlite_utils.Database, artist_id: str) -> list[dict]:
+    return [_album(r) for r in db.query(
+        f"SELECT {ALBUM_COLUMNS} FROM album WHERE artist_id = ? ORDER BY coalesce(year, 0), lower(name)", [artist_id])]
+
+
+def top_tracks_of_artist(db: sqlite_utils.Database, artist_id: str, count: int) -> list[dict]:
+    return [_track_dict(r) for r in db.query(
+        "SELECT t.* FROM track t JOIN track_artist ta ON ta.track_id = t.id AND ta.role = 'artist' "
+        "WHERE ta.artist_id = ? ORDER BY coalesce(t.year, 0) DESC, t.title LIMIT ?", [artist_id, count])]
+
+
+# -- genres -------------------------------------------------------------------
+def list_genres(db: sqlite_utils.Database) -> list[dict]:
+    return list(db.query(
+        "SELECT n.name, count(DISTINCT g.track_id) AS track_count, count(DISTINCT t.album_id) AS album_count "
+        "FROM genre n JOIN track_genre g ON g.genre_id = n.id JOIN track t ON t.id = g.track_id "
+        "GROUP BY n.id ORDER BY lower(n.name)"))
+
+
+def folder_of(db: sqlite_utils.Database, folder_id: int) -> dict:
+    rows = list(db.query("SELECT id, path, name FROM folder WHERE id = ?", [folder_id]))
+    if not rows:
+        raise NotFound(f"no music folder {folder_id}")
+    return rows[0]
+
+
+def cover_row(db: sqlite_utils.Database, cover_id: str) -> dict | None:
+    rows = list(db.query("SELECT id, source, folder_id, path, mime FROM cover WHERE id = ?", [cover_id]))
+    return rows[0] if rows else None
+
+
+def cover_for(db: sqlite_utils.Database, ident: str) -> str | None:
+    """The cover id for a cover, track, album or artist id."""
+    if ident.startswith(("em-", "fi-")):
+        return ident
+    for sql in ("SELECT cover FROM track WHERE id = ?", "SELECT cover FROM album WHERE id = ?",
+                "SELECT cover FROM album WHERE artist_id = ? AND cover IS NOT NULL LIMIT 1"):
+        row = db.conn.execute(sql, (ident,)).fetchone()
+        if row and row[0]:
+            return row[0]
+    row = db.conn.execute(
+        "SELECT a.cover FROM track t JOIN album a ON a.id = t.album_id WHERE t.id = ?", (ident,)).fetchone()
+    return row[0] if row and row[0] else None
