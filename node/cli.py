@@ -71,7 +71,29 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("demo", help="generate the demo library into a folder")
     s.add_argument("dest", metavar="DIR")
     s.add_argument("--variant", type=int, default=0)
+    for module in _extensions():
+        module.add_parsers(sub, COMMANDS)
     return p
+
+
+# Subsystems add their own commands: each module has add_parsers(subparsers, commands),
+# which adds its parsers and puts `name: handler(data, args) -> int` into ``commands``.
+EXTENSIONS = (
+    "sonantica.node.analysis.cli",
+    "sonantica.node.federation.cli",
+    "sonantica.node.analytics.cli",
+)
+
+
+def _extensions():
+    from importlib import import_module
+
+    for name in EXTENSIONS:
+        try:
+            yield import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -232,22 +254,18 @@ def cmd_status(data: DataDir, args: argparse.Namespace) -> int:
         print(f"files that could not be read ({lib['errors']}):")
         for e in status["scan_errors"]:
             print(f"  {e['path']}: {e['reason']}")
-    for key, value in status.items():
-        if key.startswith("analysis") and isinstance(value, dict):
-            print(f"analysis: {value.get('done', 0)} of {value.get('total', 0)} tracks analysed"
-                  + (f", {value['failed']} failed" if value.get("failed") else ""))
+    for module in _extensions():
+        if hasattr(module, "print_status"):
+            module.print_status(status)
     return 0
 
 
 def _extra_status(store: Store) -> dict:
     """Status from other domains, when they exist (analysis, federation)."""
     extra = {}
-    try:
-        from .store import jobs as jobs_store
-
-        extra["analysis"] = store.read_sync(jobs_store.progress, "analyse")
-    except (ImportError, AttributeError):
-        pass
+    for module in _extensions():
+        if hasattr(module, "status"):
+            extra.update(module.status(store))
     return extra
 
 

@@ -27,6 +27,26 @@ log = logging.getLogger("sonantica")
 SHUTDOWN_GRACE_S = 3.0
 
 
+# Subsystems that run beside the HTTP app while serving: each module has
+# ``async def run(node, *, task_status)`` (it calls task_status.started() once ready).
+SERVICES = (
+    "sonantica.node.analysis.service",
+    "sonantica.node.federation.service",
+    "sonantica.node.analytics.service",
+)
+
+
+def _service_modules():
+    from importlib import import_module
+
+    for name in SERVICES:
+        try:
+            yield import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
 def running_pid(data: DataDir) -> int | None:
     """The pid of the process serving this data folder, or None."""
     path = data.serve_lock
@@ -73,8 +93,8 @@ class Node:
         self.transcode_cache = TranscodeCache(data.cache_dir / "transcodes", config.transcode_cache_mb * 1024 * 1024)
         self.nursery: trio.Nursery | None = None
         self.app = None
-        # background services of optional subsystems: async fn(node, *, task_status)
-        self.services: list = []
+        # background services of subsystems: async fn(node, *, task_status), see SERVICES
+        self.services: list = [module.run for module in _service_modules()]
 
     def start_scan(self, full: bool = False) -> bool:
         """Start a scan in the background; False when one is already running."""
