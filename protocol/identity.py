@@ -35,6 +35,9 @@ __all__ = ["NodeId", "NodeIdentity", "luhn32"]
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _INDEX = {c: i for i, c in enumerate(_ALPHABET)}
 _PARSED: dict[str, "NodeId"] = {}  # parse cache: ids recur in every message
+#: Signatures already verified (a pure function, so caching is safe): relayed
+#: records reach a node many times. Bounded; cleared when full.
+_VERIFIED: dict[tuple[bytes, bytes, bytes], None] = {}
 
 
 def luhn32(s: str) -> str:
@@ -121,10 +124,16 @@ class NodeId:
             object.__setattr__(self, "_verify", vk)
         if not isinstance(signature, (bytes, bytearray)) or len(signature) != 64:
             raise RemoteProtocolError("bad_signature", "a signature is 64 bytes")
+        memo = (self.key, bytes(signature), bytes(message))
+        if memo in _VERIFIED:
+            return
         try:
-            vk.verify(bytes(message), bytes(signature))
+            vk.verify(memo[2], memo[1])
         except nacl.exceptions.BadSignatureError as exc:
             raise RemoteProtocolError("bad_signature", f"not signed by {self.short}") from exc
+        if len(_VERIFIED) >= 65536:
+            _VERIFIED.clear()
+        _VERIFIED[memo] = None
 
     def verify(self, domain: str, obj: Any, signature: bytes) -> None:
         """Verify a signature over ``signing_bytes(domain, obj)``."""
