@@ -70,7 +70,7 @@ def init_node(root: Path, music: Path | list[Path], users: dict[str, str] | None
         data.save_config(replace(data.load_config(), **config))
     store = Store.open(data.db_path)
     try:
-        for i, (name, role) in enumerate((users or {"owner": "owner"}).items()):
+        for name, role in (users if users is not None else {"owner": "owner"}).items():
             store.write_sync(users_store.create, name, users_store.hash_password(PASSWORD), role)
     finally:
         store.close()
