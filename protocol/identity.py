@@ -157,7 +157,7 @@ class NodeIdentity:
 
     @classmethod
     def generate(cls, random_bytes: bytes) -> NodeIdentity:
-        """From 32 bytes of the caller's randomness (``os.urandom(32)`` in a node)."""
+        """From 32 bytes of the caller's randomness (the node reads them from the OS)."""
         return cls.from_seed(random_bytes)
 
     @property
