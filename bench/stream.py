@@ -7,8 +7,9 @@ time to first byte (p50/p99) for originals and live transcodes, single-stream
 throughput, the number of concurrent real-time FLAC streams held without
 underrun, and transcode speed (× real time, in-process, one core, median of 3).
 
-The server is built by ``start_server`` alone (today the tiny app of
-``sonantica.node.streaming.testing``; swap in the real node app there).
+The server is a real node (``sonantica serve`` code path: the full app with
+auth, access checks, store lookups and path confinement), started by
+``start_server`` in its own process and called with an API key.
 """
 
 from __future__ import annotations
@@ -27,8 +28,12 @@ from pathlib import Path
 import httpx
 import trio
 
-from sonantica.node.streaming import TranscodeLimiter, TranscodeSpec, start_transcode
-from sonantica.node.streaming.testing import build_app, make_audio, serve_app
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sonantica.node.streaming import TranscodeSpec, start_transcode  # noqa: E402
+from sonantica.node.streaming.testing import make_audio  # noqa: E402
+
+AUTH: dict[str, str] = {}  # the API key header, set once the server is up
 
 PREBUFFER_S = 1.0  # a player starts after 1 s of audio (or gives up after 2 s)
 READ_AHEAD_S = 10.0  # and keeps at most 10 s buffered, like a browser
@@ -37,26 +42,55 @@ READ_AHEAD_S = 10.0  # and keeps at most 10 s buffered, like a browser
 # --- the server -------------------------------------------------------------
 
 
-def start_server(root: Path) -> tuple[str, subprocess.Popen]:
-    """Start the server process serving every file in ``root``; returns (url, process)."""
+def start_server(root: Path) -> tuple[str, subprocess.Popen, dict[str, str]]:
+    """Start a node serving ``root``; returns (url, process, {file name: stream path})."""
     proc = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(root)], stdout=subprocess.PIPE, text=True
     )
-    url = proc.stdout.readline().strip()
-    if not url.startswith("http"):
+    line = proc.stdout.readline().strip()
+    try:
+        info = json.loads(line)
+    except ValueError:
         proc.kill()
-        raise RuntimeError(f"server did not start: {url!r}")
-    return url, proc
+        raise RuntimeError(f"server did not start: {line!r}") from None
+    AUTH["X-Api-Key"] = info["key"]
+    return info["url"], proc, {name: f"/api/v1/tracks/{tid}/stream" for name, tid in info["tracks"].items()}
 
 
 def _serve_forever(root: Path) -> None:
-    files = {p.name: p for p in root.iterdir() if p.is_file()}
-    app = build_app(files, limiter=TranscodeLimiter(64), cache=None)
+    from dataclasses import replace
+
+    from sonantica.node.daemon import serve
+    from sonantica.node.store import users
+    from sonantica.node.store.db import Store
+    from tests.support.node import init_node
+
+    music = root
+    import contextlib
+    import logging
+
+    logging.disable(logging.INFO)
+    with contextlib.redirect_stdout(sys.stderr):
+        data = init_node(root.parent / "node", music, {"bench": "owner"}, max_transcodes=64, transcode_cache_mb=0,
+                         watch=False)
+    store = Store.open(data.db_path)
+    owner = store.read_sync(users.by_name, "bench")
+    _, key = store.write_sync(users.new_api_key, owner["id"], "bench")
+    store.close()
 
     async def main():
         async with trio.open_nursery() as nursery:
-            url = await nursery.start(serve_app, app)
-            print(url, flush=True)
+            bound = await nursery.start(serve, data, replace(data.load_config(), bind="127.0.0.1:0"))
+            url = bound[0]
+            async with httpx.AsyncClient(base_url=url, headers={"X-Api-Key": key}) as c:
+                while True:
+                    scan = (await c.get("/api/v1/scan")).json()
+                    if not scan["scanning"] and scan["library"]["tracks"] >= 2:
+                        break
+                    await trio.sleep(0.1)
+                items = (await c.get("/api/v1/tracks")).json()["items"]
+            tracks = {t["path"]: t["id"] for t in items}
+            print(json.dumps({"url": url, "key": key, "tracks": tracks}), flush=True)
 
     trio.run(main)
 
@@ -94,7 +128,7 @@ async def throughput(client: httpx.AsyncClient, path: str) -> float:
 async def player(url: str, path: str, byte_rate: float, play_s: float, result: list) -> None:
     """One real-time listener; appends True if it ever ran dry."""
     underrun = False
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers=AUTH) as client:
         t0 = time.perf_counter()
         received, t_play = 0, None
         async with client.stream("GET", path) as r:
@@ -140,7 +174,8 @@ async def transcode_speed(src: Path, seconds: float, fmt: str) -> float:
 
 async def run(quick: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+        root = Path(tmp) / "music"
+        root.mkdir()
         song = make_audio(root / "song", "flac16", 60.0)
         big = make_audio(root / "big", "wav", 60.0 if quick else 300.0)
         byte_rate = song.stat().st_size / 60.0
@@ -149,27 +184,29 @@ async def run(quick: bool) -> dict:
             fmt: round(statistics.median([await transcode_speed(song, 60.0, fmt) for _ in range(3)]), 1)
             for fmt in ("opus", "aac", "mp3")
         }
-        url, proc = start_server(root)
+        url, proc, paths = start_server(root)
+        song_path, big_path = paths["song.flac"], paths["big.wav"]
         try:
             size = song.stat().st_size
             rng = random.Random(0)
-            async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-                await ttfb(client, "/original/song.flac", 5)  # warm-up
+            async with httpx.AsyncClient(base_url=url, timeout=30, headers=AUTH) as client:
+                await ttfb(client, song_path, 5, params={"format": "raw"})  # warm-up
                 orig = await ttfb(
                     client,
-                    "/original/song.flac",
+                    song_path,
                     100 if quick else 300,
+                    params={"format": "raw"},
                     headers_fn=lambda: {"Range": f"bytes={rng.randrange(size)}-"},
                 )
                 trans = await ttfb(
                     client,
-                    "/transcode/song.flac",
+                    song_path,
                     10 if quick else 40,
-                    params=lambda: {"format": "opus", "bitrate": 128000, "offset": round(rng.uniform(0, 50), 2)},
+                    params=lambda: {"format": "opus", "bitrate": 128, "offset": round(rng.uniform(0, 50), 2)},
                 )
-                mbps = await throughput(client, "/original/big.wav")
+                mbps = await throughput(client, big_path + "?format=raw")
             levels = [25, 50] if quick else [50, 100, 200, 300, 400]
-            held = await concurrent_streams(url, "/original/song.flac", byte_rate, levels, 3.0 if quick else 10.0)
+            held = await concurrent_streams(url, song_path + "?format=raw", byte_rate, levels, 3.0 if quick else 10.0)
         finally:
             proc.terminate()
             proc.wait(10)
