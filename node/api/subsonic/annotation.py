@@ -1,0 +1,85 @@
+"""Annotation: scrobble (now playing / a counted play), star, unstar, setRating.
+
+Plays are counted in :mod:`sonantica.node.store.subsonic_queries` until the
+analytics domain records play events; ``submission=false`` only updates
+now-playing, ``true`` counts one play per id.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ...store import annotations, browse
+from ...store import subsonic_queries as sq
+from .core import Call, method, now_playing
+from .envelope import GENERIC, SubsonicError, missing, not_found
+
+
+@method("scrobble")
+async def scrobble(call: Call) -> dict:
+    ids = call.all("id")
+    if not ids:
+        raise missing("id")
+    known = {t["id"] for t in await call.store.read(browse.tracks_by_ids, ids)}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise not_found(f"song {unknown[0]!r}")
+    times = call.all("time")
+    submission = call.bool("submission", True)
+    np = now_playing(call.node)
+    for pos, ident in enumerate(ids):
+        if submission:
+            try:
+                at = int(times[pos]) / 1000 if pos < len(times) else time.time()
+            except ValueError:
+                raise SubsonicError(GENERIC, "time must be milliseconds since the epoch") from None
+            await call.store.write(sq.record_play, call.uid, ident, at)
+            np.clear(call.uid, call.client(), ident)
+        else:
+            np.set(call.uid, call.user["name"], call.client(), ident)
+    return {}
+
+
+def _targets(call: Call) -> list[str]:
+    ids = call.all("id") + call.all("albumId") + call.all("artistId")
+    if not ids:
+        raise missing("id")
+    for ident in ids:
+        if ident[:3] not in ("tr-", "al-", "ar-"):
+            raise not_found(f"item {ident!r}")
+    return ids
+
+
+async def _star(call: Call, on: bool) -> dict:
+    ids = _targets(call)
+
+    def run(db):
+        for ident in ids:
+            annotations.star(db, call.uid, ident, on)
+
+    await call.store.write(run)
+    return {}
+
+
+@method("star")
+async def star(call: Call) -> dict:
+    return await _star(call, True)
+
+
+@method("unstar")
+async def unstar(call: Call) -> dict:
+    return await _star(call, False)
+
+
+@method("setRating")
+async def set_rating(call: Call) -> dict:
+    ident = call.require("id")
+    rating = call.int("rating", None, -1, 99)
+    if rating is None:
+        raise missing("rating")
+    if not 0 <= rating <= 5:
+        raise SubsonicError(GENERIC, "rating must be 0 (none) to 5")
+    if ident[:3] not in ("tr-", "al-", "ar-"):
+        raise not_found(f"item {ident!r}")
+    await call.store.write(annotations.rate, call.uid, ident, rating)
+    return {}

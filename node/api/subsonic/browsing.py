@@ -1,0 +1,214 @@
+"""Browsing: folders, indexes, directories, artists, albums, songs, genres, info, top and similar songs."""
+
+from __future__ import annotations
+
+import time
+
+from ...errors import NotFound
+from ...store import browse
+from ...store import subsonic_queries as sq
+from ...store import tracks as tracks_store
+from . import shapes
+from .core import Call, method
+from .envelope import not_found
+
+IGNORED_ARTICLES = "The El La Los Las Le Les Die Das Der"
+
+
+def index_letter(name: str) -> str:
+    words = name.split(" ", 1)
+    if len(words) == 2 and words[0] in IGNORED_ARTICLES.split():
+        name = words[1]
+    first = name[:1].upper()
+    return first if first.isalpha() else "#"
+
+
+def _group(artists: list[dict], shape) -> list[dict]:
+    groups: dict[str, list[dict]] = {}
+    for ar in artists:
+        groups.setdefault(index_letter(ar["name"]), []).append(shape(ar))
+    return [{"name": k, "artist": v} for k, v in sorted(groups.items(), key=lambda kv: (kv[0] == "#", kv[0]))]
+
+
+@method("getMusicFolders")
+async def get_music_folders(call: Call) -> dict:
+    rows = await call.store.read(tracks_store.folders)
+    return {"musicFolders": {"musicFolder": [{"id": r["id"], "name": r["name"]} for r in rows]}}
+
+
+@method("getIndexes")
+async def get_indexes(call: Call) -> dict:
+    folder = call.int("musicFolderId", None)
+    artists = await call.store.read(browse.all_album_artists, folder)
+    x = await shapes.decorate(call, artists=artists)
+    state = await call.store.read(tracks_store.scan_state)
+    modified = int(((state or {}).get("finished_at") or time.time()) * 1000)
+    return {"indexes": {"ignoredArticles": IGNORED_ARTICLES, "lastModified": modified,
+                        "index": _group(artists, lambda a: shapes.artist_v1(a, x))}}
+
+
+@method("getArtists")
+async def get_artists(call: Call) -> dict:
+    folder = call.int("musicFolderId", None)
+    artists = await call.store.read(browse.all_album_artists, folder)
+    x = await shapes.decorate(call, artists=artists)
+    return {"artists": {"ignoredArticles": IGNORED_ARTICLES,
+                        "index": _group(artists, lambda a: shapes.artist_id3(a, x))}}
+
+
+@method("getMusicDirectory")
+async def get_music_directory(call: Call) -> dict:
+    ident = call.require("id")
+    store = call.store
+    if ident.startswith("ar-"):
+        artist = await _get(store, browse.get_artist, ident, "artist")
+        albums = await store.read(browse.artist_albums, ident)
+        x = await shapes.decorate(call, albums=albums, artists=[artist])
+        return {"directory": shapes.clean({
+            "id": artist["id"], "name": artist["name"], "starred": x.starred(ident), "userRating": x.rating(ident),
+            "child": [shapes.album_child(a, x) for a in albums]})}
+    if ident.startswith("al-"):
+        album = await _get(store, browse.get_album, ident, "album")
+        tracks = await store.read(browse.album_tracks, ident)
+        x = await shapes.decorate(call, tracks=tracks, albums=[album])
+        return {"directory": shapes.clean({
+            "id": album["id"], "parent": album.get("artist_id"), "name": album["name"],
+            "starred": x.starred(ident), "userRating": x.rating(ident), "playCount": x.play_count(ident),
+            "child": [shapes.child(t, x) for t in tracks]})}
+    raise not_found(f"directory {ident!r}")
+
+
+async def _get(store, fn, ident: str, what: str) -> dict:
+    try:
+        return await store.read(fn, ident)
+    except NotFound:
+        raise not_found(f"{what} {ident!r}") from None
+
+
+@method("getArtist")
+async def get_artist(call: Call) -> dict:
+    ident = call.require("id")
+    artist = await _get(call.store, browse.get_artist, ident, "artist")
+    albums = await call.store.read(browse.artist_albums, ident)
+    x = await shapes.decorate(call, albums=albums, artists=[artist])
+    out = shapes.artist_id3(artist, x)
+    out["album"] = [shapes.album_id3(a, x) for a in albums]
+    return {"artist": out}
+
+
+@method("getAlbum")
+async def get_album(call: Call) -> dict:
+    ident = call.require("id")
+    album = await _get(call.store, browse.get_album, ident, "album")
+    tracks = await call.store.read(browse.album_tracks, ident)
+    x = await shapes.decorate(call, tracks=tracks, albums=[album])
+    out = shapes.album_id3(album, x)
+    out["song"] = [shapes.child(t, x) for t in tracks]
+    return {"album": out}
+
+
+@method("getSong")
+async def get_song(call: Call) -> dict:
+    ident = call.require("id")
+    track = await _get(call.store, browse.require_track, ident, "song")
+    x = await shapes.decorate(call, tracks=[track])
+    return {"song": shapes.child(track, x)}
+
+
+@method("getGenres")
+async def get_genres(call: Call) -> dict:
+    rows = await call.store.read(browse.list_genres)
+    return {"genres": {"genre": [{"songCount": r["track_count"], "albumCount": r["album_count"], "value": r["name"]}
+                                 for r in rows]}}
+
+
+async def _artist_info(call: Call, key: str, shape) -> dict:
+    ident = call.require("id")
+    store = call.store
+    if not ident.startswith("ar-"):  # clients pass album or song ids too
+        ident = await store.read(_artist_of, ident)
+    artist = await _get(store, browse.get_artist, ident or "", "artist")
+    count = call.int("count", 20, 0, 100)
+    seeds = await store.read(sq.artist_track_ids, artist["id"])
+    similar_tracks = await store.read(sq.similar_tracks, seeds, 200)
+    seen, similar_ids = {artist["id"]}, []
+    for t in similar_tracks:
+        if t.get("artist_id") and t["artist_id"] not in seen and len(similar_ids) < count:
+            seen.add(t["artist_id"])
+            similar_ids.append(t["artist_id"])
+    similar = await store.read(browse.artists_by_ids, similar_ids)
+    x = await shapes.decorate(call, artists=similar)
+    info = shapes.clean({"musicBrainzId": artist.get("mbid")})
+    info["similarArtist"] = [shape(a, x) for a in similar]
+    return {key: info}
+
+
+def _artist_of(db, ident: str) -> str | None:
+    for sql in ("SELECT artist_id FROM album WHERE id = ?", "SELECT artist_id FROM track WHERE id = ?"):
+        row = db.conn.execute(sql, (ident,)).fetchone()
+        if row and row[0]:
+            return row[0]
+    return None
+
+
+@method("getArtistInfo")
+async def get_artist_info(call: Call) -> dict:
+    return await _artist_info(call, "artistInfo", shapes.artist_v1)
+
+
+@method("getArtistInfo2")
+async def get_artist_info2(call: Call) -> dict:
+    return await _artist_info(call, "artistInfo2", shapes.artist_id3)
+
+
+async def _album_info(call: Call, key: str) -> dict:
+    ident = call.require("id")
+    if ident.startswith("tr-"):
+        ident = (await _get(call.store, browse.require_track, ident, "song"))["album_id"]
+    album = await _get(call.store, browse.get_album, ident, "album")
+    return {key: shapes.clean({"musicBrainzId": album.get("mbid")})}
+
+
+@method("getAlbumInfo")
+async def get_album_info(call: Call) -> dict:
+    return await _album_info(call, "albumInfo")
+
+
+@method("getAlbumInfo2")
+async def get_album_info2(call: Call) -> dict:
+    return await _album_info(call, "albumInfo")
+
+
+@method("getTopSongs")
+async def get_top_songs(call: Call) -> dict:
+    name = call.require("artist")
+    tracks = await call.store.read(sq.top_tracks_by_name, name, call.uid, call.int("count", 50, 0, 500))
+    x = await shapes.decorate(call, tracks=tracks)
+    return {"topSongs": {"song": [shapes.child(t, x) for t in tracks]}}
+
+
+async def _similar(call: Call, key: str) -> dict:
+    ident = call.require("id")
+    count = call.int("count", 50, 0, 500)
+    store = call.store
+    if ident.startswith("ar-"):
+        seeds = await store.read(sq.artist_track_ids, ident)
+    elif ident.startswith("al-"):
+        seeds = [t["id"] for t in await store.read(browse.album_tracks, ident)]
+    else:
+        seeds = [(await _get(store, browse.require_track, ident, "song"))["id"]]
+    if not seeds:
+        raise not_found(f"item {ident!r}")
+    tracks = await store.read(sq.similar_tracks, seeds, count)
+    x = await shapes.decorate(call, tracks=tracks)
+    return {key: {"song": [shapes.child(t, x) for t in tracks]}}
+
+
+@method("getSimilarSongs")
+async def get_similar_songs(call: Call) -> dict:
+    return await _similar(call, "similarSongs")
+
+
+@method("getSimilarSongs2")
+async def get_similar_songs2(call: Call) -> dict:
+    return await _similar(call, "similarSongs2")

@@ -1,0 +1,140 @@
+"""Media: stream (original or transcoded), download, cover art, lyrics.
+
+``stream`` reuses the native API's :func:`~sonantica.node.api.streams.stream_response`:
+``format=raw`` (or the file's own suffix) serves the original bit-exact with
+Range; ``format=opus|mp3|aac|m4a`` or a ``maxBitRate`` below the original's
+transcodes; ``timeOffset`` starts a transcode part-way (transcodeOffset).
+Streaming never counts a play: only ``scrobble`` does.
+"""
+
+from __future__ import annotations
+
+import json
+
+from quart import Response
+
+from ...errors import NotFound
+from ...library import lyrics as lyrics_mod
+from ...library.artwork import cover_bytes
+from ...store import browse
+from ...store import playlists as pl
+from ...store import subsonic_queries as sq
+from ...streaming import FORMATS
+from ..streams import choose_format, client_is_local, stream_response, track_source
+from .core import Call, method
+from .envelope import GENERIC, SubsonicError, not_found
+
+
+async def _source(call: Call, ident: str):
+    if not ident.startswith("tr-"):
+        raise not_found(f"song {ident!r}")
+    try:
+        return await track_source(ident)
+    except NotFound:
+        raise not_found(f"song {ident!r}") from None
+
+
+def _format(track: dict, fmt: str | None) -> str | None:
+    fmt = (fmt or "").lower() or None
+    if fmt is None:
+        return None
+    if fmt in ("raw", "original") or fmt == (track.get("format") or "").lower() or \
+            track["path"].lower().endswith("." + fmt):
+        return "raw"
+    if fmt in ("ogg", "oga"):
+        return "opus"
+    if fmt in ("aac", "m4a", "mp3", "opus"):
+        return fmt
+    raise SubsonicError(GENERIC, f"unknown format {fmt!r}: raw, {', '.join(sorted(FORMATS))}")
+
+
+async def _settings(call: Call) -> dict:
+    raw = await call.store.read(sq.user_settings, call.uid)
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+@method("stream")
+async def stream(call: Call) -> Response:
+    from quart import request
+
+    track, path = await _source(call, call.require("id"))
+    kbps = call.int("maxBitRate", 0, 0, 10_000) or None
+    spec = choose_format(track, _format(track, call.get("format")), kbps, client_is_local(request.remote_addr),
+                         await _settings(call))
+    offset = float(call.int("timeOffset", 0, 0, 86_399) or 0)
+    return await stream_response(track, path, spec, offset)
+
+
+@method("download")
+async def download(call: Call) -> Response:
+    track, path = await _source(call, call.require("id"))
+    return await stream_response(track, path, None, 0.0, download=True)
+
+
+@method("getCoverArt")
+async def get_cover_art(call: Call) -> Response:
+    ident = call.require("id")
+    if ident.startswith("pl-"):  # a playlist's cover is its first song's
+        items = await call.store.read(pl.items, ident)
+        ident = items[0] if items else ident
+    size = call.int("size", None, 16, 4096)
+    try:
+        data, mime = await cover_bytes(call.node, ident, size)
+    except NotFound:
+        raise not_found(f"cover art {ident!r}") from None
+    return Response(data, mimetype=mime, headers={"Cache-Control": "private, max-age=604800"})
+
+
+async def _lyrics_of(call: Call, track: dict) -> dict:
+    folder = await call.store.read(browse.folder_of, track["folder_id"])
+    return await lyrics_mod.lyrics_for(folder["path"], track["path"], track.get("lyrics"))
+
+
+@method("getLyrics")
+async def get_lyrics(call: Call) -> dict:
+    artist, title = call.get("artist") or "", call.get("title") or ""
+
+    def find(db):
+        rows = list(db.query(
+            "SELECT id FROM track WHERE title = ? COLLATE NOCASE AND (? = '' OR artist = ? COLLATE NOCASE "
+            "OR id IN (SELECT ta.track_id FROM track_artist ta JOIN artist ar ON ar.id = ta.artist_id "
+            "WHERE ar.name = ? COLLATE NOCASE)) ORDER BY lyrics IS NULL LIMIT 5", [title, artist, artist, artist]))
+        return browse.tracks_by_ids(db, [r["id"] for r in rows])
+
+    for track in (await call.store.read(find) if title else []):
+        found = await _lyrics_of(call, track)
+        if found["lines"]:
+            text = "\n".join(line["text"] for line in found["lines"])
+            return {"lyrics": {"artist": track["artist"], "title": track["title"], "value": text}}
+    return {"lyrics": {"value": ""}}
+
+
+@method("getLyricsBySongId")
+async def get_lyrics_by_song_id(call: Call) -> dict:
+    ident = call.require("id")
+    try:
+        track = await call.store.read(browse.require_track, ident)
+    except NotFound:
+        raise not_found(f"song {ident!r}") from None
+    found = await _lyrics_of(call, track)
+    if not found["lines"]:
+        return {"lyricsList": {"structuredLyrics": []}}
+    lines = []
+    for line in found["lines"]:
+        entry = {"value": line["text"]}
+        if found["synced"]:
+            entry = {"start": line["start_ms"], "value": line["text"]}
+        lines.append(entry)
+    tags = found.get("tags") or {}
+    return {"lyricsList": {"structuredLyrics": [{
+        "displayArtist": tags.get("ar") or track["artist"],
+        "displayTitle": tags.get("ti") or track["title"],
+        "lang": "xxx",
+        "offset": 0,
+        "synced": bool(found["synced"]),
+        "line": lines,
+    }]}}

@@ -1,0 +1,233 @@
+"""Library rows → Subsonic objects (Child, AlbumID3, ArtistID3, Artist, Playlist, User).
+
+Pure functions over the rows of :mod:`sonantica.node.store.browse`, plus
+:func:`decorate`, which fetches in one read what they need per user
+(stars, ratings, play counts) and per track (artists with their ids).
+Optional fields that are unknown are left out (never ``null``): clients and
+the OpenSubsonic schema expect absent, not null.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from ...store import annotations
+from ...store import subsonic_queries as sq
+from ...streaming.mime import mime_for
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def clean(d: dict) -> dict:
+    return {k: v for k, v in d.items() if v is not None and v != ""}
+
+
+@dataclass
+class Extras:
+    """What one user sees on items beyond the library: stars, ratings, plays; track artists."""
+
+    notes: dict[str, dict] = field(default_factory=dict)
+    plays: dict[str, tuple[int, float]] = field(default_factory=dict)
+    people: dict[str, dict[str, list[dict]]] = field(default_factory=dict)
+
+    def starred(self, ident: str) -> str | None:
+        return iso((self.notes.get(ident) or {}).get("starred_at"))
+
+    def rating(self, ident: str) -> int | None:
+        return (self.notes.get(ident) or {}).get("rating") or None
+
+    def play_count(self, ident: str) -> int:
+        return self.plays.get(ident, (0, 0.0))[0]
+
+    def played(self, ident: str) -> str | None:
+        p = self.plays.get(ident)
+        return iso(p[1]) if p else None
+
+
+def extras_sync(db, user_id: str, ids: list[str], track_ids: list[str]) -> Extras:
+    return Extras(annotations.of(db, user_id, ids), sq.plays_of(db, user_id, ids), sq.people_of(db, track_ids))
+
+
+async def decorate(call, tracks=(), albums=(), artists=()) -> Extras:
+    ids = [x["id"] for x in (*tracks, *albums, *artists)]
+    track_ids = [t["id"] for t in tracks]
+    if not ids:
+        return Extras()
+    return await call.store.read(extras_sync, call.uid, ids, track_ids)
+
+
+def _int(value) -> int | None:
+    return None if value is None else int(round(value))
+
+
+def _artist_ref(a: dict) -> dict:
+    return {"id": a["id"], "name": a["name"]}
+
+
+def child(t: dict, x: Extras) -> dict:
+    """A song as a ``Child`` (with the OpenSubsonic fields filled from the index)."""
+    people = x.people.get(t["id"], {})
+    artists = [_artist_ref(a) for a in people.get("artist", [])]
+    album_artists = [_artist_ref(a) for a in people.get("albumartist", [])]
+    composers = [a["name"] for a in people.get("composer", [])]
+    suffix = posixpath.splitext(t["path"])[1].lstrip(".").lower() or t.get("format")
+    gain = clean({"trackGain": t.get("rg_track_gain"), "albumGain": t.get("rg_album_gain"),
+                  "trackPeak": t.get("rg_track_peak"), "albumPeak": t.get("rg_album_peak")})
+    genres = t.get("genres") or []
+    return clean({
+        "id": t["id"],
+        "parent": t["album_id"],
+        "isDir": False,
+        "title": t["title"],
+        "album": t["album"],
+        "artist": t["artist"],
+        "track": t.get("track_no"),
+        "year": t.get("year"),
+        "genre": genres[0] if genres else None,
+        "coverArt": t.get("cover") or t["album_id"],
+        "size": t.get("size"),
+        "contentType": mime_for(t["path"]).split(";")[0],
+        "suffix": suffix,
+        "duration": _int(t.get("duration")),
+        "bitRate": t.get("bitrate"),
+        "bitDepth": t.get("bit_depth"),
+        "samplingRate": t.get("sample_rate"),
+        "channelCount": t.get("channels"),
+        "path": t["path"],
+        "isVideo": False,
+        "userRating": x.rating(t["id"]),
+        "playCount": x.play_count(t["id"]),
+        "discNumber": t.get("disc_no"),
+        "created": iso(t.get("created_at")),
+        "starred": x.starred(t["id"]),
+        "albumId": t["album_id"],
+        "artistId": t.get("artist_id") or (artists[0]["id"] if artists else None),
+        "type": "music",
+        "mediaType": "song",
+        "played": x.played(t["id"]),
+        "bpm": _int(t.get("bpm")),
+        "comment": t.get("comment"),
+        "sortName": (t.get("tags") or {}).get("sort_title"),
+        "musicBrainzId": t.get("mb_recording_id"),
+        "genres": [{"name": g} for g in genres],
+        "artists": artists,
+        "displayArtist": t["artist"],
+        "albumArtists": album_artists,
+        "displayAlbumArtist": t.get("album_artist"),
+        "displayComposer": ", ".join(composers) or None,
+        "replayGain": gain or None,
+    }) | {"genres": [{"name": g} for g in genres], "artists": artists, "albumArtists": album_artists}
+
+
+def album_id3(a: dict, x: Extras) -> dict:
+    genres = a.get("genres") or []
+    artists = [{"id": a["artist_id"], "name": a["artist"]}] if a.get("artist_id") else []
+    return clean({
+        "id": a["id"],
+        "name": a["name"],
+        "artist": a["artist"],
+        "artistId": a.get("artist_id"),
+        "coverArt": a.get("cover") or a["id"],
+        "songCount": a["song_count"],
+        "duration": _int(a["duration"]) or 0,
+        "playCount": x.play_count(a["id"]),
+        "created": iso(a["created_at"]),
+        "starred": x.starred(a["id"]),
+        "year": a.get("year"),
+        "genre": genres[0] if genres else None,
+        "played": x.played(a["id"]),
+        "userRating": x.rating(a["id"]),
+        "musicBrainzId": a.get("mbid"),
+        "genres": [{"name": g} for g in genres],
+        "artists": artists,
+        "displayArtist": a["artist"],
+        "sortName": a.get("sort_name"),
+        "isCompilation": bool(a.get("compilation")),
+    }) | {"songCount": a["song_count"], "duration": _int(a["duration"]) or 0,
+          "genres": [{"name": g} for g in genres], "artists": artists}
+
+
+def album_child(a: dict, x: Extras) -> dict:
+    """An album as a directory ``Child`` (getAlbumList, getMusicDirectory, search2, getStarred)."""
+    genres = a.get("genres") or []
+    return clean({
+        "id": a["id"],
+        "parent": a.get("artist_id"),
+        "isDir": True,
+        "title": a["name"],
+        "album": a["name"],
+        "artist": a["artist"],
+        "year": a.get("year"),
+        "genre": genres[0] if genres else None,
+        "coverArt": a.get("cover") or a["id"],
+        "duration": _int(a["duration"]),
+        "userRating": x.rating(a["id"]),
+        "playCount": x.play_count(a["id"]),
+        "created": iso(a["created_at"]),
+        "starred": x.starred(a["id"]),
+        "albumId": a["id"],
+        "artistId": a.get("artist_id"),
+        "played": x.played(a["id"]),
+    })
+
+
+def artist_id3(ar: dict, x: Extras) -> dict:
+    return clean({
+        "id": ar["id"],
+        "name": ar["name"],
+        "coverArt": ar.get("cover") or ar["id"],
+        "albumCount": ar.get("album_count") or 0,
+        "starred": x.starred(ar["id"]),
+        "musicBrainzId": ar.get("mbid"),
+        "sortName": ar.get("sort_name"),
+    }) | {"albumCount": ar.get("album_count") or 0}
+
+
+def artist_v1(ar: dict, x: Extras) -> dict:
+    return clean({"id": ar["id"], "name": ar["name"], "starred": x.starred(ar["id"]),
+                  "userRating": x.rating(ar["id"])})
+
+
+def playlist(p: dict, user: dict) -> dict:
+    from ...store import playlists as pl
+
+    return clean({
+        "id": p["id"],
+        "name": p["name"],
+        "comment": p.get("comment"),
+        "owner": p["owner"],
+        "public": bool(p["public"]),
+        "songCount": p["song_count"],
+        "duration": _int(p["duration"]) or 0,
+        "created": iso(p["created_at"]),
+        "changed": iso(p["updated_at"]),
+        "coverArt": p["id"],
+        "readonly": not pl.can_write(p, user),
+    }) | {"songCount": p["song_count"], "duration": _int(p["duration"]) or 0}
+
+
+def user(u: dict, folders: list[int]) -> dict:
+    admin = u["role"] in ("owner", "admin")
+    return {
+        "username": u["name"],
+        "scrobblingEnabled": True,
+        "adminRole": admin,
+        "settingsRole": True,
+        "downloadRole": True,
+        "uploadRole": False,
+        "playlistRole": True,
+        "coverArtRole": False,
+        "commentRole": False,
+        "podcastRole": False,
+        "streamRole": True,
+        "jukeboxRole": False,
+        "shareRole": False,
+        "videoConversionRole": False,
+        "folder": folders,
+    }

@@ -1,0 +1,80 @@
+"""Users: getUser, getUsers; and the native endpoint where a signed-in user manages
+their Subsonic app password (``/api/v1/me/subsonic-password``)."""
+
+from __future__ import annotations
+
+from quart import Blueprint, current_app, jsonify, request
+
+from ...store import subsonic_queries as sq
+from ...store import tracks as tracks_store
+from ...store import users as users_store
+from ..access import USER, access
+from ..app import current_user
+from ..errors import bad_request
+from . import auth, shapes
+from .core import Call, method
+from .envelope import NOT_AUTHORISED, SubsonicError, not_found
+
+native = Blueprint("subsonic_native", __name__, url_prefix="/api/v1")
+
+
+async def _folders(call: Call) -> list[int]:
+    return [f["id"] for f in await call.store.read(tracks_store.folders)]
+
+
+@method("getUser")
+async def get_user(call: Call) -> dict:
+    name = call.get("username") or call.user["name"]
+    if name.casefold() != call.user["name"].casefold() and call.user["role"] not in ("owner", "admin"):
+        raise SubsonicError(NOT_AUTHORISED, "only an admin can see other users")
+    found = await call.store.read(users_store.by_name, name)
+    if found is None:
+        raise not_found(f"user {name!r}")
+    return {"user": shapes.user(found, await _folders(call))}
+
+
+@method("getUsers")
+async def get_users(call: Call) -> dict:
+    if call.user["role"] not in ("owner", "admin"):
+        raise SubsonicError(NOT_AUTHORISED, "only an admin can list users")
+    folders = await _folders(call)
+    return {"users": {"user": [shapes.user(u, folders) for u in await call.store.read(users_store.list_users)]}}
+
+
+# -- native: the Subsonic app password ---------------------------------------------
+def _describe(password: str | None) -> dict:
+    return {"password": password, "set": password is not None,
+            "usage": "Subsonic apps: your user name and this password (token or plain auth), "
+                     "or an API key with apps that support apiKey"}
+
+
+@native.get("/me/subsonic-password")
+@access(USER)
+async def show_app_password():
+    user = current_user()
+    found = await current_app.node.store.read(sq.secret_of, user["name"])
+    return jsonify(_describe(await auth.app_password_of(user["id"], found[1] if found else None)))
+
+
+@native.route("/me/subsonic-password", methods=["POST", "PUT"])
+@access(USER)
+async def set_app_password():
+    """POST: a new random app password. PUT ``{"password": …}``: one of your choice (8–128 characters)."""
+    user = current_user()
+    password = auth.new_app_password()
+    if request.method == "PUT":
+        body = await request.get_json(force=True, silent=True)
+        chosen = body.get("password") if isinstance(body, dict) else None
+        if not isinstance(chosen, str) or not 8 <= len(chosen) <= auth.MAX_APP_PASSWORD:
+            raise bad_request(f"send {{\"password\": \"…\"}} of 8–{auth.MAX_APP_PASSWORD} characters")
+        password = chosen
+    blob = auth.seal(auth.node_key(), user["id"], password)
+    await current_app.node.store.write(sq.set_secret, user["id"], blob)
+    return jsonify(_describe(password)), 201
+
+
+@native.delete("/me/subsonic-password")
+@access(USER)
+async def delete_app_password():
+    await current_app.node.store.write(sq.set_secret, current_user()["id"], None)
+    return "", 204

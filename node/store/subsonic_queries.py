@@ -1,0 +1,241 @@
+"""Queries only the Subsonic API needs: offset paging, album lists, app passwords, plays.
+
+Most reads reuse :mod:`.browse`; what is here is specific to how Subsonic
+clients ask (by offset, by list ``type``, by genre name) or to tables that no
+other domain owns yet:
+
+* ``user.subsonic_secret``: the user's Subsonic app password, encrypted by
+  the API layer (this module only stores the opaque blob).
+* ``subsonic_play``: a minimal per-user play count for ``scrobble``. It is a
+  stop-gap until node/analytics records play events; it is created on first
+  use (``ensure_schema``) rather than as a recorded migration so that the
+  analytics domain can replace it without a migration to undo.
+* :class:`NowPlaying`: what each user's clients are playing, in memory.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from . import browse
+from .tracks import _track_dict
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS subsonic_play (
+    user_id TEXT NOT NULL,
+    track_id TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 0,
+    last_played REAL NOT NULL,
+    PRIMARY KEY (user_id, track_id)
+) WITHOUT ROWID
+"""
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    db.conn.execute(SCHEMA)
+
+
+# -- app passwords -----------------------------------------------------------
+def secret_of(db: sqlite_utils.Database, name: str) -> tuple[str, bytes | None] | None:
+    """(user id, encrypted app password or None) for a user name; None for no such user."""
+    row = db.conn.execute("SELECT id, subsonic_secret FROM user WHERE name = ?", (name,)).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def set_secret(db: sqlite_utils.Database, user_id: str, blob: bytes | None) -> None:
+    db.conn.execute("UPDATE user SET subsonic_secret = ? WHERE id = ?", (blob, user_id))
+
+
+def user_settings(db: sqlite_utils.Database, user_id: str) -> str:
+    row = db.conn.execute("SELECT settings FROM user WHERE id = ?", (user_id,)).fetchone()
+    return row[0] if row else "{}"
+
+
+# -- people and genres of tracks ----------------------------------------------
+def people_of(db: sqlite_utils.Database, track_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
+    """{track id: {"artist": [{id, name}], "albumartist": [...], "composer": [...]}} in tag order."""
+    out: dict[str, dict[str, list[dict]]] = {}
+    for i in range(0, len(track_ids), 500):
+        chunk = track_ids[i : i + 500]
+        for tid, role, aid, name in db.conn.execute(
+            "SELECT ta.track_id, ta.role, ar.id, ar.name FROM track_artist ta JOIN artist ar ON ar.id = ta.artist_id "
+            f"WHERE ta.track_id IN ({','.join('?' * len(chunk))}) ORDER BY ta.track_id, ta.role, ta.pos", chunk):
+            out.setdefault(tid, {}).setdefault(role, []).append({"id": aid, "name": name})
+    return out
+
+
+def artists_page(db: sqlite_utils.Database, offset: int, limit: int) -> list[dict]:
+    """Every artist with music (not only composers), by name, by offset."""
+    return list(db.query(
+        browse.ARTIST_SQL + " WHERE ar.id IN (SELECT artist_id FROM track_artist WHERE role != 'composer' "
+        "UNION SELECT artist_id FROM album) ORDER BY lower(coalesce(ar.sort_name, ar.name)), ar.id LIMIT ? OFFSET ?",
+        [max(0, min(limit, browse.MAX_PAGE)), max(0, offset)]))
+
+
+def tracks_page(db: sqlite_utils.Database, offset: int, limit: int, folder_id: int | None = None) -> list[dict]:
+    return browse.all_tracks_page(db, max(0, offset), max(0, min(limit, browse.MAX_PAGE)), folder_id)
+
+
+def tracks_by_genre(db: sqlite_utils.Database, genre: str, offset: int, limit: int,
+                    folder_id: int | None = None) -> list[dict]:
+    params: list = [genre]
+    where = ""
+    if folder_id is not None:
+        where, params = " AND t.folder_id = ?", [genre, folder_id]
+    return [_track_dict(r) for r in db.query(
+        "SELECT t.* FROM track t WHERE t.id IN (SELECT g.track_id FROM track_genre g JOIN genre n "
+        f"ON n.id = g.genre_id WHERE n.name = ?){where} ORDER BY lower(t.album), coalesce(t.disc_no, 1), "
+        "coalesce(t.track_no, 0), t.rid LIMIT ? OFFSET ?",
+        [*params, max(0, min(limit, browse.MAX_PAGE)), max(0, offset)])]
+
+
+def similar_tracks(db: sqlite_utils.Database, seed_ids: list[str], count: int) -> list[dict]:
+    """Local stand-in for recommendations: tracks sharing an artist or a genre with the seeds, shuffled."""
+    if not seed_ids:
+        return []
+    marks = ",".join("?" * len(seed_ids))
+    rows = db.query(
+        "SELECT t.* FROM track t WHERE t.id NOT IN ({m}) AND (t.id IN (SELECT track_id FROM track_artist "
+        "WHERE role != 'composer' AND artist_id IN (SELECT artist_id FROM track_artist WHERE track_id IN ({m}) "
+        "AND role != 'composer')) OR t.id IN (SELECT track_id FROM track_genre WHERE genre_id IN "
+        "(SELECT genre_id FROM track_genre WHERE track_id IN ({m})))) ORDER BY random() LIMIT ?".format(m=marks),
+        [*seed_ids, *seed_ids, *seed_ids, max(0, min(count, browse.MAX_PAGE))])
+    return [_track_dict(r) for r in rows]
+
+
+def artist_track_ids(db: sqlite_utils.Database, artist_id: str) -> list[str]:
+    return [r[0] for r in db.conn.execute(
+        "SELECT DISTINCT track_id FROM track_artist WHERE artist_id = ? AND role != 'composer' LIMIT 50",
+        (artist_id,))]
+
+
+def top_tracks_by_name(db: sqlite_utils.Database, name: str, user_id: str, count: int) -> list[dict]:
+    """The artist's tracks, most played (by this user) first."""
+    rows = db.query(
+        "SELECT t.* FROM track t JOIN track_artist ta ON ta.track_id = t.id AND ta.role = 'artist' "
+        "JOIN artist ar ON ar.id = ta.artist_id LEFT JOIN subsonic_play p ON p.track_id = t.id AND p.user_id = ? "
+        "WHERE ar.name = ? COLLATE NOCASE ORDER BY coalesce(p.count, 0) DESC, coalesce(t.year, 0) DESC, t.title "
+        "LIMIT ?", [user_id, name, max(0, min(count, browse.MAX_PAGE))])
+    return [_track_dict(r) for r in rows]
+
+
+# -- album lists ---------------------------------------------------------------
+def album_list(db: sqlite_utils.Database, kind: str, user_id: str, offset: int, limit: int, *,
+               genre: str | None = None, year_from: int | None = None, year_to: int | None = None,
+               folder_id: int | None = None) -> list[dict]:
+    """getAlbumList(2) for every ``type``; raises ValueError for an unknown one."""
+    where, params, order, order_params = ["1 = 1"], [], "", []
+    if folder_id is not None:
+        where.append("a.folder_id = ?"), params.append(folder_id)
+    plays = "(SELECT {agg} FROM subsonic_play p JOIN track t ON t.id = p.track_id WHERE t.album_id = a.id " \
+            "AND p.user_id = ?)"
+    if kind == "random":
+        order = "random()"
+    elif kind == "newest":
+        order = "a.created_at DESC, a.id"
+    elif kind == "alphabeticalByName":
+        order = "lower(coalesce(a.sort_name, a.name)), a.id"
+    elif kind == "alphabeticalByArtist":
+        order = "lower(a.artist), coalesce(a.year, 0), lower(a.name), a.id"
+    elif kind == "highest":
+        where.append("a.id IN (SELECT item_id FROM annotation WHERE user_id = ? AND kind = 'album' AND rating > 0)")
+        params.append(user_id)
+        order = "(SELECT rating FROM annotation WHERE user_id = ? AND kind = 'album' AND item_id = a.id) DESC, a.id"
+        order_params.append(user_id)
+    elif kind == "starred":
+        where.append("a.id IN (SELECT item_id FROM annotation WHERE user_id = ? AND kind = 'album' "
+                     "AND starred_at IS NOT NULL)")
+        params.append(user_id)
+        order = "lower(coalesce(a.sort_name, a.name)), a.id"
+    elif kind in ("frequent", "recent"):
+        where.append("a.id IN (SELECT t.album_id FROM subsonic_play p JOIN track t ON t.id = p.track_id "
+                     "WHERE p.user_id = ?)")
+        params.append(user_id)
+        order = plays.format(agg="sum(p.count)" if kind == "frequent" else "max(p.last_played)") + " DESC, a.id"
+        order_params.append(user_id)
+    elif kind == "byYear":
+        if year_from is None or year_to is None:
+            raise ValueError("byYear needs fromYear and toYear")
+        lo, hi = sorted((year_from, year_to))
+        where.append("a.year BETWEEN ? AND ?"), params.extend([lo, hi])
+        order = "a.year" + (" DESC" if year_from > year_to else "") + ", lower(a.name), a.id"
+    elif kind == "byGenre":
+        if not genre:
+            raise ValueError("byGenre needs genre")
+        where.append("a.id IN (SELECT t.album_id FROM track t JOIN track_genre g ON g.track_id = t.id "
+                     "JOIN genre n ON n.id = g.genre_id WHERE n.name = ?)")
+        params.append(genre)
+        order = "lower(coalesce(a.sort_name, a.name)), a.id"
+    else:
+        raise ValueError(f"unknown album list type {kind!r}")
+    return browse.albums_page(db, order, offset, limit, " AND ".join(where), [*params, *order_params])
+
+
+# -- plays -----------------------------------------------------------------------
+def record_play(db: sqlite_utils.Database, user_id: str, track_id: str, at: float) -> None:
+    ensure_schema(db)
+    db.conn.execute(
+        "INSERT INTO subsonic_play(user_id, track_id, count, last_played) VALUES (?, ?, 1, ?) "
+        "ON CONFLICT(user_id, track_id) DO UPDATE SET count = count + 1, "
+        "last_played = max(last_played, excluded.last_played)", (user_id, track_id, at))
+
+
+def plays_of(db: sqlite_utils.Database, user_id: str, ids: list[str]) -> dict[str, tuple[int, float]]:
+    """{track or album id: (play count, last played)} for this user."""
+    out: dict[str, tuple[int, float]] = {}
+    tracks = [i for i in ids if i.startswith("tr-")]
+    albums = [i for i in ids if i.startswith("al-")]
+    for i in range(0, len(tracks), 500):
+        chunk = tracks[i : i + 500]
+        for tid, count, last in db.conn.execute(
+            f"SELECT track_id, count, last_played FROM subsonic_play WHERE user_id = ? AND track_id IN "
+            f"({','.join('?' * len(chunk))})", (user_id, *chunk)):
+            out[tid] = (count, last)
+    for i in range(0, len(albums), 500):
+        chunk = albums[i : i + 500]
+        for aid, count, last in db.conn.execute(
+            "SELECT t.album_id, sum(p.count), max(p.last_played) FROM subsonic_play p JOIN track t "
+            f"ON t.id = p.track_id WHERE p.user_id = ? AND t.album_id IN ({','.join('?' * len(chunk))}) "
+            "GROUP BY t.album_id", (user_id, *chunk)):
+            out[aid] = (count, last)
+    return out
+
+
+@dataclass
+class Playing:
+    user_id: str
+    user_name: str
+    client: str
+    track_id: str
+    since: float
+
+
+class NowPlaying:
+    """What each (user, client) is playing; entries expire after ``ttl`` seconds."""
+
+    def __init__(self, ttl: float = 3600.0, clock=time.time) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, str], Playing] = {}
+
+    def set(self, user_id: str, user_name: str, client: str, track_id: str) -> None:
+        with self._lock:
+            self._entries[(user_id, client)] = Playing(user_id, user_name, client, track_id, self._clock())
+
+    def clear(self, user_id: str, client: str, track_id: str) -> None:
+        with self._lock:
+            entry = self._entries.get((user_id, client))
+            if entry and entry.track_id == track_id:
+                del self._entries[(user_id, client)]
+
+    def entries(self) -> list[Playing]:
+        now = self._clock()
+        with self._lock:
+            for key in [k for k, e in self._entries.items() if now - e.since > self._ttl]:
+                del self._entries[key]
+            return sorted(self._entries.values(), key=lambda e: -e.since)
