@@ -18,7 +18,7 @@ def build_library(music):
                cover=jpeg(64), seed=1)
     make_track(music / "bjork" / "02.flac", "flac", {**common, "title": "Hyperballad", "artist": "Björk",
                                                      "tracknumber": "2", "discnumber": "1"},
-               cover=jpeg(64), seed=2)
+               cover=jpeg(64), seed=2, seconds=3)
     (music / "bjork" / "01.lrc").write_text(LRC)
     make_track(music / "ana" / "01.mp3", "mp3", {"title": "Love", "artist": ["Ana", "Bo"], "albumartist": "Ana",
                                                  "album": "Lunch", "genre": "Pop", "date": "2001",

@@ -81,7 +81,10 @@ class Sub:
             items.append(("f", fmt))
         path = f"/rest/{method}" + (".view" if view else "")
         if post:
-            return self.http.post(path, data=items)
+            from urllib.parse import urlencode
+
+            return self.http.post(path, content=urlencode(items).encode(),
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
         return self.http.get(path, params=items)
 
     def json(self, method: str, params=None, *, ok: bool = True, **kw) -> dict:

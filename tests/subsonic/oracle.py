@@ -48,6 +48,8 @@ def response_schema(method: str) -> dict:
     resp = op["responses"]["200"]
     if "$ref" in resp:
         resp = doc["components"]["responses"][resp["$ref"].rsplit("/", 1)[1]]
+    if "application/json" not in resp["content"]:  # binary methods (stream, getCoverArt): errors are envelopes
+        return {"$ref": "urn:opensubsonic#/components/schemas/SubsonicResponse"}
     schema = resp["content"]["application/json"]["schema"]
     return {"$ref": "urn:opensubsonic#" + schema["$ref"][1:]}
 

@@ -12,8 +12,9 @@ from .envelope import GENERIC, SubsonicError
 @method("getPlayQueue")
 async def get_play_queue(call: Call) -> dict:
     q = await call.store.read(pl.get_queue, call.uid)
-    if q is None:
-        return {}
+    if q is None:  # the schema wants a playQueue even when none was saved
+        return {"playQueue": {"username": call.user["name"], "changed": shapes.iso(0.0), "changedBy": "none",
+                              "entry": []}}
     tracks = await call.store.read(browse.tracks_by_ids, q["track_ids"])
     x = await shapes.decorate(call, tracks=tracks)
     return {"playQueue": shapes.clean({
