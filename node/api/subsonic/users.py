@@ -51,6 +51,7 @@ def _describe(password: str | None) -> dict:
 @native.get("/me/subsonic-password")
 @access(USER)
 async def show_app_password():
+    """Your Subsonic app password (null when none is set)."""
     user = current_user()
     found = await current_app.node.store.read(sq.secret_of, user["name"])
     return jsonify(_describe(await auth.app_password_of(user["id"], found[1] if found else None)))
@@ -76,5 +77,6 @@ async def set_app_password():
 @native.delete("/me/subsonic-password")
 @access(USER)
 async def delete_app_password():
+    """Remove your Subsonic app password (token auth stops working; p= with the login password still does)."""
     await current_app.node.store.write(sq.set_secret, current_user()["id"], None)
     return "", 204
