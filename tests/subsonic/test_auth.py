@@ -88,6 +88,17 @@ def test_missing_and_conflicting(node):
     assert call(node, {}, "getOpenSubsonicExtensions")["status"] == "ok"
 
 
+def test_plain_login_password_is_fast_after_the_first_check(node):
+    import time
+
+    assert call(node, {"u": "owner", "p": PASSWORD})["status"] == "ok"
+    start = time.monotonic()
+    for _ in range(5):
+        assert call(node, {"u": "owner", "p": PASSWORD})["status"] == "ok"
+    assert time.monotonic() - start < 1.0
+    assert call(node, {"u": "owner", "p": PASSWORD + "x"})["error"]["code"] == 40
+
+
 def test_failures_are_rate_limited_and_answer_40(node):
     """Last in the module: after the free tries even a right password waits (per account and address)."""
     for _ in range(FREE_TRIES):

@@ -150,9 +150,32 @@ async def _by_password(name: str, params) -> dict | None:
         password = decode_password(params["p"])
         ok = app_password is not None and hmac.compare_digest(app_password.encode(), password.encode())
         if not ok:
-            stored = await store.read(users_store.password_hash_of, name)
-            ok = bool(stored) and await trio.to_thread.run_sync(users_store.verify_password, stored[1], password)
+            ok = await _login_password_ok(name, user_id, password)
     return await store.read(users_store.get, user_id) if ok else None
+
+
+# Apps that send p= repeat it on every request; argon2id costs ~0.5 s and 128 MiB each
+# time, so a successful check is remembered as an HMAC (under the node key) of the password,
+# keyed by the stored hash: changing the login password forgets it.
+_VERIFIED: dict[tuple[str, str], bytes] = {}
+MAX_VERIFIED = 1000
+
+
+async def _login_password_ok(name: str, user_id: str, password: str) -> bool:
+    stored = await current_app.node.store.read(users_store.password_hash_of, name)
+    if not stored or stored[0] != user_id:
+        return False
+    key = (user_id, stored[1])
+    mac = hmac.new(node_key(), password.encode(), hashlib.sha256).digest()
+    remembered = _VERIFIED.get(key)
+    if remembered is not None and hmac.compare_digest(remembered, mac):
+        return True
+    if not await trio.to_thread.run_sync(users_store.verify_password, stored[1], password):
+        return False
+    if len(_VERIFIED) >= MAX_VERIFIED:
+        _VERIFIED.clear()
+    _VERIFIED[key] = mac
+    return True
 
 
 @lru_cache(maxsize=1)
