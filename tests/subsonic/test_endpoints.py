@@ -94,6 +94,10 @@ def test_unknown_method_is_error_70_envelope(owner):
         r = owner.http.get(path, params={"f": "json", **owner.auth()})
         assert r.status_code == 200, path
         assert r.json()["subsonic-response"]["error"]["code"] == 70
+    r = owner.http.get("/rest", params={"f": "json", **owner.auth()})
+    assert r.status_code == 200 and r.json()["subsonic-response"]["error"]["code"] == 70
+    r = owner.http.put("/rest/ping", params={"f": "json", **owner.auth()})
+    assert r.status_code == 200 and r.json()["subsonic-response"]["status"] == "ok"
     r = owner.http.get("/rest/noSuchMethod", params=owner.auth())
     assert r.status_code == 200 and b'code="70"' in r.content
 

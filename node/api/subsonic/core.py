@@ -26,7 +26,6 @@ from ...store import subsonic_queries as sq
 from ..errors import ApiError
 from .envelope import (
     GENERIC,
-    MISSING_PARAMETER,
     NOT_AUTHORISED,
     NOT_FOUND,
     WRONG_CREDENTIALS,
@@ -179,4 +178,4 @@ async def dispatch(name: str) -> Response:
     return render(error.payload(), params.get("f"), params.get("callback"), False, version)
 
 
-__all__ = ["Call", "METHODS", "MISSING_PARAMETER", "dispatch", "method", "now_playing"]
+__all__ = ["Call", "METHODS", "dispatch", "method", "now_playing"]
