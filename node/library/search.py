@@ -33,23 +33,38 @@ def search_tracks(db: sqlite_utils.Database, text: str, limit: int = 20, offset:
     q = fts_query(text)
     if q is None:
         return []
+    n = max(CANDIDATES, offset + limit)
     rows = db.conn.execute(
         "SELECT t.id, t.title, t.artist FROM track_fts f JOIN track t ON t.rid = f.rowid "
-        "WHERE track_fts MATCH ? ORDER BY bm25(track_fts, 10.0, 6.0, 3.0, 1.0, 1.0) LIMIT ?",
-        (q, max(CANDIDATES, offset + limit)),
+        "WHERE track_fts MATCH ? ORDER BY bm25(track_fts, 10.0, 6.0, 3.0, 1.0, 1.0) LIMIT ?", (q, n),
     ).fetchall()
+    rows += _remote(db, "SELECT f.id, f.title, f.artists FROM remote_fts f JOIN lib_track t ON t.id = f.id "
+                        "WHERE remote_fts MATCH ? ORDER BY bm25(remote_fts, 0, 10.0, 6.0, 3.0, 1.0) LIMIT ?", (q, n))
     return [r[0] for r in _rerank(rows, text, lambda r: (r[1], r[2]))][offset : offset + limit]
+
+
+def _remote(db: sqlite_utils.Database, sql: str, params: tuple) -> list:
+    """Matches among members' catalogues (the federation tables may be empty or absent)."""
+    try:
+        return db.conn.execute(sql, params).fetchall()
+    except Exception as exc:  # sqlite3.OperationalError before the federation migration
+        if "no such table" in str(exc):
+            return []
+        raise
 
 
 def search_albums(db: sqlite_utils.Database, text: str, limit: int = 20, offset: int = 0) -> list[str]:
     q = fts_query(text)
     if q is None:
         return []
+    n = max(CANDIDATES, offset + limit)
     rows = db.conn.execute(
         "SELECT a.id, a.name, a.artist FROM album_fts f JOIN album a ON a.rowid = f.rowid "
-        "WHERE album_fts MATCH ? ORDER BY bm25(album_fts, 5.0, 2.0) LIMIT ?",
-        (q, max(CANDIDATES, offset + limit)),
+        "WHERE album_fts MATCH ? ORDER BY bm25(album_fts, 5.0, 2.0) LIMIT ?", (q, n),
     ).fetchall()
+    rows += _remote(db, "SELECT DISTINCT a.id, a.name, a.artist FROM remote_fts f JOIN remote_track r ON r.id = f.id "
+                        "JOIN remote_album a ON a.id = r.album_id WHERE remote_fts MATCH ? AND "
+                        "a.id NOT IN (SELECT id FROM album) LIMIT ?", (q.replace('"*', '"*'), n))
     return [r[0] for r in _rerank(rows, text, lambda r: (r[1], r[2]))][offset : offset + limit]
 
 
@@ -63,6 +78,9 @@ def search_artists(db: sqlite_utils.Database, text: str, limit: int = 20, offset
         "UNION SELECT artist_id FROM album) ORDER BY bm25(artist_fts) LIMIT ?",
         (q, max(CANDIDATES, offset + limit)),
     ).fetchall()
+    rows += _remote(db, "SELECT DISTINCT a.id, a.name FROM remote_fts f JOIN remote_track_artist ta ON ta.track_id = f.id "
+                        "JOIN remote_artist a ON a.id = ta.artist_id WHERE remote_fts MATCH ? AND "
+                        "a.id NOT IN (SELECT id FROM artist) LIMIT ?", (q, max(CANDIDATES, offset + limit)))
     return [r[0] for r in _rerank(rows, text, lambda r: (r[1], ""))][offset : offset + limit]
 
 

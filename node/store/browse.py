@@ -96,7 +96,7 @@ def list_tracks(
     if album_id:
         clauses.append("t.album_id = ?"), params.append(album_id)
     if artist_id:
-        clauses.append("t.id IN (SELECT track_id FROM track_artist WHERE artist_id = ?)"), params.append(artist_id)
+        clauses.append("t.id IN (SELECT track_id FROM lib_track_artist WHERE artist_id = ?)"), params.append(artist_id)
     if genre:
         clauses.append("t.id IN (SELECT track_id FROM track_genre g JOIN genre n ON n.id = g.genre_id WHERE n.name = ?)")
         params.append(genre)
@@ -110,7 +110,7 @@ def list_tracks(
         clauses.append("t.lossless = ?"), params.append(int(lossless))
     if format:
         clauses.append("t.format = ?"), params.append(format)
-    rows, nxt = _page(db, "SELECT t.* FROM track t WHERE " + " AND ".join(clauses), params,
+    rows, nxt = _page(db, "SELECT t.* FROM lib_track t WHERE " + " AND ".join(clauses), params,
                       TRACK_SORTS[sort], "t.id", order, limit, cursor)
     return [_track_dict(r) for r in rows], nxt
 
@@ -120,7 +120,7 @@ def tracks_by_ids(db: sqlite_utils.Database, ids: list[str]) -> list[dict]:
     found: dict[str, dict] = {}
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
-        for r in db.query(f"SELECT * FROM track WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+        for r in db.query(f"SELECT * FROM lib_track WHERE id IN ({','.join('?' * len(chunk))})", chunk):
             found[r["id"]] = _track_dict(r)
     return [found[i] for i in ids if i in found]
 
@@ -134,7 +134,7 @@ def require_track(db: sqlite_utils.Database, track_id: str) -> dict:
 
 def album_tracks(db: sqlite_utils.Database, album_id: str) -> list[dict]:
     return [_track_dict(r) for r in db.query(
-        "SELECT * FROM track WHERE album_id = ? ORDER BY coalesce(disc_no, 1), coalesce(track_no, 0), path", [album_id])]
+        "SELECT * FROM lib_track WHERE album_id = ? ORDER BY coalesce(disc_no, 1), coalesce(track_no, 0), path", [album_id])]
 
 
 def random_tracks(db: sqlite_utils.Database, size: int, genre: str | None = None, year_from: int | None = None,
@@ -149,14 +149,14 @@ def random_tracks(db: sqlite_utils.Database, size: int, genre: str | None = None
         clauses.append("year <= ?"), params.append(year_to)
     if folder_id is not None:
         clauses.append("folder_id = ?"), params.append(folder_id)
-    sql = f"SELECT * FROM track WHERE {' AND '.join(clauses)} ORDER BY random() LIMIT ?"
+    sql = f"SELECT * FROM lib_track WHERE {' AND '.join(clauses)} ORDER BY random() LIMIT ?"
     return [_track_dict(r) for r in db.query(sql, [*params, max(0, min(size, MAX_PAGE))])]
 
 
 def all_tracks_page(db: sqlite_utils.Database, offset: int, limit: int, folder_id: int | None = None) -> list[dict]:
     where, params = ("WHERE folder_id = ?", [folder_id]) if folder_id is not None else ("", [])
     return [_track_dict(r) for r in db.query(
-        f"SELECT * FROM track {where} ORDER BY rid LIMIT ? OFFSET ?", [*params, limit, offset])]
+        f"SELECT * FROM lib_track {where} ORDER BY source, created_at, id LIMIT ? OFFSET ?", [*params, limit, offset])]
 
 
 # -- albums -------------------------------------------------------------------
@@ -184,11 +184,11 @@ def list_albums(
         raise InvalidInput(f"unknown sort {sort!r}: one of {', '.join(ALBUM_SORTS)}")
     clauses, params = ["1 = 1"], []
     if artist_id:
-        clauses.append("(a.artist_id = ? OR a.id IN (SELECT album_id FROM track WHERE id IN "
-                       "(SELECT track_id FROM track_artist WHERE artist_id = ? AND role = 'albumartist')))")
+        clauses.append("(a.artist_id = ? OR a.id IN (SELECT album_id FROM lib_track WHERE id IN "
+                       "(SELECT track_id FROM lib_track_artist WHERE artist_id = ? AND role = 'albumartist')))")
         params += [artist_id, artist_id]
     if genre:
-        clauses.append("a.id IN (SELECT t.album_id FROM track t JOIN track_genre g ON g.track_id = t.id "
+        clauses.append("a.id IN (SELECT t.album_id FROM lib_track t JOIN track_genre g ON g.track_id = t.id "
                        "JOIN genre n ON n.id = g.genre_id WHERE n.name = ?)")
         params.append(genre)
     if year_from is not None:
@@ -198,7 +198,7 @@ def list_albums(
     if folder_id is not None:
         clauses.append("a.folder_id = ?"), params.append(folder_id)
     cols = ", ".join(f"a.{c.strip()}" for c in ALBUM_COLUMNS.split(","))
-    rows, nxt = _page(db, f"SELECT {cols} FROM album a WHERE " + " AND ".join(clauses), params,
+    rows, nxt = _page(db, f"SELECT {cols} FROM lib_album a WHERE " + " AND ".join(clauses), params,
                       ALBUM_SORTS[sort], "a.id", order, limit, cursor)
     return [_album(r) for r in rows], nxt
 
@@ -208,12 +208,12 @@ def albums_page(db: sqlite_utils.Database, order_sql: str, offset: int, limit: i
     """Offset paging for the Subsonic album lists (their clients page by offset)."""
     cols = ", ".join(f"a.{c.strip()}" for c in ALBUM_COLUMNS.split(","))
     return [_album(r) for r in db.query(
-        f"SELECT {cols} FROM album a WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?",
+        f"SELECT {cols} FROM lib_album a WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?",
         [*(params or []), max(0, min(limit, MAX_PAGE)), max(0, offset)])]
 
 
 def get_album(db: sqlite_utils.Database, album_id: str) -> dict:
-    rows = list(db.query(f"SELECT {ALBUM_COLUMNS} FROM album WHERE id = ?", [album_id]))
+    rows = list(db.query(f"SELECT {ALBUM_COLUMNS} FROM lib_album WHERE id = ?", [album_id]))
     if not rows:
         raise NotFound(f"no album {album_id}")
     return _album(rows[0])
@@ -223,29 +223,29 @@ def albums_by_ids(db: sqlite_utils.Database, ids: list[str]) -> list[dict]:
     if not ids:
         return []
     rows = {r["id"]: _album(r) for r in db.query(
-        f"SELECT {ALBUM_COLUMNS} FROM album WHERE id IN ({','.join('?' * len(ids))})", ids)}
+        f"SELECT {ALBUM_COLUMNS} FROM lib_album WHERE id IN ({','.join('?' * len(ids))})", ids)}
     return [rows[i] for i in ids if i in rows]
 
 
 # -- artists ------------------------------------------------------------------
 ARTIST_SQL = (
     "SELECT ar.id, ar.name, ar.sort_name, ar.mbid, "
-    "(SELECT count(*) FROM album al WHERE al.artist_id = ar.id) AS album_count, "
-    "(SELECT count(*) FROM track_artist ta WHERE ta.artist_id = ar.id AND ta.role = 'artist') AS track_count, "
-    "(SELECT al.cover FROM album al WHERE al.artist_id = ar.id AND al.cover IS NOT NULL LIMIT 1) AS cover "
-    "FROM artist ar"
+    "(SELECT count(*) FROM lib_album al WHERE al.artist_id = ar.id) AS album_count, "
+    "(SELECT count(*) FROM lib_track_artist ta WHERE ta.artist_id = ar.id AND ta.role = 'artist') AS track_count, "
+    "(SELECT al.cover FROM lib_album al WHERE al.artist_id = ar.id AND al.cover IS NOT NULL LIMIT 1) AS cover "
+    "FROM lib_artist ar"
 )
 
 
 def list_artists(db: sqlite_utils.Database, *, album_artists_only: bool = False, limit: int = 50,
                  cursor: str | None = None, order: str = "asc") -> tuple[list[dict], str | None]:
-    where = " WHERE ar.id IN (SELECT artist_id FROM album)" if album_artists_only else \
-        " WHERE ar.id IN (SELECT artist_id FROM track_artist WHERE role != 'composer' UNION SELECT artist_id FROM album)"
+    where = " WHERE ar.id IN (SELECT artist_id FROM lib_album)" if album_artists_only else \
+        " WHERE ar.id IN (SELECT artist_id FROM lib_track_artist WHERE role != 'composer' UNION SELECT artist_id FROM lib_album)"
     return _page(db, ARTIST_SQL + where, [], "lower(coalesce(ar.sort_name, ar.name))", "ar.id", order, limit, cursor)
 
 
 def all_album_artists(db: sqlite_utils.Database, folder_id: int | None = None) -> list[dict]:
-    where = " WHERE ar.id IN (SELECT artist_id FROM album" + (" WHERE folder_id = ?)" if folder_id is not None else ")")
+    where = " WHERE ar.id IN (SELECT artist_id FROM lib_album" + (" WHERE folder_id = ?)" if folder_id is not None else ")")
     params = [folder_id] if folder_id is not None else []
     return list(db.query(ARTIST_SQL + where + " ORDER BY lower(coalesce(ar.sort_name, ar.name))", params))
 
@@ -266,12 +266,12 @@ def artists_by_ids(db: sqlite_utils.Database, ids: list[str]) -> list[dict]:
 
 def artist_albums(db: sqlite_utils.Database, artist_id: str) -> list[dict]:
     return [_album(r) for r in db.query(
-        f"SELECT {ALBUM_COLUMNS} FROM album WHERE artist_id = ? ORDER BY coalesce(year, 0), lower(name)", [artist_id])]
+        f"SELECT {ALBUM_COLUMNS} FROM lib_album WHERE artist_id = ? ORDER BY coalesce(year, 0), lower(name)", [artist_id])]
 
 
 def top_tracks_of_artist(db: sqlite_utils.Database, artist_id: str, count: int) -> list[dict]:
     return [_track_dict(r) for r in db.query(
-        "SELECT t.* FROM track t JOIN track_artist ta ON ta.track_id = t.id AND ta.role = 'artist' "
+        "SELECT t.* FROM lib_track t JOIN lib_track_artist ta ON ta.track_id = t.id AND ta.role = 'artist' "
         "WHERE ta.artist_id = ? ORDER BY coalesce(t.year, 0) DESC, t.title LIMIT ?", [artist_id, count])]
 
 
@@ -279,7 +279,7 @@ def top_tracks_of_artist(db: sqlite_utils.Database, artist_id: str, count: int) 
 def list_genres(db: sqlite_utils.Database) -> list[dict]:
     return list(db.query(
         "SELECT n.name, count(DISTINCT g.track_id) AS track_count, count(DISTINCT t.album_id) AS album_count "
-        "FROM genre n JOIN track_genre g ON g.genre_id = n.id JOIN track t ON t.id = g.track_id "
+        "FROM genre n JOIN track_genre g ON g.genre_id = n.id JOIN lib_track t ON t.id = g.track_id "
         "GROUP BY n.id ORDER BY lower(n.name)"))
 
 
@@ -299,11 +299,11 @@ def cover_for(db: sqlite_utils.Database, ident: str) -> str | None:
     """The cover id for a cover, track, album or artist id."""
     if ident.startswith(("em-", "fi-")):
         return ident
-    for sql in ("SELECT cover FROM track WHERE id = ?", "SELECT cover FROM album WHERE id = ?",
-                "SELECT cover FROM album WHERE artist_id = ? AND cover IS NOT NULL LIMIT 1"):
+    for sql in ("SELECT cover FROM lib_track WHERE id = ?", "SELECT cover FROM lib_album WHERE id = ?",
+                "SELECT cover FROM lib_album WHERE artist_id = ? AND cover IS NOT NULL LIMIT 1"):
         row = db.conn.execute(sql, (ident,)).fetchone()
         if row and row[0]:
             return row[0]
     row = db.conn.execute(
-        "SELECT a.cover FROM track t JOIN album a ON a.id = t.album_id WHERE t.id = ?", (ident,)).fetchone()
+        "SELECT a.cover FROM lib_track t JOIN album a ON a.id = t.album_id WHERE t.id = ?", (ident,)).fetchone()
     return row[0] if row and row[0] else None
