@@ -59,8 +59,7 @@ async def analyze(data: DataDir, store: Store, workers: int, force: bool, show: 
     from ..daemon import running_pid
     from .service import SETTINGS
 
-    t0 = time.monotonic()
-    before = (await store.read(jobs.counts, KIND))["done"]
+    t0, started = time.monotonic(), time.time()
     runner = Runner(store, workers=workers, settings=SETTINGS)
     queued = await runner.sweep(force=force)
     ran = "nothing to do"
@@ -75,8 +74,8 @@ async def analyze(data: DataDir, store: Store, workers: int, force: bool, show: 
                 ran = "node" if ran != "here" else ran
                 await trio.sleep(POLL_S)
         nursery.cancel_scope.cancel()
-    counts, prog = await store.read(lambda db: (jobs.counts(db, KIND), analysis_store.progress(db, current_versions())))
-    done_now = runner.finished_jobs if ran == "here" else max(0, counts["done"] - before)
+    counts, prog, done_now = await store.read(lambda db: (
+        jobs.counts(db, KIND), analysis_store.progress(db, current_versions()), jobs.done_since(db, KIND, started)))
     return {"queued": queued, "done_now": done_now, "analysed": prog["analysed"], "tracks": prog["tracks"],
             "failed": counts["failed"], "waiting": counts["pending"], "ran": ran,
             "seconds": round(time.monotonic() - t0, 2)}

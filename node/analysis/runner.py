@@ -258,28 +258,36 @@ class Runner:
         features = [f for f in plan["features"] if f != analysis_store.FILE_ID]
         request = {"path": path, "features": features, "file_id": analysis_store.FILE_ID in plan["features"]}
         self.active[index] = {"track_id": job.target, "features": plan["features"], "since": time.time()}
+        died = None
         try:
-            if worker is None:
-                worker = await WorkerProcess.start()
-                self.pids[index] = worker.pid
-            self.active[index]["pid"] = worker.pid
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._renew, job)
-                reply = await worker.request(request)
-                nursery.cancel_scope.cancel()
-        except WorkerDied as exc:
-            log.warning("analysis worker %s died on %s: %s", worker.pid if worker else "?", path, exc)
-            self.pids.pop(index, None)
-            if worker is not None:
-                await worker.aclose()
-            await self._failed(job, f"the worker process died ({exc})")
-            return None
+            try:
+                if worker is None:
+                    worker = await WorkerProcess.start()
+                    self.pids[index] = worker.pid
+                self.active[index]["pid"] = worker.pid
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self._renew, job)
+                    try:
+                        reply = await worker.request(request)
+                    except WorkerDied as exc:  # caught in here: out of the nursery it would be a group
+                        died = str(exc)
+                    finally:
+                        nursery.cancel_scope.cancel()
+            except WorkerDied as exc:  # while starting
+                died = str(exc)
         except BaseException:
             with trio.CancelScope(shield=True):  # shutdown: give the job back, not counted as an attempt
                 await self.store.write(jobs.release, job.id, self.owner, time.time())
             raise
         finally:
             self.active.pop(index, None)
+        if died is not None:
+            log.warning("analysis worker %s died on %s: %s", worker.pid if worker else "?", path, died)
+            self.pids.pop(index, None)
+            if worker is not None:
+                await worker.aclose()
+            await self._failed(job, f"the worker process died ({died})")
+            return None
         if reply["ok"]:
             await self.store.write(self._save, job, plan, reply["results"])
             await self._announce("analysis.progress", track_id=job.target, state="done")

@@ -213,6 +213,12 @@ def ready(db: sqlite_utils.Database, kind: str, now: float) -> int:
     ).fetchone()[0]
 
 
+def done_since(db: sqlite_utils.Database, kind: str, since: float) -> int:
+    return db.conn.execute(
+        "SELECT count(*) FROM job WHERE kind = ? AND state = 'done' AND updated_at >= ?", (kind, since)
+    ).fetchone()[0]
+
+
 def failures(db: sqlite_utils.Database, kind: str, limit: int = 50) -> list[dict]:
     """Failed jobs and retrying ones (pending with an error), newest first."""
     return [
