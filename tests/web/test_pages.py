@@ -1,0 +1,90 @@
+"""Every main page renders without console errors, on desktop and phone, dark and light; screenshots are kept."""
+
+from __future__ import annotations
+
+import json
+
+from .conftest import Console, open_context
+
+PAGES = [("home", "/"), ("albums", "/albums"), ("artists", "/artists"), ("genres", "/genres"), ("songs", "/tracks"),
+         ("search", "/search?q=nova"), ("playlists", "/playlists"), ("queue", "/queue"), ("downloads", "/downloads"),
+         ("settings", "/settings"), ("status", "/status"), ("federation", "/federation"), ("stats", "/stats")]
+
+
+def test_main_pages_desktop_and_phone(browser, library_node, shots):
+    console = Console()
+    ctx = open_context(browser, library_node)
+    page = ctx.new_page()
+    console.attach(page)
+    page.goto("/")
+    page.wait_for_selector(".card .cover.loaded img")
+    for name, path in PAGES:
+        page.evaluate("p => window.__sonantica.app.navigate(p)", path)
+        page.wait_for_function("p => document.querySelector('main .page') && !document.querySelector('main[aria-busy]')", arg=path)
+        page.wait_for_timeout(150)
+        page.screenshot(path=shots / f"desktop-{name}.png")
+    # the album page, its covers in aspect-ratio boxes (no layout shift), and now playing
+    page.evaluate("() => window.__sonantica.app.navigate('/albums')")
+    page.locator(".card", has_text="Aurora").first.click()
+    page.wait_for_selector(".hero h1:text('Aurora')")
+    page.wait_for_selector(".hero .cover.loaded")
+    page.screenshot(path=shots / "desktop-album.png")
+    boxes = page.eval_on_selector_all(".album-tracks .track", "rows => rows.length")
+    assert boxes == 4
+    page.locator(".track", has_text="Aurora").first.dblclick()
+    page.wait_for_function("() => window.__sonantica.player.position > 1.2")
+    page.evaluate("() => window.__sonantica.app.navigate('/now')")
+    page.wait_for_selector(".lyric.active")
+    page.screenshot(path=shots / "desktop-now-playing.png")
+    page.evaluate("() => window.__sonantica.player.pause()")
+    ctx.close()
+
+    light = open_context(browser, library_node, theme="light")
+    page = light.new_page()
+    console.attach(page)
+    page.goto("/albums")
+    page.wait_for_selector(".card .cover.loaded img")
+    assert page.evaluate("document.documentElement.dataset.theme") == "light"
+    page.screenshot(path=shots / "desktop-albums-light.png")
+    light.close()
+
+    phone = open_context(browser, library_node, viewport=(390, 844), mobile=True)
+    page = phone.new_page()
+    console.attach(page)
+    for name, path in [("home", "/"), ("albums", "/albums"), ("search", "/search?q=tides"), ("playlists", "/playlists")]:
+        page.goto(path)
+        page.wait_for_selector("main .page")
+        page.wait_for_timeout(200)
+        page.screenshot(path=shots / f"phone-{name}.png")
+    assert page.is_visible(".tabbar") and not page.is_visible(".sidebar")
+    phone.close()
+    console.check()
+
+
+def test_manifest_and_service_worker_register(browser, library_node):
+    console = Console()
+    ctx = open_context(browser, library_node)
+    page = ctx.new_page()
+    console.attach(page)
+    page.goto("/")
+    href = page.get_attribute("link[rel=manifest]", "href")
+    r = page.request.get(href)
+    assert r.ok and r.headers["content-type"].startswith("application/manifest+json")
+    manifest = json.loads(r.text())
+    assert manifest["display"] == "standalone" and manifest["start_url"] == "/"
+    for icon in manifest["icons"]:
+        assert page.request.get(icon["src"]).ok, icon
+    assert {i["purpose"] for i in manifest["icons"]} >= {"any", "maskable"}
+    page.wait_for_function("async () => !!(await navigator.serviceWorker.getRegistration())")
+    page.wait_for_function("() => !!navigator.serviceWorker.controller")
+    scope = page.evaluate("async () => (await navigator.serviceWorker.getRegistration()).scope")
+    assert scope == library_node.url + "/"
+    sw = page.request.get("/sw.js")
+    assert sw.headers["service-worker-allowed"] == "/" and sw.headers["cache-control"] == "no-cache"
+    # versioned assets are immutable; the shell is not
+    css = page.get_attribute("link[rel=stylesheet]", "href")
+    assert "immutable" in page.request.get(css).headers["cache-control"]
+    assert page.request.get("/albums").headers["cache-control"] == "no-cache"
+    assert page.request.get("/api/v1/nope").status == 404
+    ctx.close()
+    console.check()

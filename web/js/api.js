@@ -1,0 +1,78 @@
+// The native API (/api/v1): one fetch wrapper, one error type, feature detection from the OpenAPI document.
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export const bus = new EventTarget();
+
+export async function api(path, { method = 'GET', body, signal, headers = {}, raw = false } = {}) {
+  const opts = { method, signal, headers: { ...headers }, credentials: 'same-origin' };
+  if (body !== undefined) {
+    if (typeof body === 'string' || body instanceof Blob) opts.body = body;
+    else {
+      opts.body = JSON.stringify(body);
+      opts.headers['Content-Type'] = 'application/json';
+    }
+  }
+  let r;
+  try {
+    r = await fetch('/api/v1' + path, opts);
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    throw new ApiError(0, 'offline', 'the node cannot be reached');
+  }
+  if (raw && r.ok) return r;
+  if (r.status === 204) return null;
+  let data = null;
+  try { data = await r.json(); } catch { /* not JSON */ }
+  if (!r.ok) {
+    const e = (data && data.error) || {};
+    if (r.status === 401 && !path.startsWith('/auth/')) bus.dispatchEvent(new Event('unauthorized'));
+    throw new ApiError(r.status, e.code || 'http_error', e.message || r.statusText || 'request failed');
+  }
+  return data;
+}
+
+// Which routes this node serves: analysis, federation and stats light up as they land.
+let routes = null;
+export async function loadCapabilities() {
+  try {
+    const doc = await api('/openapi.json');
+    routes = new Set(Object.keys(doc.paths || {}).map(normalise));
+  } catch {
+    routes = routes || new Set();
+  }
+  return routes;
+}
+const normalise = (p) => p.replace(/\{[^}]*\}/g, '{}').replace(/\/$/, '');
+export function has(path) {
+  return !!routes && routes.has(normalise(path));
+}
+export function hasPrefix(prefix) {
+  if (!routes) return false;
+  for (const r of routes) if (r.startsWith(prefix)) return true;
+  return false;
+}
+
+/** A GET on an endpoint that may not exist yet: null when the node does not serve it (or 404s). */
+export async function optional(path, template = path) {
+  if (!has(template.split('?')[0])) return null;
+  try {
+    return await api(path);
+  } catch (err) {
+    if (err.status === 404 || err.status === 501 || err.status === 0) return null;
+    throw err;
+  }
+}
+
+export function qs(params) {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') u.set(k, v);
+  const s = u.toString();
+  return s ? '?' + s : '';
+}
