@@ -12,6 +12,7 @@ and tests can also call them through :meth:`Store.write_sync` / ``read_sync``.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -83,12 +84,14 @@ class Store:
             self._give_reader(db)
 
     # -- async: for the daemon --------------------------------------------
-    async def write(self, fn: Callable[..., T], *args: object) -> T:
-        return await trio.to_thread.run_sync(
-            self.write_sync, fn, *args, limiter=self._write_limiter
-        )
+    async def write(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        if kwargs:
+            fn = functools.partial(fn, **kwargs)
+        return await trio.to_thread.run_sync(self.write_sync, fn, *args, limiter=self._write_limiter)
 
-    async def read(self, fn: Callable[..., T], *args: object) -> T:
+    async def read(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        if kwargs:
+            fn = functools.partial(fn, **kwargs)
         return await trio.to_thread.run_sync(self.read_sync, fn, *args, limiter=self._read_limiter)
 
     def _take_reader(self) -> sqlite_utils.Database:

@@ -51,7 +51,8 @@ MIGRATIONS = [
             generation INTEGER NOT NULL DEFAULT 0,
             own_seq INTEGER NOT NULL DEFAULT 0,
             own_hash TEXT NOT NULL DEFAULT '',
-            joined_at REAL
+            joined_at REAL,
+            addresses TEXT NOT NULL DEFAULT '[]'
         );
         INSERT INTO fed_state(id) VALUES (1);
         CREATE TABLE member_record (
@@ -173,6 +174,15 @@ def state(db: sqlite_utils.Database) -> dict:
 def set_genesis(db: sqlite_utils.Database, genesis_obj: dict | None) -> None:
     db.conn.execute("UPDATE fed_state SET genesis = ?, joined_at = ?, generation = generation + 1 WHERE id = 1",
                     (json.dumps(genesis_obj) if genesis_obj else None, time.time() if genesis_obj else None))
+
+
+def set_addresses(db: sqlite_utils.Database, addresses: list[str]) -> None:
+    """The peer addresses the serving node is reachable at (for invites made by the CLI)."""
+    db.conn.execute("UPDATE fed_state SET addresses = ? WHERE id = 1", (json.dumps(addresses),))
+
+
+def addresses(db: sqlite_utils.Database) -> list[str]:
+    return json.loads(db.conn.execute("SELECT addresses FROM fed_state WHERE id = 1").fetchone()[0])
 
 
 def bump_generation(db: sqlite_utils.Database) -> None:
@@ -309,7 +319,7 @@ def upsert_remote(db: sqlite_utils.Database, log: str, records: list[dict]) -> s
             "disc_total": rec.get("disc_total"), "year": rec.get("year"), "composer": rec.get("composer"),
             "compilation": int(compilation), "bpm": (analysis.get("bpm_milli") or 0) / 1000 or None,
             "mb_recording_id": rec.get("mb_recording_id"), "mb_album_id": rec.get("mb_release_id"),
-            "rg_track_gain": (analysis["rg_track_gain_mdb"] / 1000) if "rg_track_gain_mdb" in analysis else None,
+            "rg_track_gain": (analysis["replaygain_track_gain_mdb"] / 1000) if "replaygain_track_gain_mdb" in analysis else None,
             "rg_track_peak": None, "audio_id": rec.get("audio_id"), "file_id": rec["file_id"],
             "tags": json.dumps(tags, ensure_ascii=False), "created_at": now, "updated_at": now,
         }

@@ -1,0 +1,168 @@
+"""The peer API: what members of the federation ask of this node, on ``--peer-bind`` over TLS.
+
+Every route but ``/peer/v1/join`` requires a request signed by a current member
+(protocol §11: node id, time, nonce, signature over method, path and body);
+``join`` carries its own signed JoinRequest. Content is served only for files
+of shared folders, with a per-peer concurrency limit; bytes served are counted
+per peer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import OrderedDict
+
+import trio
+from quart import Response, request
+from quart_trio import QuartTrio
+
+from sonantica.protocol import CHUNK_SIZE, RemoteProtocolError
+from sonantica.protocol.limits import MAX_MESSAGE_BYTES
+
+from ..federation import catalogue
+from ..federation.client import now_ms
+from ..store import peers as peers_store
+
+log = logging.getLogger(__name__)
+
+MAX_CHUNKS_PER_REQUEST = 64
+PER_PEER_UPLOADS = 4
+LEAF_CACHE = 256
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    resp = Response(json.dumps({"error": {"status": status, "code": code, "message": message}}),
+                    status=status, mimetype="application/json")
+    return resp
+
+
+def create_peer_app(node, federation) -> QuartTrio:
+    app = QuartTrio(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_MESSAGE_BYTES + 4096
+    app.config["RESPONSE_TIMEOUT"] = None
+    leaves_cache: OrderedDict[str, list[bytes]] = OrderedDict()
+    limits: dict[str, trio.Semaphore] = {}
+
+    async def authenticate(body: bytes):
+        if federation.verifier is None:
+            raise RemoteProtocolError("not_member", "this node is not in a federation")
+        path = request.path + (("?" + request.query_string.decode()) if request.query_string else "")
+        return federation.verifier.verify(request.method, path, dict(request.headers), body, now_ms())
+
+    @app.errorhandler(RemoteProtocolError)
+    async def refused(exc: RemoteProtocolError):
+        log.debug("peer request refused: %s %s", exc.code, exc)
+        return _error(exc.status, exc.code, str(exc))
+
+    @app.post("/peer/v1/gossip")
+    async def gossip():
+        body = await request.get_data()
+        sender = await authenticate(body)
+        await federation.receive(sender, body)
+        return Response(b"", status=204)
+
+    @app.post("/peer/v1/join")
+    async def join():
+        body = await request.get_data()
+        from ..federation.invites import redeem
+
+        try:
+            answer = await redeem(node, federation, json.loads(body))
+        except ValueError:
+            raise RemoteProtocolError("malformed", "the join request is not JSON") from None
+        return Response(json.dumps(answer), mimetype="application/json")
+
+    @app.get("/peer/v1/hello")
+    async def hello():
+        await authenticate(b"")
+        tracks = len(await node.store.read(peers_store.published))
+        return Response(json.dumps(federation.hello_info(tracks)), mimetype="application/json")
+
+    async def shared_path(file_id: str) -> tuple[str, int]:
+        path = await node.store.read(_shared_path_for, file_id, node.config.share, node.config.share_folders)
+        if path is None:
+            raise RemoteProtocolError("unknown_log", f"this node does not share {file_id}")
+        return path
+
+    @app.get("/peer/v1/content/<file_id>/leaves")
+    async def leaves(file_id: str):
+        await authenticate(b"")
+        path, _ = await shared_path(file_id)
+        cached = leaves_cache.get(file_id)
+        if cached is None:
+            found, cached = await trio.to_thread.run_sync(catalogue.leaves_of, path)
+            if found != file_id:
+                raise RemoteProtocolError("chunk_mismatch", "the file changed since it was published")
+            leaves_cache[file_id] = cached
+            while len(leaves_cache) > LEAF_CACHE:
+                leaves_cache.popitem(last=False)
+        leaves_cache.move_to_end(file_id)
+        return Response(b"".join(cached), mimetype="application/octet-stream")
+
+    @app.get("/peer/v1/content/<file_id>")
+    async def content(file_id: str):
+        sender = await authenticate(b"")
+        try:
+            first = int(request.args.get("first", "0"))
+            count = int(request.args.get("count", "1"))
+        except ValueError:
+            raise RemoteProtocolError("malformed", "first and count must be integers") from None
+        if first < 0 or not 1 <= count <= MAX_CHUNKS_PER_REQUEST:
+            raise RemoteProtocolError("bad_field", f"count must be 1..{MAX_CHUNKS_PER_REQUEST}")
+        path, size = await shared_path(file_id)
+        start = first * CHUNK_SIZE
+        if start >= size and size > 0:
+            raise RemoteProtocolError("bad_field", "first is past the end of the file")
+        end = min(size, (first + count) * CHUNK_SIZE)
+        sem = limits.setdefault(str(sender), trio.Semaphore(PER_PEER_UPLOADS))
+        if sem.value == 0:
+            return _error(429, "busy", "too many transfers from your node at once: try another holder")
+        return Response(_file_body(path, start, end, sem, str(sender)), mimetype="application/octet-stream",
+                        headers={"Content-Length": str(end - start)})
+
+    async def _file_body(path: str, start: int, end: int, sem: trio.Semaphore, peer: str):
+        sent = 0
+        async with sem:
+            federation.active_uploads += 1
+            try:
+                fd = await trio.to_thread.run_sync(os.open, path, os.O_RDONLY)
+                try:
+                    pos = start
+                    while pos < end:
+                        n = min(128 * 1024, end - pos)
+                        data = await trio.to_thread.run_sync(os.pread, fd, n, pos)
+                        if not data:
+                            break
+                        pos += len(data)
+                        sent += len(data)
+                        yield data
+                finally:
+                    os.close(fd)
+            finally:
+                federation.active_uploads -= 1
+                with trio.CancelScope(shield=True):
+                    await node.store.write(peers_store.add_peer_bytes, peer, sent, 0)
+
+    return app
+
+
+def _shared_path_for(db, file_id: str, share: str, share_folders) -> tuple[str, int] | None:
+    import posixpath
+
+    from ..store import tracks as tracks_store
+
+    folders = tracks_store.folders(db)
+    allowed = catalogue.shared_folder_ids(folders, share, share_folders)
+    paths = {f["id"]: f["path"] for f in folders}
+    for folder_id, rel, size in db.conn.execute("SELECT folder_id, path, size FROM track WHERE file_id = ?", (file_id,)):
+        if folder_id in allowed:
+            from ..library.paths import OutsideLibrary, confine
+
+            try:
+                return confine(paths[folder_id], rel), size
+            except OutsideLibrary:
+                continue
+    del posixpath
+    return None

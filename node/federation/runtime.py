@@ -1,0 +1,365 @@
+"""The federation inside a running node: drives the protocol machine and performs its actions.
+
+Theory of operation
+-------------------
+::
+
+    peer API (POST /peer/v1/gossip) ─► verify request ─► machine.receive ─┐
+    timer (next_deadline)            ─────────────────► machine.tick ────┤
+    library.changed / 30 s           ─► publish() ─────► machine.append ─┤
+    CLI wrote the DB (generation++)  ─► reload()                          │
+                                                                          ▼
+                    actions ──► Store* / DropLog: one write transaction (in order, under a lock)
+                            ──► ServeLog: read entries ─► serve_log ─► Send
+                            ──► Send: POST to the member (background, bounded per peer)
+                            ──► PeerState: peer table (online, suspect, dead)
+
+The machine is a plain object used from trio tasks only between awaits, so its
+state changes are atomic; persisting the actions of one call happens under
+``_lock`` so that entries reach the store in order. The database is the
+source of truth shared with CLI commands (``invite``, ``join``, ``revoke``,
+``leave``): they write it and bump ``fed_state.generation``; the runner
+notices and rebuilds the machine from the store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from typing import Any
+
+import trio
+
+from sonantica.protocol import (
+    DropLog, Entry, GossipMachine, Head, LogReplica, Manifest, MembershipState, NodeId, NodeIdentity, PeerState,
+    RemoteProtocolError, RequestVerifier, Send, ServeLog, StoreEntries, StoreRecords, StoreSnapshot, TrackRecord,
+    serialize, serve_log,
+)
+from sonantica.protocol.membership import Genesis, parse_record
+
+from ..identity import load_seed
+from ..store import browse
+from ..store import peers as peers_store
+from ..store import tracks as tracks_store
+from . import catalogue
+from .client import PeerClient, now_ms
+from .errors import PeerRejected, PeerUnavailable
+
+log = logging.getLogger(__name__)
+
+PUBLISH_EVERY_S = 30
+HELLO_EVERY_S = 20
+MAX_SENDS_PER_PEER = 4
+
+
+def load_identity(data) -> NodeIdentity:
+    return NodeIdentity.from_seed(load_seed(data.key_path))
+
+
+def membership_from(state: dict, records: list[dict]) -> MembershipState | None:
+    if not state["genesis"]:
+        return None
+    genesis = Genesis.from_obj(state["genesis"])
+    recs = []
+    for obj in records:
+        try:
+            recs.append(parse_record(obj))
+        except RemoteProtocolError:
+            log.warning("ignoring a stored membership record that no longer parses")
+    membership = MembershipState(genesis)
+    membership.add_many(recs)
+    return membership
+
+
+class Federation:
+    """One node's membership of a federation, while serving."""
+
+    def __init__(self, node) -> None:
+        self.node = node
+        self.store = node.store
+        self.config = node.config
+        self.identity = load_identity(node.data)
+        self.me = self.identity.node_id
+        self.client = PeerClient(self.identity, node.config.federation_insecure_http)
+        self.rng = random.Random()
+        self.machine: GossipMachine | None = None
+        self.membership: MembershipState | None = None
+        self.verifier: RequestVerifier | None = None
+        self.generation = -1
+        self.cert_pin = b""
+        self.addresses: list[str] = []
+        self._lock = trio.Lock()
+        self._send_limits: dict[str, trio.Semaphore] = {}
+        self._nursery: trio.Nursery | None = None
+        self._publish_now = trio.Event()
+        self.active_uploads = 0
+        self.upload_capacity = 16
+
+    # -- state -------------------------------------------------------------------
+    @property
+    def joined(self) -> bool:
+        return self.machine is not None
+
+    async def reload(self) -> None:
+        """Rebuild the machine from the store (start-up, and after a CLI changed the federation)."""
+        state = await self.store.read(peers_store.state)
+        records = await self.store.read(peers_store.records)
+        self.generation = state["generation"]
+        membership = membership_from(state, records)
+        if membership is None or not membership.is_member(self.me):
+            self.machine = self.membership = self.verifier = None
+            return
+        replicas = []
+        for row in await self.store.read(peers_store.log_states):
+            if row["log"] == str(self.me):
+                continue
+            head = Head.from_obj(json.loads(row["head"])) if row["head"] else None
+            replicas.append(LogReplica(NodeId.parse(row["log"]), row["seq"], bytes.fromhex(row["hash"] or "00" * 32),
+                                       head))
+        own_hash = bytes.fromhex(state["own_hash"]) if state["own_hash"] else bytes(32)
+        self.membership = membership
+        self.machine = GossipMachine(self.identity, membership, now_ms(), log_seq=state["own_seq"],
+                                     log_hash=own_hash, replicas=replicas)
+        self.verifier = RequestVerifier(membership)
+        for member, info in membership.members.items():
+            if member != self.me:
+                await self.store.write(peers_store.upsert_peer, str(member), addresses=info.addresses)
+        self._publish_now.set()
+
+    def member_info(self, node: NodeId):
+        if self.membership is None:
+            raise PeerRejected(str(node), "this node is not in a federation")
+        info = self.membership.members.get(node)
+        if info is None:
+            raise PeerRejected(str(node), "not a member of the federation")
+        return info
+
+    def addresses_of(self, node: NodeId) -> tuple[list[str], bytes]:
+        info = self.member_info(node)
+        return list(info.addresses), info.cert_pin
+
+    # -- the loop ------------------------------------------------------------------
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        await self.reload()
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            nursery.start_soon(self._publisher)
+            nursery.start_soon(self._hello_loop)
+            task_status.started()
+            while True:
+                generation = await self.store.read(peers_store.generation)
+                if generation != self.generation:
+                    await self.reload()
+                if self.machine is None:
+                    await trio.sleep(0.5)
+                    continue
+                now = now_ms()
+                async with self._lock:
+                    actions = self.machine.tick(now, self.rng)
+                    await self._perform(actions)
+                wait = max(0.01, min(0.5, (self.machine.next_deadline() - now_ms()) / 1000))
+                await trio.sleep(wait)
+
+    async def receive(self, sender: NodeId, body: bytes) -> None:
+        if self.machine is None:
+            raise PeerRejected(str(sender), "this node is not in a federation")
+        async with self._lock:
+            actions = self.machine.receive(sender, body, now_ms(), self.rng)
+            await self._perform(actions)
+        await self.store.write(peers_store.upsert_peer, str(sender), last_seen=time.time(), state="alive")
+
+    def publish_soon(self, *_args: Any) -> None:
+        self._publish_now.set()
+
+    # -- actions -------------------------------------------------------------------------------
+    async def _perform(self, actions: list) -> None:
+        writes = [a for a in actions if isinstance(a, (StoreEntries, StoreSnapshot, StoreRecords, DropLog))]
+        if writes:
+            await self.store.write(_persist, writes, str(self.me))
+        for a in actions:
+            if isinstance(a, Send):
+                self._send(a)
+            elif isinstance(a, ServeLog):
+                for send in await self._serve_log(a):
+                    self._send(send)
+            elif isinstance(a, PeerState):
+                await self.store.write(peers_store.upsert_peer, str(a.node), state=a.state,
+                                       **({"last_seen": time.time()} if a.state == "alive" else {}))
+        if any(isinstance(a, (StoreEntries, StoreSnapshot, DropLog)) and a.log != self.me for a in actions):
+            self.node.bus.publish("library.changed", {"source": "federation"})
+
+    async def _serve_log(self, a: ServeLog) -> list[Send]:
+        from sonantica.protocol.limits import MAX_ENTRIES_PER_MESSAGE
+
+        rows = await self.store.read(peers_store.entries_from, str(a.log), a.from_seq, MAX_ENTRIES_PER_MESSAGE)
+        entries = [Entry.from_obj(o) for o in rows]
+        if entries and entries[0].seq == a.from_seq:
+            return serve_log(a, entries, None)
+        return serve_log(a, None, None)
+
+    def _send(self, action: Send) -> None:
+        if self._nursery is None:
+            return
+        sem = self._send_limits.setdefault(str(action.peer), trio.Semaphore(MAX_SENDS_PER_PEER))
+        if sem.value == 0:
+            return  # the peer is slow: SWIM and anti-entropy will retry
+        self._nursery.start_soon(self._deliver, action, sem)
+
+    async def _deliver(self, action: Send, sem: trio.Semaphore) -> None:
+        async with sem:
+            try:
+                addresses, pin = self.addresses_of(action.peer)
+                await self.client.call(addresses, pin, str(action.peer), "POST", "/peer/v1/gossip",
+                                       serialize(action.message))
+            except (PeerUnavailable, PeerRejected) as exc:
+                log.debug("gossip to %s failed: %s", action.peer.short, exc)
+
+    # -- publishing our catalogue -------------------------------------------------------------
+    async def _publisher(self) -> None:
+        self.node.bus_listeners = getattr(self.node, "bus_listeners", [])
+        self.node.scanner.listeners.append(lambda kind, data: self._publish_now.set() if kind == "scan.finished" else None)
+        while True:
+            with trio.move_on_after(PUBLISH_EVERY_S):
+                await self._publish_now.wait()
+            self._publish_now = trio.Event()
+            if self.machine is None:
+                continue
+            try:
+                await self.publish()
+            except Exception:
+                log.exception("publishing the catalogue failed; will retry")
+
+    async def publish(self) -> int:
+        """Append add/update/remove entries so that our log matches the shared local library."""
+        await self._fill_file_ids()
+        rows = await self.store.read(_shared_tracks, self.config.share, self.config.share_folders)
+        current = {t["id"]: catalogue.record_for(t, folder) for t, folder in rows}
+        digests = {k: catalogue.digest(r) for k, r in current.items()}
+        published = await self.store.read(peers_store.published)
+        changes: list[tuple[str, str, TrackRecord | None]] = []
+        for key, d in digests.items():
+            if published.get(key) != d:
+                changes.append(("update" if key in published else "add", key, current[key]))
+        for key in published:
+            if key not in digests:
+                changes.append(("remove", key, None))
+        if not changes:
+            return 0
+        async with self._lock:
+            if self.machine is None:
+                return 0
+            actions = []
+            now = now_ms()
+            for op, key, record in changes:
+                if op == "remove":
+                    actions += self.machine.append("remove", now, key=key)
+                else:
+                    actions += self.machine.append(op, now, record=record)
+            await self._perform(actions)
+            await self.store.write(peers_store.set_published,
+                                   {key: (digests[key] if op != "remove" else None) for op, key, _ in changes})
+        log.info("published %d catalogue change(s)", len(changes))
+        return len(changes)
+
+    async def _fill_file_ids(self) -> None:
+        missing = await self.store.read(_tracks_without_file_id)
+        for track_id, path in missing:
+            try:
+                file_id = await trio.to_thread.run_sync(catalogue.compute_file_id, path)
+            except OSError as exc:
+                log.warning("cannot hash %s for the catalogue: %s", path, exc)
+                continue
+            await self.store.write(_set_file_id, track_id, file_id)
+
+    # -- hello: names, load and liveness of members ---------------------------------------------
+    async def _hello_loop(self) -> None:
+        while True:
+            if self.membership is not None:
+                async with trio.open_nursery() as n:
+                    for member in list(self.membership.members):
+                        if member != self.me:
+                            n.start_soon(self.hello, member)
+            await trio.sleep(HELLO_EVERY_S)
+
+    async def hello(self, member: NodeId) -> dict | None:
+        try:
+            addresses, pin = self.addresses_of(member)
+            t0 = time.perf_counter()
+            body = await self.client.call(addresses, pin, str(member), "GET", "/peer/v1/hello")
+            rtt = (time.perf_counter() - t0) * 1000
+            info = json.loads(body)
+        except (PeerUnavailable, PeerRejected, ValueError) as exc:
+            log.debug("hello to %s failed: %s", member.short, exc)
+            await self.store.write(peers_store.upsert_peer, str(member), state="unreachable")
+            return None
+        await self.store.write(peers_store.upsert_peer, str(member), name=str(info.get("name", ""))[:100],
+                               load=float(info.get("load", 0)), tracks=int(info.get("tracks", 0)), rtt_ms=rtt,
+                               last_seen=time.time(), state="alive")
+        return info
+
+    def hello_info(self, tracks: int) -> dict:
+        return {"node": str(self.me), "name": self.config.name, "tracks": tracks,
+                "load": round(self.active_uploads / self.upload_capacity, 3)}
+
+
+def _persist(db, actions: list, me: str) -> None:
+    albums: dict[str, set[str]] = {}
+    for a in actions:
+        if isinstance(a, StoreEntries):
+            log_id = str(a.log)
+            peers_store.put_entries(db, log_id, [(e.seq, e.to_obj()) for e in a.entries])
+            last = a.entries[-1] if a.entries else None
+            if log_id == me:
+                if last is not None:
+                    peers_store.set_own(db, last.seq, last.hash.hex())
+                continue
+            if last is not None:
+                peers_store.set_log_state(db, log_id, last.seq, last.hash.hex(),
+                                          a.head.to_obj() if a.head else None)
+            upserts = [e.record.to_obj() for e in a.entries if e.op != "remove" and e.record is not None]
+            removes = [e.key for e in a.entries if e.op == "remove"]
+            touched = albums.setdefault(log_id, set())
+            if removes:
+                touched |= peers_store.remove_remote(db, log_id, removes)
+            if upserts:
+                touched |= peers_store.upsert_remote(db, log_id, upserts)
+        elif isinstance(a, StoreSnapshot):
+            log_id = str(a.log)
+            touched = albums.setdefault(log_id, set())
+            touched |= peers_store.remove_remote(db, log_id, None)
+            touched |= peers_store.upsert_remote(db, log_id, [r.to_obj() for r in a.records])
+            m: Manifest = a.manifest
+            peers_store.set_log_state(db, log_id, m.seq, m.hash.hex(), a.head.to_obj() if a.head else None,
+                                      floor=m.seq, manifest=m.to_obj())
+        elif isinstance(a, StoreRecords):
+            peers_store.add_records(db, [(r.id.hex(), r.to_obj()) for r in a.records])
+        elif isinstance(a, DropLog):
+            albums.setdefault(str(a.log), set()).update(peers_store.drop_log(db, str(a.log)))
+    all_albums = set().union(*albums.values()) if albums else set()
+    if all_albums:
+        peers_store.refresh_remote_albums(db, all_albums)
+
+
+def _shared_tracks(db, share: str, share_folders: tuple[str, ...]) -> list[tuple[dict, str]]:
+    folders = tracks_store.folders(db)
+    allowed = catalogue.shared_folder_ids(folders, share, share_folders)
+    names = {f["id"]: f["name"] for f in folders}
+    out = []
+    for row in db.query("SELECT * FROM track WHERE file_id IS NOT NULL"):
+        if row["folder_id"] in allowed:
+            out.append((tracks_store._track_dict(row), names[row["folder_id"]]))
+    return out
+
+
+def _tracks_without_file_id(db) -> list[tuple[str, str]]:
+    import posixpath
+
+    folders = {f["id"]: f["path"] for f in tracks_store.folders(db)}
+    return [(tid, posixpath.join(folders[fid], path)) for tid, fid, path in
+            db.conn.execute("SELECT id, folder_id, path FROM track WHERE file_id IS NULL")]
+
+
+def _set_file_id(db, track_id: str, file_id: str) -> None:
+    db.conn.execute("UPDATE track SET file_id = ? WHERE id = ? AND file_id IS NULL", (file_id, track_id))
