@@ -140,6 +140,8 @@ class _Session:
     opened: float = 0.0
     nbytes: int = 0
     rtt_ms: float | None = None
+    mark: float = 0.0  # when the chunk now being received was asked for
+    mark_bytes: int = 0  # nbytes at that time
 
 
 @dataclass(frozen=True)
@@ -491,7 +493,8 @@ class _Transfer:
         if holder is None:
             return None
         source, stats = holder
-        session = _Session(source, stats, index, self._run_end(index), opened=trio.current_time())
+        now = trio.current_time()
+        session = _Session(source, stats, index, self._run_end(index), opened=now, mark=now)
         assert self.nursery is not None
         self.nursery.start_soon(self._session, session)
         self._emit(kind, stats.node_id, index)
@@ -507,7 +510,7 @@ class _Transfer:
         if session is None:
             return
         session.scope.cancel()
-        session.stats.on_slow(session.nbytes, trio.current_time() - session.opened)
+        session.stats.on_slow(session.nbytes - session.mark_bytes, trio.current_time() - session.mark)
 
     def _close_primary(self) -> None:
         if self.primary is not None:
@@ -571,7 +574,8 @@ class _Transfer:
                         raise _SessionFailed("corrupt", f"chunk {s.next} does not match its leaf hash")
                     await self.events_send.send(_Chunk(s, s.next, data, trio.current_time() - chunk_started))
                     s.next += 1
-                    chunk_started = trio.current_time()
+                    chunk_started = s.mark = trio.current_time()
+                    s.mark_bytes = s.nbytes - len(buf)
                     deadline = chunk_started + self.stall_timeout  # waiting for the consumer is no stall
         finally:
             aclose = getattr(pieces, "aclose", None)
