@@ -410,3 +410,28 @@ async def test_throughput_is_near_a_memory_read():
     t0 = trio.current_time()
     assert await collect(fid, len(data), 0, len(data) - 1, holders(a)) == data
     assert trio.current_time() - t0 < 1.0
+
+
+async def test_an_unexpected_error_in_a_source_fails_over_and_is_logged(caplog):
+    fid, data, leaves = make_file(2 * CS, seed=22)
+    files = {fid: (data, leaves)}
+
+    class Buggy(MemorySource):
+        async def read(self, file_id, first, count):
+            raise KeyError("bug in a peer client")
+            yield b""  # pragma: no cover
+
+    b = MemorySource("b", files)
+    assert await collect(fid, len(data), 0, len(data) - 1, holders(Buggy("a", files), b)) == data
+    assert "source a failed unexpectedly" in caplog.text
+
+
+async def test_a_stalled_source_is_hedged_first_with_the_defaults(autojump_clock):
+    fid, data, leaves = make_file(3 * CS, seed=23)
+    files = {fid: (data, leaves)}
+    a = MemorySource("a", files, stall_after=10)
+    events = []
+    t0 = trio.current_time()
+    assert await collect(fid, len(data), 0, len(data) - 1, holders(a, MemorySource("b", files)), events) == data
+    assert trio.current_time() - t0 <= 1.0 + 0.01  # hedge_after, well before stall_timeout
+    assert ("hedge_won", "b") in [(e.kind, e.node_id) for e in events]
