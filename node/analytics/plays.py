@@ -142,7 +142,8 @@ def apply_event(db: sqlite_utils.Database, user_id: str, event: str, *, track_id
         raise NotFound(f"no listen {play_id} in progress" if play_id is not None else "no listen in progress "
                        "on this client and device: send a start event first")
     if play["ended_at"] is not None:
-        return _result(play, duplicate=True)  # a retried end/skip: counted once
+        return _result(play, duplicate=True)
+    client, device = play["client"], play["device"]  # a retried end/skip: counted once
     if event == "seek" and from_ms is not None:
         _advance(play, int(from_ms), at)
     if event != "seek":
