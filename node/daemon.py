@@ -93,6 +93,7 @@ class Node:
         self.transcode_cache = TranscodeCache(data.cache_dir / "transcodes", config.transcode_cache_mb * 1024 * 1024)
         self.nursery: trio.Nursery | None = None
         self.app = None
+        self.federation = None  # set by federation.service while serving
         # background services of subsystems: async fn(node, *, task_status), see SERVICES
         self.services: list = [module.run for module in _service_modules()]
 

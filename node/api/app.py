@@ -168,7 +168,7 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 def _unexpected(exc: Exception) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.path)
+    log.error("unexpected error on %s %s", request.method, request.path, exc_info=exc)
     return _api_error(ApiError(500, "internal_error", "the node hit an unexpected error; see its log"))
 
 

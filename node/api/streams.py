@@ -36,6 +36,8 @@ async def track_source(track_id: str) -> tuple[dict, str]:
     """The track and its confined absolute path (the one way from an id to a file)."""
     store = current_app.node.store
     t = await store.read(browse.require_track, track_id)
+    if t.get("source"):
+        return t, None  # held by other members of the federation
     folder = await store.read(browse.folder_of, t["folder_id"])
     try:
         return t, existing_file(folder["path"], t["path"])
@@ -62,9 +64,21 @@ def choose_format(track: dict, fmt: str | None, kbps: int | None, local: bool, s
     return TranscodeSpec(fmt, bitrate, 0.0)
 
 
-async def stream_response(track: dict, path: str, spec: TranscodeSpec | None, offset: float,
+async def stream_response(track: dict, path: str | None, spec: TranscodeSpec | None, offset: float,
                           download: bool = False) -> Response:
     node = current_app.node
+    if path is None:
+        from ..federation.errors import FederationError
+        from ..federation.remote import local_copy, remote_stream
+
+        try:
+            if spec is None and offset <= 0:
+                resp = await remote_stream(node, track, request.method, request.headers, download)
+                return Response(resp.body, status=resp.status, headers=resp.headers)
+            path = await local_copy(node, track)
+        except FederationError as exc:
+            raise ApiError(503, "source_unavailable", f"no member can serve this track now: {exc}",
+                           {"Retry-After": "10"}) from exc
     name = None
     if download:
         import posixpath

@@ -96,6 +96,21 @@ class Federation:
         self._publish_now = trio.Event()
         self.active_uploads = 0
         self.upload_capacity = 16
+        from .remote import Holders
+
+        self.holders = Holders()
+        self.chunk_cache = None  # set by the service (ChunkCache, bounded by peer_cache_mb)
+        self._fetched: dict[str, int] = {}
+
+    def count_fetched(self, node: str, nbytes: int) -> None:
+        self._fetched[node] = self._fetched.get(node, 0) + nbytes
+
+    async def _flush_counters(self) -> None:
+        while True:
+            await trio.sleep(2)
+            fetched, self._fetched = self._fetched, {}
+            for node, n in fetched.items():
+                await self.store.write(peers_store.add_peer_bytes, node, 0, n)
 
     # -- state -------------------------------------------------------------------
     @property
@@ -147,6 +162,7 @@ class Federation:
             self._nursery = nursery
             nursery.start_soon(self._publisher)
             nursery.start_soon(self._hello_loop)
+            nursery.start_soon(self._flush_counters)
             task_status.started()
             while True:
                 generation = await self.store.read(peers_store.generation)
@@ -281,7 +297,11 @@ class Federation:
                     for member in list(self.membership.members):
                         if member != self.me:
                             n.start_soon(self.hello, member)
-            await trio.sleep(HELLO_EVERY_S)
+            with trio.move_on_after(HELLO_EVERY_S):
+                generation = self.generation
+                while generation == self.generation:
+                    await trio.sleep(0.5)
+                await trio.sleep(1)
 
     async def hello(self, member: NodeId) -> dict | None:
         try:

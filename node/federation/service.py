@@ -27,6 +27,10 @@ async def run(node, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
     node.federation = federation
     cert, key, pin = await trio.to_thread.run_sync(ensure_certificate, node.data.root, str(federation.me))
     federation.cert_pin = pin
+    from .chunk_cache import ChunkCache
+
+    federation.chunk_cache = ChunkCache(node.data.cache_dir / "peer-chunks", node.config.peer_cache_mb * 1024 * 1024)
+    await trio.to_thread.run_sync(federation.chunk_cache.load)
     async with trio.open_nursery() as nursery:
         await nursery.start(federation.run)
         nursery.start_soon(_peer_server, node, federation, str(cert), str(key))
