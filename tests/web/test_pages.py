@@ -21,13 +21,14 @@ def test_main_pages_desktop_and_phone(browser, library_node, shots):
     for name, path in PAGES:
         page.evaluate("p => window.__sonantica.app.navigate(p)", path)
         page.wait_for_function("p => document.querySelector('main .page') && !document.querySelector('main[aria-busy]')", arg=path)
-        page.wait_for_timeout(150)
+        page.wait_for_timeout(450)  # the page's entrance animation
         page.screenshot(path=shots / f"desktop-{name}.png")
     # the album page, its covers in aspect-ratio boxes (no layout shift), and now playing
     page.evaluate("() => window.__sonantica.app.navigate('/albums')")
     page.locator(".card", has_text="Aurora").first.click()
     page.wait_for_selector(".hero h1:text('Aurora')")
     page.wait_for_selector(".hero .cover.loaded")
+    page.wait_for_timeout(450)
     page.screenshot(path=shots / "desktop-album.png")
     boxes = page.eval_on_selector_all(".album-tracks .track", "rows => rows.length")
     assert boxes == 4
@@ -35,6 +36,7 @@ def test_main_pages_desktop_and_phone(browser, library_node, shots):
     page.wait_for_function("() => window.__sonantica.player.position > 1.2")
     page.evaluate("() => window.__sonantica.app.navigate('/now')")
     page.wait_for_selector(".lyric.active")
+    page.wait_for_timeout(450)
     page.screenshot(path=shots / "desktop-now-playing.png")
     page.evaluate("() => window.__sonantica.player.pause()")
     ctx.close()

@@ -3,6 +3,7 @@
 
 import { api, bus, has, hasPrefix, loadCapabilities } from './api.js';
 import { player } from './player.js';
+import { reportPlays } from './plays.js';
 import './seekbar.js';
 import { cover, fmtTime, h, icon, iconButton, toast } from './ui.js';
 import * as views from './views.js';
@@ -148,7 +149,8 @@ bus.addEventListener('unauthorized', () => {
   if (!state.user) return;
   state.user = null;
   localStorage.removeItem('sonantica.user');
-  boot();
+  reportPlays(player);
+boot();
 });
 
 export async function signOut() {
@@ -249,7 +251,7 @@ function playerBar() {
 
   const renderTrack = () => {
     const t = player.current;
-    bar.classList.toggle('empty', !t);
+    bar.classList.toggle('is-empty', !t);
     art.replaceChildren(cover(t?.cover_url, { size: 96, seed: t?.album_id || '', alt: '' }));
     title.textContent = t ? t.title || 'Unknown title' : 'Nothing playing';
     artist.replaceChildren(t?.artist ? h('a', { href: t.artist_id ? `/artist/${encodeURIComponent(t.artist_id)}` : '/artists' }, t.artist) : '');
@@ -366,4 +368,5 @@ function registerServiceWorker() {
   }).catch((err) => console.warn('service worker not registered:', err.message));
 }
 
+reportPlays(player);
 boot();

@@ -103,8 +103,9 @@ async function toggleStar(item) {
 
 async function startRadio(params) {
   try {
-    const r = await api('/radio' + qs(params));
-    const tracks = r.items || r.tracks || [];
+    const body = Object.fromEntries(Object.entries(params).map(([k, v]) => [`${k}_id`, v]));
+    const r = await api('/radio', { method: 'POST', body: { ...body, count: 30 } });
+    const tracks = r.tracks || r.items || [];
     if (!tracks.length) return toast('No radio for this yet');
     player.playList(tracks.map((x) => x.track || x), 0);
     toast('Radio started');
@@ -266,12 +267,12 @@ export async function home(ctx) {
   const [recent, random, recs, stats] = await Promise.all([
     api(`/albums?sort=added&order=desc&limit=12`, { signal: ctx.signal }),
     api(`/albums?sort=year&order=desc&limit=12`, { signal: ctx.signal }),
-    optional('/recommendations?limit=12', '/api/v1/recommendations'),
+    optional('/recommendations?count=8', '/api/v1/recommendations'),
     optional('/stats?period=week', '/api/v1/stats'),
   ]);
   const hour = new Date().getHours();
   const greeting = hour < 5 ? 'Good night' : hour < 12 ? 'Good morning' : hour < 18 ? 'Good afternoon' : 'Good evening';
-  const recTracks = (recs?.items || []).map((r) => ({ ...(r.track || r), reason: r.reason }));
+  const recTracks = (recs?.items || []).filter((r) => r.title).map((r) => ({ ...(r.track || r), reason: r.reason || r.reasons?.[0] }));
   const node = page('Home',
     header(greeting, { eyebrow: app().state.user.name }),
     player.current ? h('section', { class: 'resume', 'aria-label': 'Continue listening' },
@@ -282,9 +283,9 @@ export async function home(ctx) {
     recTracks.length ? h('section', { class: 'shelf', 'aria-label': 'Recommended for you' },
       h('div', { class: 'shelf-head' }, h('h2', {}, 'Recommended for you')),
       trackList(recTracks.slice(0, 8), { covers: true, label: 'Recommended songs', menuExtra: () => [] }),
-      h('p', { class: 'muted small' }, recTracks[0]?.reason ? `Because ${recTracks[0].reason}` : '')) : null,
+      h('p', { class: 'muted small' }, reasonText(recTracks[0]?.reason))) : null,
     stats ? h('section', { class: 'shelf' }, h('div', { class: 'shelf-head' }, h('h2', {}, 'This week'), h('a', { href: '/stats', class: 'link' }, 'Your stats')),
-      h('p', { class: 'muted' }, `${Math.round((stats.minutes_listened ?? stats.ms_listened / 60000) || 0)} minutes listened`)) : null,
+      h('p', { class: 'muted' }, `${Math.round(stats.totals?.minutes || 0)} minutes listened · ${plural(stats.totals?.plays || 0, 'play')}`)) : null,
     shelf('From the years', '/albums?sort=year', random.items, (a) => albumCard(a)));
   if (!recent.items.length) {
     node.append(h('div', { class: 'empty' }, h('h2', {}, 'Your library is empty'),
@@ -462,8 +463,8 @@ async function runSearch(q) {
 export async function search(ctx) {
   const q = ctx.params.get('q') || '';
   searchHost = h('div', { class: 'search-results', 'aria-live': 'polite' });
-  ctx.onLeave(() => { searchHost = null; });
   const top = document.getElementById('top-search');
+  ctx.onLeave(() => { searchHost = null; if (top && !location.pathname.startsWith('/search')) top.value = ''; });
   if (top && document.activeElement !== top) top.value = q;
   await runSearch(q);
   const latest = new URLSearchParams(location.search).get('q') || '';
@@ -881,19 +882,31 @@ export async function stats(ctx) {
       values.map((v, i) => h('div', { class: 'bar', title: `${labels[i]}: ${Math.round(v)} min` }, h('span', { style: { height: `${(100 * v) / (Math.max(...values) || 1)}%` } }), h('small', {}, labels[i]))))) : null;
   const top = (title, items, label) => items?.length ? h('section', { class: 'panel' }, h('h2', {}, title),
     h('ol', { class: 'toplist' }, items.slice(0, 10).map((x) => h('li', {}, h('span', {}, label(x)), h('span', { class: 'muted' }, plural(x.plays ?? x.count ?? 0, 'play')))))) : null;
-  const minutes = s.minutes_listened ?? (s.ms_listened != null ? s.ms_listened / 60000 : null);
-  const recs = await optional('/recommendations?limit=20', '/api/v1/recommendations');
-  return page('Your stats', header('Your stats', { actions: [tabs] }),
+  const totals = s.totals || {};
+  const recs = await optional('/recommendations?count=12', '/api/v1/recommendations');
+  const topList = s.top || {};
+  const hours = (s.by_hour || []).map((x) => (x.ms || 0) / 60000);
+  const days = (s.by_weekday || []).map((x) => (x.ms || 0) / 60000);
+  const dayNames = (s.by_weekday || []).map((x) => (x.name || '').slice(0, 3));
+  const empty = !totals.plays;
+  return page('Your stats', header('Your stats', { sub: s.from ? `${s.from} – ${s.to || 'today'}` : null, actions: [tabs] }),
     h('div', { class: 'stat-tiles' },
-      minutes != null ? h('div', { class: 'tile' }, h('div', { class: 'tile-v' }, Math.round(minutes).toLocaleString()), h('div', { class: 'muted' }, 'minutes listened')) : null,
-      s.plays != null ? h('div', { class: 'tile' }, h('div', { class: 'tile-v' }, s.plays.toLocaleString()), h('div', { class: 'muted' }, 'plays')) : null),
-    h('div', { class: 'chart-grid' },
-      bars('By hour', s.by_hour, [...Array(24).keys()].map((i) => String(i))),
-      bars('By weekday', s.by_weekday, ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']),
-      top('Top artists', s.top_artists, (x) => x.name || x.artist),
-      top('Top albums', s.top_albums, (x) => x.name || x.album),
-      top('Top songs', s.top_tracks, (x) => `${x.title}${x.artist ? ' — ' + x.artist : ''}`),
-      top('Top genres', s.top_genres, (x) => x.name || x.genre)),
+      h('div', { class: 'tile' }, h('div', { class: 'tile-v' }, Math.round(totals.minutes || 0).toLocaleString()), h('div', { class: 'muted' }, 'minutes listened')),
+      h('div', { class: 'tile' }, h('div', { class: 'tile-v' }, (totals.plays || 0).toLocaleString()), h('div', { class: 'muted' }, 'plays')),
+      s.streaks?.current != null ? h('div', { class: 'tile' }, h('div', { class: 'tile-v' }, String(s.streaks.current)), h('div', { class: 'muted' }, 'day streak')) : null),
+    empty ? h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'Nothing listened in this period yet: play some music and come back.')) : h('div', { class: 'chart-grid' },
+      bars('By hour', hours, hours.map((_, i) => String(i))),
+      bars('By weekday', days, dayNames),
+      top('Top artists', topList.artists, (x) => x.name),
+      top('Top albums', topList.albums, (x) => `${x.name}${x.artist ? ' — ' + x.artist : ''}`),
+      top('Top songs', topList.tracks, (x) => `${x.name}${x.artist ? ' — ' + x.artist : ''}`),
+      top('Top genres', topList.genres, (x) => x.name)),
     recs?.items?.length ? h('section', { class: 'shelf' }, h('h2', {}, 'Recommended for you'),
-      h('ul', { class: 'recs' }, recs.items.map((r) => { const t = r.track || r; return h('li', { class: 'rec' }, h('button', { type: 'button', class: 'link', onclick: () => player.playList([t], 0) }, `${t.title} — ${t.artist || ''}`), r.reason ? h('span', { class: 'muted small' }, r.reason) : null); }))) : null);
+      trackList(recs.items.filter((t) => t.title), { covers: true, label: 'Recommended songs' })) : null);
+}
+
+function reasonText(reason) {
+  if (!reason) return '';
+  if (typeof reason === 'string') return reason;
+  return reason.text || reason.message || reason.kind || '';
 }
