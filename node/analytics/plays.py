@@ -12,6 +12,7 @@ forwarding to ListenBrainz/Last.fm is only queued (see :mod:`.forward`).
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime
 from typing import Any
@@ -114,8 +115,20 @@ def _close(db, play: dict, at: float, skipped: bool, completed: bool) -> None:
 
 
 def _meta_of(play: dict) -> dict:
+    if play.get("meta"):
+        return json.loads(play["meta"])
     return {"title": play["title"], "artist": play["artist"], "album": play["album"],
             "duration_ms": play["duration_ms"]}
+
+
+def _remote_meta(track_id: str, facts: dict, meta: dict | None) -> str | None:
+    """What a remote track's later events (and rebuilds) need, since the library cannot tell."""
+    if not meta:
+        return None
+    names = facts["artist_names"]
+    return json.dumps({"title": facts["title"], "artists": [names.get(a, a) for a in facts["artists"]],
+                       "album": facts["album"], "album_id": facts["album_id"], "duration_ms": facts["duration_ms"],
+                       "genres": facts["genres"]}, ensure_ascii=False)
 
 
 def _save(db, play: dict) -> None:
@@ -189,7 +202,7 @@ def _start(db, user_id, track_id, position_ms, client, device, at, source_node, 
             "started_at": at, "updated_at": at, "ended_at": None, "position_ms": position_ms, "played_ms": 0,
             "duration_ms": facts["duration_ms"], "state": "playing", "counted": 0, "counted_at": None,
             "ms_booked": 0, "skipped": 0, "completed": 0, "via": "native", "title": facts["title"],
-            "artist": facts["artist"], "album": facts["album"]}
+            "artist": facts["artist"], "album": facts["album"], "meta": _remote_meta(track_id, facts, meta)}
     play["id"] = ps.insert_play(db, play)
     ps.note_listen(db, user_id, [("track", track_id)], at, 0, 0)  # started: no longer a discovery
     ps.set_now_playing(db, user_id, client, device, track_id, source_node, play["id"], "playing", position_ms, at)
@@ -223,7 +236,8 @@ def apply_scrobble(db: sqlite_utils.Database, user_id: str, track_id: str, submi
             "started_at": at, "updated_at": now, "ended_at": now, "position_ms": facts["duration_ms"],
             "played_ms": facts["duration_ms"] or played, "duration_ms": facts["duration_ms"], "state": "ended",
             "counted": 0, "counted_at": None, "ms_booked": 0, "skipped": 0, "completed": 1, "via": "scrobble",
-            "title": facts["title"], "artist": facts["artist"], "album": facts["album"]}
+            "title": facts["title"], "artist": facts["artist"], "album": facts["album"],
+            "meta": _remote_meta(track_id, facts, meta)}
     play["id"] = ps.insert_play(db, play)
     _count(db, play, facts, now)
     _save(db, play)

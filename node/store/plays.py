@@ -147,6 +147,7 @@ MIGRATIONS = [
         CREATE UNIQUE INDEX forward_queue_once ON forward_queue(service, play_id) WHERE play_id IS NOT NULL;
         """,
     ),
+    ("0003_play_meta", "ALTER TABLE play ADD COLUMN meta TEXT;"),
 ]
 
 KINDS = ("track", "album", "artist", "genre", "hour", "weekday", "total")
@@ -181,7 +182,7 @@ def set_user_settings(db: sqlite_utils.Database, user_id: str, tz: str | None, s
 # -- plays -------------------------------------------------------------------------------
 PLAY_COLUMNS = ("id", "user_id", "track_id", "source", "client", "device", "started_at", "updated_at", "ended_at",
                 "position_ms", "played_ms", "duration_ms", "state", "counted", "counted_at", "ms_booked", "skipped",
-                "completed", "via", "title", "artist", "album")
+                "completed", "via", "title", "artist", "album", "meta")
 
 
 def _play(row) -> dict:
