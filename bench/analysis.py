@@ -4,9 +4,13 @@ x real time per core for the full feature set and per feature (each run
 alone, so it includes its own decode), the decode floor, on a few minutes
 of rendered music written as 44.1 kHz stereo FLAC in a temp dir.
 
-TODO(workers): streaming chunk latency p50/p99 idle vs under full analysis
-load belongs here once workers exist; ``streaming_latency()`` is the hook
-and its keys are reported as null until then.
+Streaming chunk latency (``streaming_latency()``): a real node on loopback
+(tests/support/node.py) serves one FLAC; a client reads it as a player
+buffers, 64 KiB Range requests one after the other, and the latency of each
+(request sent to last byte received) is recorded. Idle: half the requests before
+any load, half after the queue is empty again (so drift hits both phases);
+loaded: while the node's analysis workers (default count: cores - 1) work
+through ``BENCH_LOAD_TRACKS`` one-minute tracks added and scanned meanwhile. Target: p99 loaded <= 1.2x p99 idle.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import os
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import soundfile as sf
@@ -46,11 +51,84 @@ def _decode_only(path):
             pass
 
 
+REQUESTS = int(os.environ.get("BENCH_STREAM_REQUESTS", 2000))
+LOAD_TRACKS = int(os.environ.get("BENCH_LOAD_TRACKS", 24))
+CHUNK = 64 * 1024
+
+
+def _pct(values: list[float], q: float) -> float:
+    return round(float(np.percentile(np.asarray(values) * 1000, q)), 2)
+
+
+async def _chunk_latencies(client, track_id: str, size: int, n: int) -> list[float]:
+    import trio
+
+    out, offset = [], 0
+    url = f"/api/v1/tracks/{track_id}/stream"
+    for _ in range(n):
+        end = min(offset + CHUNK, size) - 1
+        t0 = trio.current_time()
+        r = await client.get(url, params={"format": "raw"}, headers={"Range": f"bytes={offset}-{end}"})
+        assert r.status_code == 206 and len(r.content) == end - offset + 1, r.status_code
+        out.append(trio.current_time() - t0)
+        offset = end + 1 if end + 1 < size else 0
+    return out
+
+
+async def _measure(root: str) -> dict:
+    import trio
+
+    from tests.support.audio import make_track
+    from tests.support.node import init_node, running_node
+
+    music = os.path.join(root, "music")
+    stream = make_track(os.path.join(music, "stream", "play.flac"), tags={"title": "play"}, seconds=120, seed=99)
+    data = init_node(Path(root) / "node", Path(music))
+    async with running_node(data) as node:
+        client = await node.login()
+        try:
+            tracks = (await client.get("/api/v1/tracks", params={"limit": 500})).json()["items"]
+            play = next(t for t in tracks if t["title"] == "play")
+            size = os.path.getsize(stream)
+            await _chunk_latencies(client, play["id"], size, 20)  # warm up: connection, page cache
+            with trio.fail_after(60):  # the stream track itself is analysed first
+                while (p := (await client.get("/api/v1/analysis")).json())["pending"] or p["running"]:
+                    await trio.sleep(0.05)
+            idle = await _chunk_latencies(client, play["id"], size, REQUESTS // 2)
+            for i in range(LOAD_TRACKS):
+                make_track(os.path.join(music, "load", f"{i}.flac"), tags={"title": f"load {i}"}, seconds=60, seed=i)
+            assert (await client.post("/api/v1/scan", json={})).status_code == 202
+            with trio.fail_after(60):
+                while not (p := (await client.get("/api/v1/analysis")).json())["active"]:
+                    await trio.sleep(0.02)
+            loaded = await _chunk_latencies(client, play["id"], size, REQUESTS)
+            p = (await client.get("/api/v1/analysis")).json()
+            still_loaded = bool(p["active"])
+            with trio.fail_after(300):
+                while (p := (await client.get("/api/v1/analysis")).json())["pending"] or p["running"]:
+                    await trio.sleep(0.2)
+            idle += await _chunk_latencies(client, play["id"], size, REQUESTS - REQUESTS // 2)
+        finally:
+            await client.aclose()
+    return {
+        "stream_p50_idle_ms": _pct(idle, 50), "stream_p99_idle_ms": _pct(idle, 99),
+        "stream_p50_loaded_ms": _pct(loaded, 50), "stream_p99_loaded_ms": _pct(loaded, 99),
+        "stream_p99_loaded_over_idle": round(_pct(loaded, 99) / max(_pct(idle, 99), 1e-9), 2),
+        "stream_chunk_bytes": CHUNK, "stream_requests_per_phase": REQUESTS,
+        "analysis_workers": p["workers"], "load_lasted_whole_phase": still_loaded,
+        "target_stream_p99_loaded_over_idle": 1.2,
+    }
+
+
 def streaming_latency() -> dict:
-    """Hook for whoever wires the workers: p50/p99 chunk latency, idle and loaded."""
-    return {"stream_p50_idle_ms": None, "stream_p99_idle_ms": None,
-            "stream_p50_loaded_ms": None, "stream_p99_loaded_ms": None,
-            "stream_latency_todo": "measure once analysis workers exist"}
+    """Stream chunk latency p50/p99 on a real node, idle and under full analysis load."""
+    import logging
+
+    import trio
+
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory() as root:
+        return trio.run(_measure, root)
 
 
 def main() -> None:
