@@ -47,6 +47,7 @@ def test_main_pages_desktop_and_phone(browser, library_node, shots):
     page.goto("/albums")
     page.wait_for_selector(".card .cover.loaded img")
     assert page.evaluate("document.documentElement.dataset.theme") == "light"
+    page.wait_for_timeout(450)
     page.screenshot(path=shots / "desktop-albums-light.png")
     light.close()
 
@@ -88,5 +89,22 @@ def test_manifest_and_service_worker_register(browser, library_node):
     assert "immutable" in page.request.get(css).headers["cache-control"]
     assert page.request.get("/albums").headers["cache-control"] == "no-cache"
     assert page.request.get("/api/v1/nope").status == 404
+    ctx.close()
+    console.check()
+
+
+def test_scan_progress_arrives_live_and_errors_show_for_admins(browser, library_node):
+    console = Console()
+    ctx = open_context(browser, library_node)
+    page = ctx.new_page()
+    console.attach(page)
+    page.goto("/status")
+    page.wait_for_selector("text=Files the scan could not read")
+    assert "broken.flac" in page.inner_text(".table")
+    page.wait_for_timeout(300)  # the EventSource is connected
+    page.click("button:has-text('Full rescan')")
+    # scan.finished comes over server-sent events
+    page.wait_for_function("() => !!window.__sonantica.app.state.live.last", timeout=20_000)
+    page.wait_for_selector(".chip:text('Idle')")
     ctx.close()
     console.check()
