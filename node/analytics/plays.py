@@ -39,20 +39,20 @@ def track_facts(db: sqlite_utils.Database, track_id: str, meta: dict | None = No
     described by ``meta`` (title, artist(s), album, duration_ms, genres).
     """
     row = db.conn.execute(
-        "SELECT duration, title, artist, album, album_id, artist_id FROM track WHERE id = ?", (track_id,)).fetchone()
+        "SELECT t.duration, t.title, t.artist, t.album, t.album_id, t.artist_id, "
+        "(SELECT group_concat(ta.artist_id || char(30) || ar.name, char(31)) FROM track_artist ta "
+        " JOIN artist ar ON ar.id = ta.artist_id WHERE ta.track_id = t.id AND ta.role = 'artist'), "
+        "(SELECT group_concat(g.name, char(31)) FROM track_genre tg JOIN genre g ON g.id = tg.genre_id "
+        " WHERE tg.track_id = t.id) FROM track t WHERE t.id = ?", (track_id,)).fetchone()
     if row is None:
         if not meta:
             raise NotFound(f"no track {track_id}")
         return _remote_facts(track_id, meta)
-    artists = [r[0] for r in db.conn.execute(
-        "SELECT artist_id FROM track_artist WHERE track_id = ? AND role = 'artist' ORDER BY pos", (track_id,))]
-    genres = [r[0] for r in db.conn.execute(
-        "SELECT g.name FROM track_genre tg JOIN genre g ON g.id = tg.genre_id WHERE tg.track_id = ? ORDER BY tg.pos",
-        (track_id,))]
-    names = dict(db.conn.execute(
-        f"SELECT id, name FROM artist WHERE id IN ({','.join('?' * len(artists))})", artists).fetchall()) if artists else {}
+    pairs = [p.split("\x1e", 1) for p in row[6].split("\x1f")] if row[6] else []
+    names = {a: n for a, n in pairs}
+    genres = row[7].split("\x1f") if row[7] else []
     return {"duration_ms": int(row[0] * 1000), "title": row[1], "artist": row[2], "album": row[3],
-            "album_id": row[4], "artists": artists or [row[5]], "artist_names": names, "genres": genres}
+            "album_id": row[4], "artists": list(names) or [row[5]], "artist_names": names, "genres": genres}
 
 
 def _remote_facts(track_id: str, meta: dict) -> dict:

@@ -47,7 +47,7 @@ def node_zone() -> tzinfo:
 
 def of_user(db: sqlite_utils.Database, user_id: str) -> tzinfo:
     row = db.conn.execute("SELECT tz FROM analytics_user WHERE user_id = ?", (user_id,)).fetchone()
-    return zone(row[0] if row else None)
+    return zone(row[0] if row else None)  # one primary-key lookup; zone() is cached
 
 
 def name_of(tz: tzinfo) -> str:
