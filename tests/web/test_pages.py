@@ -101,7 +101,8 @@ def test_scan_progress_arrives_live_and_errors_show_for_admins(browser, library_
     page.goto("/status")
     page.wait_for_selector("text=Files the scan could not read")
     assert "broken.flac" in page.inner_text(".table")
-    page.wait_for_timeout(300)  # the EventSource is connected
+    page.wait_for_function("() => window.__sonantica.app.events?.readyState === 1")  # EventSource open
+    page.wait_for_timeout(200)
     page.click("button:has-text('Full rescan')")
     # scan.finished comes over server-sent events
     page.wait_for_function("() => !!window.__sonantica.app.state.live.last", timeout=20_000)

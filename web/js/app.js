@@ -324,6 +324,7 @@ let events = null;
 function connectEvents() {
   if (!window.EventSource || events) return;
   events = new EventSource('/api/v1/events');
+  app.events = events;
   const pill = document.getElementById('live-pill');
   const show = () => {
     const { scanning, done, total, analysis } = state.live;
