@@ -404,7 +404,7 @@ def score(db, cat: Catalogue, seeds: dict[int, float], content_seeds: int = 20) 
 
 
 def freshness(state: UserState, now: float) -> np.ndarray:
-    days = np.where(state.last_at > 0, (now - state.last_at) / 86400.0, 1e6)
+    days = np.clip(np.where(state.last_at > 0, (now - state.last_at) / 86400.0, 1e4), 0, 1e4)
     return ((1.0 - np.exp(-days / FRESH_DAYS)) * 0.7 ** state.skips).astype(np.float32)
 
 

@@ -148,6 +148,8 @@ MIGRATIONS = [
         """,
     ),
     ("0003_play_meta", "ALTER TABLE play ADD COLUMN meta TEXT;"),
+    # one row per user and bucket: streaks and timelines without walking every day's items
+    ("0004_totals_index", "CREATE INDEX stat_bucket_totals ON stat_bucket(user_id, gran, bucket) WHERE kind = 'total';"),
 ]
 
 KINDS = ("track", "album", "artist", "genre", "hour", "weekday", "total")
@@ -340,14 +342,16 @@ def _bucket_where(buckets: list[tuple[str, int]]) -> tuple[str, list]:
 def totals_by_gran(db: sqlite_utils.Database, user_id: str, gran: str) -> list[tuple[int, int, int]]:
     """(bucket, plays, ms) of every non-empty bucket of one granularity, ascending."""
     return [tuple(r) for r in db.conn.execute(
-        "SELECT bucket, plays, ms FROM stat_bucket WHERE user_id = ? AND gran = ? AND kind = 'total' AND item = '' "
+        "SELECT bucket, plays, ms FROM stat_bucket INDEXED BY stat_bucket_totals WHERE user_id = ? AND gran = ? "
+        "AND kind = 'total' AND item = '' "
         "AND plays > 0 ORDER BY bucket", (user_id, gran))]
 
 
 def day_totals(db: sqlite_utils.Database, user_id: str) -> list[int]:
     """Every day (``YYYYMMDD``) the user has a counted play, ascending: for streaks."""
     return [r[0] for r in db.conn.execute(
-        "SELECT bucket FROM stat_bucket WHERE user_id = ? AND gran = 'd' AND kind = 'total' AND item = '' "
+        "SELECT bucket FROM stat_bucket INDEXED BY stat_bucket_totals WHERE user_id = ? AND gran = 'd' "
+        "AND kind = 'total' AND item = '' "
         "AND plays > 0 ORDER BY bucket", (user_id,))]
 
 
