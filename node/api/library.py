@@ -85,8 +85,23 @@ async def track(track_id: str):
     store = current_app.node.store
     t = await store.read(browse.require_track, track_id)
     t["analysis"] = await _analysis_of(track_id)
+    t["holders"] = await store.read(_holders_of, t)
     [t] = await annotate([t])
     return jsonify(track_json(t))
+
+
+def _holders_of(db, track: dict) -> list[dict]:
+    """Who holds this recording: this node (if local) and every member with the same audio/file id."""
+    from ..store import peers as peers_store
+
+    names = {p["node"]: p["name"] for p in peers_store.peers(db)}
+    out = [] if track.get("source") else [{"node": None, "name": "this node", "local": True}]
+    seen = set()
+    for h in peers_store.holders(db, track["id"]):
+        if h["node"] not in seen:
+            seen.add(h["node"])
+            out.append({"node": h["node"], "name": names.get(h["node"]), "local": False})
+    return out
 
 
 async def _analysis_of(track_id: str) -> dict | None:
@@ -150,8 +165,12 @@ async def genres():
 @bp.get("/folders")
 @access(USER)
 async def folders():
+    from ..store import peers as peers_store
+
     rows = await current_app.node.store.read(tracks_store.folders)
-    return jsonify({"items": [{"id": r["id"], "name": r["name"]} for r in rows]})
+    members = await current_app.node.store.read(peers_store.member_folder_list)
+    return jsonify({"items": [{"id": r["id"], "name": r["name"], "node": None} for r in rows]
+                    + [{"id": r["id"], "name": r["name"], "node": r["node"]} for r in members]})
 
 
 @bp.get("/search")

@@ -107,7 +107,9 @@ async def stream_response(track: dict, path: str | None, spec: TranscodeSpec | N
         raise ApiError(422, "transcode_failed", str(exc)) from exc
     except ValueError as exc:
         raise bad_request(str(exc)) from exc
-    return Response(resp.body, status=resp.status, headers=resp.headers)
+    activity = getattr(node, "stream_activity", None)  # analysis backs off while streams play
+    body = activity.track(resp.body) if activity is not None else resp.body
+    return Response(body, status=resp.status, headers=resp.headers)
 
 
 def _float_arg(name: str) -> float:

@@ -94,6 +94,7 @@ class Federation:
         self._send_limits: dict[str, trio.Semaphore] = {}
         self._nursery: trio.Nursery | None = None
         self._publish_now = trio.Event()
+        self._hello_now = trio.Event()
         self.active_uploads = 0
         self.upload_capacity = 16
         from .remote import Holders
@@ -138,10 +139,16 @@ class Federation:
         self.machine = GossipMachine(self.identity, membership, now_ms(), log_seq=state["own_seq"],
                                      log_hash=own_hash, replicas=replicas)
         self.verifier = RequestVerifier(membership)
+        members = {str(m) for m in membership.members}
+        stale = [log_id for log_id in await self.store.read(_stored_logs) if log_id not in members]
+        if stale:  # revoked or departed while we were down, or revoked by a CLI command just now
+            await self.store.write(_persist, [DropLog(NodeId.parse(log_id)) for log_id in stale], str(self.me))
+            self.node.bus.publish("library.changed", {"source": "federation"})
         for member, info in membership.members.items():
             if member != self.me:
                 await self.store.write(peers_store.upsert_peer, str(member), addresses=info.addresses)
         self._publish_now.set()
+        self._hello_now.set()
 
     def member_info(self, node: NodeId):
         if self.membership is None:
@@ -194,6 +201,8 @@ class Federation:
         writes = [a for a in actions if isinstance(a, (StoreEntries, StoreSnapshot, StoreRecords, DropLog))]
         if writes:
             await self.store.write(_persist, writes, str(self.me))
+            if any(isinstance(a, StoreRecords) for a in writes):
+                self._hello_now.set()  # new members: learn their names and load
         for a in actions:
             if isinstance(a, Send):
                 self._send(a)
@@ -298,10 +307,9 @@ class Federation:
                         if member != self.me:
                             n.start_soon(self.hello, member)
             with trio.move_on_after(HELLO_EVERY_S):
-                generation = self.generation
-                while generation == self.generation:
-                    await trio.sleep(0.5)
-                await trio.sleep(1)
+                await self._hello_now.wait()
+                await trio.sleep(0.5)
+            self._hello_now = trio.Event()
 
     async def hello(self, member: NodeId) -> dict | None:
         try:
@@ -371,6 +379,12 @@ def _shared_tracks(db, share: str, share_folders: tuple[str, ...]) -> list[tuple
         if row["folder_id"] in allowed:
             out.append((tracks_store._track_dict(row), names[row["folder_id"]]))
     return out
+
+
+def _stored_logs(db) -> list[str]:
+    logs = {r[0] for r in db.conn.execute("SELECT log FROM log_state")}
+    logs |= {r[0] for r in db.conn.execute("SELECT DISTINCT log FROM remote_track")}
+    return sorted(logs)
 
 
 def _tracks_without_file_id(db) -> list[tuple[str, str]]:

@@ -38,7 +38,14 @@ MEMBER_FOLDER_BASE = 1_000_000
 
 
 def _view_columns(available: tuple[str, ...], prefix: str) -> str:
-    return ", ".join(f"{prefix}.{c}" if c in available else f"NULL AS {c}" for c in LIB_TRACK_COLUMNS)
+    def col(c: str) -> str:
+        if c in available:
+            return f"{prefix}.{c}"
+        if c == "path":  # a readable path for clients that show one: Artist/Album/Title.ext
+            return f"{prefix}.album_artist || '/' || {prefix}.album || '/' || {prefix}.title || '.' || {prefix}.format AS path"
+        return f"NULL AS {c}"
+
+    return ", ".join(col(c) for c in LIB_TRACK_COLUMNS)
 
 
 MIGRATIONS = [
@@ -272,6 +279,13 @@ def member_folder(db: sqlite_utils.Database, node: str) -> int:
     nxt = db.conn.execute("SELECT coalesce(max(folder_id), ?) + 1 FROM member_folder", (MEMBER_FOLDER_BASE,)).fetchone()[0]
     db.conn.execute("INSERT INTO member_folder VALUES (?, ?)", (node, nxt))
     return nxt
+
+
+def member_folder_list(db: sqlite_utils.Database) -> list[dict]:
+    """One music folder per member whose catalogue we hold, named after the member."""
+    return [{"id": r[0], "name": r[1] or f"Member {r[2][:7]}", "node": r[2]} for r in db.conn.execute(
+        "SELECT f.folder_id, p.name, f.node FROM member_folder f LEFT JOIN peer p ON p.node = f.node "
+        "WHERE f.node IN (SELECT DISTINCT log FROM remote_track) ORDER BY f.folder_id")]
 
 
 def member_folders(db: sqlite_utils.Database) -> dict[str, int]:

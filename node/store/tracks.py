@@ -267,6 +267,8 @@ def upsert_tracks(
         row = conn.execute(
             "SELECT id, album_id, rid FROM track WHERE folder_id = ? AND path = ?", (rec.folder_id, rec.path)
         ).fetchone()
+        old_file = conn.execute("SELECT size, mtime_ns FROM track WHERE folder_id = ? AND path = ?",
+                                (rec.folder_id, rec.path)).fetchone()
         track_id = None
         if row is None and rec.audio_id and rec.audio_id in moved_from:
             track_id = moved_from.pop(rec.audio_id)
@@ -311,8 +313,8 @@ def upsert_tracks(
             added += 1
         else:
             track_id, old_album, rid = row
-            if values["audio_id"] != _current_audio_id(conn, track_id):
-                values["file_id"] = None  # content changed: the analysis recomputes it
+            if old_file is None or tuple(old_file) != (rec.size, rec.mtime_ns):
+                values["file_id"] = None  # the bytes changed (even a re-tag does): file_id is recomputed
             sets = ", ".join(f"{c} = ?" for c in values)
             conn.execute(f"UPDATE track SET {sets} WHERE id = ?", (*values.values(), track_id))
             albums.add(old_album)
@@ -326,11 +328,6 @@ def upsert_tracks(
         )
         conn.execute("DELETE FROM scan_error WHERE folder_id = ? AND path = ?", (rec.folder_id, rec.path))
     return added, updated, albums
-
-
-def _current_audio_id(conn, track_id: str) -> str | None:
-    row = conn.execute("SELECT audio_id FROM track WHERE id = ?", (track_id,)).fetchone()
-    return row[0] if row else None
 
 
 def _link_people(conn, track_id: str, t: dict[str, Any]) -> None:

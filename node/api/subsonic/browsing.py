@@ -32,7 +32,10 @@ def _group(artists: list[dict], shape) -> list[dict]:
 
 @method("getMusicFolders")
 async def get_music_folders(call: Call) -> dict:
+    from ...store import peers as peers_store
+
     rows = await call.store.read(tracks_store.folders)
+    rows += await call.store.read(peers_store.member_folder_list)  # one folder per federation member
     return {"musicFolders": {"musicFolder": [{"id": r["id"], "name": r["name"]} for r in rows]}}
 
 
