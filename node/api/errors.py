@@ -34,6 +34,15 @@ def bad_request(message: str) -> ApiError:
 
 
 def from_node_error(exc: NodeError) -> ApiError:
+    from ..federation.errors import PeerRejected, PeerUnavailable, TransferFailed
+    from ..federation.invites import FederationCommandError
+
+    if isinstance(exc, FederationCommandError):
+        return ApiError(409, "federation", str(exc))
+    if isinstance(exc, (PeerUnavailable, TransferFailed)):
+        return ApiError(503, "source_unavailable", str(exc), {"Retry-After": "10"})
+    if isinstance(exc, PeerRejected):
+        return ApiError(502, "peer_refused", str(exc))
     if isinstance(exc, NotFound):
         return ApiError(404, "not_found", str(exc))
     if isinstance(exc, InvalidInput):

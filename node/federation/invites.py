@@ -97,6 +97,8 @@ def create_invite(store, data, config, uses: int = 1, ttl_ms: int = 24 * 3_600_0
 
 # -- redeem (inviter side, serving) ----------------------------------------------------------------
 async def redeem(node, federation, obj: dict) -> dict:
+    if await node.store.read(peers_store.generation) != federation.generation:
+        await federation.reload()  # the invite may have just founded the federation
     if federation.membership is None:
         raise RemoteProtocolError("wrong_federation", "this node is not in a federation")
     request = JoinRequest.from_obj(obj)
@@ -139,8 +141,8 @@ def _refusal(exc: PeerRejected) -> str:
     return f"the inviting node refused: {exc.reason}"
 
 
-def join(store, data, config, code: str) -> dict:
-    """(Sync.) Redeem ``code`` with its inviter; on success the node is a member. Changes nothing on failure."""
+def prepare_join(store, data, config, code: str) -> tuple[Invite, bytes, object]:
+    """(Sync.) Check the code and this node's state; the signed JoinRequest body to send."""
     try:
         invite = Invite.from_code(code)
         invite.verify()
@@ -158,8 +160,11 @@ def join(store, data, config, code: str) -> dict:
         raise FederationCommandError("this invite was made by this node: use it on the node that should join")
     addresses = store.read_sync(current_addresses, data, config)
     request = JoinRequest.create(identity, invite, addresses, pin, now_ms())
-    body = json.dumps(request.to_obj()).encode()
-    answer = trio.run(_post_join, invite, body, config.federation_insecure_http)
+    return invite, json.dumps(request.to_obj()).encode(), identity
+
+
+def finish_join(store, invite: Invite, identity, answer: dict) -> dict:
+    """(Sync.) Verify the inviter's answer and store the membership; nothing is stored if it is wrong."""
     try:
         genesis = Genesis.from_obj(answer["genesis"])
         admission = Admission.from_obj(answer["admission"])
@@ -179,6 +184,20 @@ def join(store, data, config, code: str) -> dict:
 
     store.write_sync(save)
     return {"federation": genesis.name, "fed_id": genesis.fed_id, "members": len(membership.members)}
+
+
+def join(store, data, config, code: str) -> dict:
+    """(Sync, for the CLI.) Redeem ``code`` with its inviter. Changes nothing on failure."""
+    invite, body, identity = prepare_join(store, data, config, code)
+    answer = trio.run(_post_join, invite, body, config.federation_insecure_http)
+    return finish_join(store, invite, identity, answer)
+
+
+async def join_async(store, data, config, code: str) -> dict:
+    """The same, from a running node (the native API)."""
+    invite, body, identity = await trio.to_thread.run_sync(prepare_join, store, data, config, code)
+    answer = await _post_join(invite, body, config.federation_insecure_http)
+    return await trio.to_thread.run_sync(finish_join, store, invite, identity, answer)
 
 
 async def _post_join(invite: Invite, body: bytes, insecure: bool) -> dict:

@@ -95,6 +95,7 @@ class Federation:
         self._nursery: trio.Nursery | None = None
         self._publish_now = trio.Event()
         self._hello_now = trio.Event()
+        self._pin_now = trio.Event()
         self.active_uploads = 0
         self.upload_capacity = 16
         from .remote import Holders
@@ -102,6 +103,7 @@ class Federation:
         self.holders = Holders()
         self.chunk_cache = None  # set by the service (ChunkCache, bounded by peer_cache_mb)
         self._fetched: dict[str, int] = {}
+        self.discovered: dict[str, list[str]] = {}  # node id -> verified addresses found on the LAN
 
     def count_fetched(self, node: str, nbytes: int) -> None:
         self._fetched[node] = self._fetched.get(node, 0) + nbytes
@@ -159,8 +161,27 @@ class Federation:
         return info
 
     def addresses_of(self, node: NodeId) -> tuple[list[str], bytes]:
+        """Verified addresses found on the LAN first, then those of the signed admission."""
         info = self.member_info(node)
-        return list(info.addresses), info.cert_pin
+        found = [a for a in self.discovered.get(str(node), []) if a not in info.addresses]
+        return found + list(info.addresses), info.cert_pin
+
+    async def add_discovered_address(self, node: NodeId, address: str) -> bool:
+        """A LAN candidate claiming to be ``node``: keep its address only if it proves it (pinned TLS + hello)."""
+        if self.membership is None or node not in self.membership.members or node == self.me:
+            return False
+        if address in self.discovered.get(str(node), []):
+            return True
+        pin = self.membership.members[node].cert_pin
+        try:
+            body = await self.client.call([address], pin, str(node), "GET", "/peer/v1/hello")
+            if json.loads(body).get("node") != str(node):
+                return False
+        except (PeerUnavailable, PeerRejected, ValueError):
+            return False
+        self.discovered.setdefault(str(node), []).insert(0, address)
+        log.info("found %s on the LAN at %s", node.short, address)
+        return True
 
     # -- the loop ------------------------------------------------------------------
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -170,6 +191,7 @@ class Federation:
             nursery.start_soon(self._publisher)
             nursery.start_soon(self._hello_loop)
             nursery.start_soon(self._flush_counters)
+            nursery.start_soon(self._pin_loop)
             task_status.started()
             while True:
                 generation = await self.store.read(peers_store.generation)
@@ -298,6 +320,51 @@ class Federation:
                 continue
             await self.store.write(_set_file_id, track_id, file_id)
 
+    # -- pins: permanent local replicas of albums held by others ------------------------------
+    def pin_now(self) -> None:
+        self._pin_now.set()
+
+    async def _pin_loop(self) -> None:
+        while True:
+            with trio.move_on_after(60):
+                await self._pin_now.wait()
+            self._pin_now = trio.Event()
+            if self.machine is None or self.chunk_cache is None:
+                continue
+            try:
+                await self.replicate_pins()
+            except Exception:
+                log.exception("replicating pinned albums failed; will retry")
+
+    async def replicate_pins(self) -> int:
+        """Fetch every remote track of every pinned album fully into the (pinned) chunk cache."""
+        from sonantica.protocol.chunks import chunk_count_for_size
+
+        from .remote import remote_stream
+
+        wanted = await self.store.read(_pinned_remote_tracks)
+        wanted_ids = {t["file_id"] for t in wanted}
+        for fid in list(getattr(self.chunk_cache, "_pins", set())):
+            if fid not in wanted_ids:
+                await self.chunk_cache.unpin(fid)
+        fetched = 0
+        for track in wanted:
+            fid, size = track["file_id"], int(track["size"])
+            if not self.chunk_cache.is_pinned(fid):
+                await self.chunk_cache.pin(fid)
+            if self.chunk_cache.has_file(fid, chunk_count_for_size(size)):
+                continue
+            try:
+                resp = await remote_stream(self.node, track, "GET", {})
+                async for _piece in resp.body:
+                    pass
+                fetched += 1
+            except (PeerUnavailable, PeerRejected) as exc:
+                log.info("pinned track %s not replicated yet: %s", track["title"], exc)
+            except Exception as exc:  # TransferFailed: no holder now; retried later
+                log.info("pinned track %s not replicated yet: %s", track["title"], exc)
+        return fetched
+
     # -- hello: names, load and liveness of members ---------------------------------------------
     async def _hello_loop(self) -> None:
         while True:
@@ -378,6 +445,16 @@ def _shared_tracks(db, share: str, share_folders: tuple[str, ...]) -> list[tuple
     for row in db.query("SELECT * FROM track WHERE file_id IS NOT NULL"):
         if row["folder_id"] in allowed:
             out.append((tracks_store._track_dict(row), names[row["folder_id"]]))
+    return out
+
+
+def _pinned_remote_tracks(db) -> list[dict]:
+    from ..store import tracks as tracks_store
+
+    out = []
+    for album_id in peers_store.pins(db):
+        for row in db.query("SELECT * FROM lib_track WHERE album_id = ? AND source != ''", [album_id]):
+            out.append(tracks_store._track_dict(row))
     return out
 
 

@@ -241,3 +241,36 @@ def test_corrupted_copy_never_reaches_the_client(two_holders):
         with a.client() as client:
             r = client.get(track["stream_url"], params={"format": "raw"})
         assert r.status_code == 200 and r.content == original
+
+
+def test_web_app_federation_api_invite_join_members_and_pin(tmp_path):
+    """The native API does what the CLI does: invite, join, members, pin (an album survives its holder going away)."""
+    a, b = make_node(tmp_path, "A"), make_node(tmp_path, "B")
+    make_track(b.music / "Bo/Kept/01 - Keep me.flac", "flac", {"title": "Keep me", "artist": "Bo", "album": "Kept"},
+               seconds=4)
+    original = (b.music / "Bo/Kept/01 - Keep me.flac").read_bytes()
+    try:
+        a.start(), b.start()
+        with a.client() as ca, b.client() as cb:
+            r = ca.post("/api/v1/federation/invites", json={"uses": 1, "ttl": "10m"})
+            assert r.status_code == 201
+            r = cb.post("/api/v1/federation/join", json={"code": r.json()["code"]})
+            assert r.status_code == 201, r.text
+            again = cb.post("/api/v1/federation/join", json={"code": "snt1garbage"})
+            assert again.status_code == 409 and again.json()["error"]["message"]
+            members = wait_for(lambda: (m := ca.get("/api/v1/federation/members").json())["items"]
+                               and len(m["items"]) == 2 and all(i["name"] for i in m["items"]) and m,
+                               what="both members with names")
+            assert {i["name"] for i in members["items"]} == {"Node A", "Node B"}
+            wait_for(lambda: search_titles(a, "keep") == ["Keep me"], what="B's album on A")
+            album = ca.get("/api/v1/albums").json()["items"][0]
+            assert ca.put(f"/api/v1/federation/pins/{album['id']}").status_code == 204
+            wait_for(lambda: ca.get("/api/v1/federation/pins").json()["items"][0]["replicated"],
+                     what="the pinned album replicated")
+        b.stop()
+        with a.client() as ca:
+            track = ca.get("/api/v1/search", params={"q": "keep"}).json()["tracks"][0]
+            r = ca.get(track["stream_url"], params={"format": "raw"})
+            assert r.status_code == 200 and r.content == original
+    finally:
+        stop_all([a, b])
