@@ -373,6 +373,27 @@ def listen_items(db: sqlite_utils.Database, user_id: str, kind: str = "track") -
         (user_id, kind))]
 
 
+def plays_of(db: sqlite_utils.Database, user_id: str, ids: list[str]) -> dict[str, tuple[int, float]]:
+    """{track, album or artist id: (play count, last played)} for this user (Subsonic playCount/played)."""
+    out: dict[str, tuple[int, float]] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for item, plays, last in db.conn.execute(
+                f"SELECT item, plays, last_at FROM listen_item WHERE user_id = ? AND item IN "
+                f"({','.join('?' * len(chunk))}) AND plays > 0", (user_id, *chunk)):
+            out[item] = (plays, last)
+    return out
+
+
+def top_tracks_of_artist(db: sqlite_utils.Database, artist_id: str, count: int) -> list[str]:
+    """The artist's tracks most played on this node (all users), then the rest by title (getTopSongs)."""
+    return [r[0] for r in db.conn.execute(
+        "SELECT ta.track_id FROM track_artist ta JOIN track t ON t.id = ta.track_id "
+        "LEFT JOIN (SELECT item, sum(plays) AS n FROM listen_item WHERE kind = 'track' GROUP BY item) p "
+        "ON p.item = ta.track_id WHERE ta.artist_id = ? AND ta.role IN ('artist', 'albumartist') "
+        "GROUP BY ta.track_id ORDER BY coalesce(max(p.n), 0) DESC, t.title LIMIT ?", (artist_id, count))]
+
+
 def item_popularity(db: sqlite_utils.Database, kind: str = "track") -> list[tuple[str, int]]:
     """All users' all-time plays per item: the node's popularity."""
     return [tuple(r) for r in db.conn.execute(

@@ -116,3 +116,13 @@ def test_stale_listens_are_closed_and_keep_their_time(world):
                                                   position_ms=150_000, at=1150.0))
     assert store.write_sync(plays.close_stale, 1150.0 + ps.OPEN_PLAY_TTL_S + 1) == 1
     assert store.read_sync(ps.get_play, r["play_id"])["ended_at"] == 1150.0
+
+
+def test_subsonic_helpers_play_counts_and_top_songs(world):
+    store, cat, uid = world
+    for n in range(3):
+        scrobble(store, uid, cat[4]["id"], 1000.0 + n * 100)
+    counts = store.read_sync(ps.plays_of, uid, [cat[4]["id"], cat[4]["album_id"], cat[5]["id"]])
+    assert counts[cat[4]["id"]][0] == 3 and counts[cat[4]["album_id"]][0] == 3 and cat[5]["id"] not in counts
+    top = store.read_sync(ps.top_tracks_of_artist, cat[4]["artist_id"], 5)
+    assert top[0] == cat[4]["id"]
