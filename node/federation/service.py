@@ -15,6 +15,7 @@ from hypercorn.config import Config as HyperConfig
 from hypercorn.trio import serve as hyper_serve
 
 from ..store import peers as peers_store
+from . import discovery
 from .invites import DEFAULT_PEER_PORT, advertised_addresses
 from .runtime import Federation
 from .tls import ensure_certificate
@@ -59,3 +60,5 @@ async def _peer_server(node, federation: Federation, cert: str, key: str) -> Non
         federation.addresses = addresses
         await node.store.write(peers_store.set_addresses, addresses)
         log.info("peer API on %s (advertised as %s)", bind, ", ".join(addresses))
+        if config.discovery:
+            nursery.start_soon(discovery.run, federation, port)
