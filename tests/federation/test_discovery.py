@@ -99,6 +99,54 @@ async def test_does_nothing_when_discovery_is_off():
         await discovery.run(fed, 4534)
 
 
+# -- zeroconf on loopback, in process: fakes for the federation ------------------------------------
+class FakeFederation:
+    """What discovery uses of a Federation: identity, config, membership, and the verification hook."""
+
+    def __init__(self, me: str, port: int, members: set[str], fed: str = FED) -> None:
+        from sonantica.protocol import NodeId
+
+        self.me = NodeId.parse(me)
+        self.config = SimpleNamespace(discovery=True, federation_insecure_http=False, peer_bind=f"127.0.0.1:{port}")
+        self.membership = SimpleNamespace(fed_id=fed, members={NodeId.parse(m): None for m in members},
+                                          is_member=lambda node: str(node) in members)
+        self.discovered: dict[str, list[str]] = {}
+        self.offered: list[tuple[str, str]] = []
+
+    async def add_discovered_address(self, node, address: str) -> bool:
+        self.offered.append((str(node), address))
+        self.discovered.setdefault(str(node), []).insert(0, address)
+        return True
+
+
+def _port() -> int:
+    from tests.support.federation import free_port
+
+    return free_port()
+
+
+async def test_members_on_loopback_find_each_other_and_strangers_are_ignored():
+    import threading
+
+    ports = [_port() for _ in range(3)]
+    me, a = FakeFederation(ME, ports[0], MEMBERS), FakeFederation(A, ports[1], MEMBERS)
+    stranger = FakeFederation(STRANGER, ports[2], {STRANGER})  # announces itself; not one of ours
+    async with trio.open_nursery() as nursery:
+        for fed, port in zip((me, a, stranger), ports):
+            nursery.start_soon(discovery.run, fed, port)
+        with trio.fail_after(10):
+            while not (me.offered and a.offered):
+                await trio.sleep(0.05)
+        await trio.sleep(0.5)  # time for the stranger's announcement to be seen (and ignored)
+        nursery.cancel_scope.cancel()
+    assert me.offered == [(A, f"https://127.0.0.1:{ports[1]}")]
+    assert a.offered == [(ME, f"https://127.0.0.1:{ports[0]}")]
+    assert stranger.offered == []  # its own federation has no other member
+    leftovers = [t.name for t in threading.enumerate()
+                 if t is not threading.main_thread() and not t.name.startswith("Trio thread")]
+    assert leftovers == [], "zeroconf threads outlived the task"
+
+
 # -- for real: two nodes in their own network namespaces -----------------------------------------
 def _netns_unavailable() -> str | None:
     if sys.platform != "linux":
