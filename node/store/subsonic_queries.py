@@ -117,8 +117,9 @@ def top_tracks_by_name(db: sqlite_utils.Database, name: str, user_id: str, count
     """The artist's tracks, most played (by this user) first."""
     rows = db.query(
         "SELECT t.* FROM track t JOIN track_artist ta ON ta.track_id = t.id AND ta.role = 'artist' "
-        "JOIN artist ar ON ar.id = ta.artist_id LEFT JOIN subsonic_play p ON p.track_id = t.id AND p.user_id = ? "
-        "WHERE ar.name = ? COLLATE NOCASE ORDER BY coalesce(p.count, 0) DESC, coalesce(t.year, 0) DESC, t.title "
+        "JOIN artist ar ON ar.id = ta.artist_id LEFT JOIN listen_item p ON p.item = t.id AND p.kind = 'track' "
+        "AND p.user_id = ? "
+        "WHERE ar.name = ? COLLATE NOCASE ORDER BY coalesce(p.plays, 0) DESC, coalesce(t.year, 0) DESC, t.title "
         "LIMIT ?", [user_id, name, max(0, min(count, browse.MAX_PAGE))])
     return [_track_dict(r) for r in rows]
 
@@ -131,8 +132,7 @@ def album_list(db: sqlite_utils.Database, kind: str, user_id: str, offset: int, 
     where, params, order, order_params = ["1 = 1"], [], "", []
     if folder_id is not None:
         where.append("a.folder_id = ?"), params.append(folder_id)
-    plays = "(SELECT {agg} FROM subsonic_play p JOIN track t ON t.id = p.track_id WHERE t.album_id = a.id " \
-            "AND p.user_id = ?)"
+    plays = "(SELECT {agg} FROM listen_item p WHERE p.user_id = ? AND p.kind = 'album' AND p.item = a.id)"
     if kind == "random":
         order = "random()"
     elif kind == "newest":
@@ -152,10 +152,9 @@ def album_list(db: sqlite_utils.Database, kind: str, user_id: str, offset: int, 
         params.append(user_id)
         order = "lower(coalesce(a.sort_name, a.name)), a.id"
     elif kind in ("frequent", "recent"):
-        where.append("a.id IN (SELECT t.album_id FROM subsonic_play p JOIN track t ON t.id = p.track_id "
-                     "WHERE p.user_id = ?)")
+        where.append("a.id IN (SELECT item FROM listen_item WHERE user_id = ? AND kind = 'album' AND plays > 0)")
         params.append(user_id)
-        order = plays.format(agg="sum(p.count)" if kind == "frequent" else "max(p.last_played)") + " DESC, a.id"
+        order = plays.format(agg="p.plays" if kind == "frequent" else "p.last_at") + " DESC, a.id"
         order_params.append(user_id)
     elif kind == "byYear":
         if year_from is None or year_to is None:

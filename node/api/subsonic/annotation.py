@@ -11,7 +11,7 @@ import time
 
 from ...store import annotations, browse
 from ...store import subsonic_queries as sq
-from .core import Call, method, now_playing
+from .core import Call, method
 from .envelope import GENERIC, SubsonicError, missing, not_found
 
 
@@ -24,19 +24,18 @@ async def scrobble(call: Call) -> dict:
     unknown = [i for i in ids if i not in known]
     if unknown:
         raise not_found(f"song {unknown[0]!r}")
+    from ...analytics import plays
+
     times = call.all("time")
     submission = call.bool("submission", True)
-    np = now_playing(call.node)
     for pos, ident in enumerate(ids):
-        if submission:
+        at = None
+        if pos < len(times):
             try:
-                at = int(times[pos]) / 1000 if pos < len(times) else time.time()
+                at = int(times[pos]) / 1000
             except ValueError:
                 raise SubsonicError(GENERIC, "time must be milliseconds since the epoch") from None
-            await call.store.write(sq.record_play, call.uid, ident, at)
-            np.clear(call.uid, call.client(), ident)
-        else:
-            np.set(call.uid, call.user["name"], call.client(), ident)
+        await plays.scrobble(call.node, call.uid, ident, submission, call.client(), at=at)
     return {}
 
 

@@ -132,18 +132,26 @@ async def _artist_info(call: Call, key: str, shape) -> dict:
         ident = await store.read(_artist_of, ident)
     artist = await _get(store, browse.get_artist, ident or "", "artist")
     count = call.int("count", 20, 0, 100)
-    seeds = await store.read(sq.artist_track_ids, artist["id"])
-    similar_tracks = await store.read(sq.similar_tracks, seeds, 200)
-    seen, similar_ids = {artist["id"]}, []
-    for t in similar_tracks:
-        if t.get("artist_id") and t["artist_id"] not in seen and len(similar_ids) < count:
-            seen.add(t["artist_id"])
-            similar_ids.append(t["artist_id"])
+    similar_ids = await store.read(_similar_artist_ids, artist["id"], count)
     similar = await store.read(browse.artists_by_ids, similar_ids)
     x = await shapes.decorate(call, artists=similar)
     info = shapes.clean({"musicBrainzId": artist.get("mbid")})
     info["similarArtist"] = [shape(a, x) for a in similar]
     return {key: info}
+
+
+def _similar_artist_ids(db, artist_id: str, count: int) -> list[str]:
+    from ...analytics import recommend
+
+    found = [a for a, _name, _score in recommend.similar_artists(db, artist_id, count) if a != artist_id]
+    if found:
+        return found[:count]
+    seen, out = {artist_id}, []
+    for t in sq.similar_tracks(db, sq.artist_track_ids(db, artist_id), 200):
+        if t.get("artist_id") and t["artist_id"] not in seen and len(out) < count:
+            seen.add(t["artist_id"])
+            out.append(t["artist_id"])
+    return out
 
 
 def _artist_of(db, ident: str) -> str | None:
@@ -202,9 +210,19 @@ async def _similar(call: Call, key: str) -> dict:
         seeds = [(await _get(store, browse.require_track, ident, "song"))["id"]]
     if not seeds:
         raise not_found(f"item {ident!r}")
-    tracks = await store.read(sq.similar_tracks, seeds, count)
+    tracks = await store.read(_recommended_like, seeds, count, call.uid)
     x = await shapes.decorate(call, tracks=tracks)
     return {key: {"song": [shapes.child(t, x) for t in tracks]}}
+
+
+def _recommended_like(db, seeds: list[str], count: int, user_id: str) -> list[dict]:
+    """The recommender's picks (co-listening, content, tags), else tracks sharing artist or genre."""
+    from ...analytics import recommend
+
+    picks = recommend.similar_to(db, seeds, count, user_id=user_id)
+    if picks:
+        return browse.tracks_by_ids(db, [p.id for p in picks])
+    return sq.similar_tracks(db, seeds, count)
 
 
 @method("getSimilarSongs")

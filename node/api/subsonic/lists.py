@@ -7,7 +7,7 @@ import time
 from ...store import annotations, browse
 from ...store import subsonic_queries as sq
 from . import shapes
-from .core import Call, method, now_playing
+from .core import Call, method
 from .envelope import MISSING_PARAMETER, SubsonicError
 
 
@@ -88,14 +88,15 @@ async def get_starred2(call: Call) -> dict:
 
 @method("getNowPlaying")
 async def get_now_playing(call: Call) -> dict:
-    entries = now_playing(call.node).entries()
-    tracks = {t["id"]: t for t in await call.store.read(browse.tracks_by_ids, [e.track_id for e in entries])}
+    from ...analytics import plays
+
+    entries = await plays.now_playing(call.node)
+    tracks = {t["id"]: t for t in await call.store.read(browse.tracks_by_ids, [e["track_id"] for e in entries])}
     x = await shapes.decorate(call, tracks=list(tracks.values()))
-    now = time.time()
     out = []
     for player_id, e in enumerate(entries, 1):
-        if e.track_id in tracks:
-            out.append(shapes.child(tracks[e.track_id], x) | {
-                "username": e.user_name, "minutesAgo": int((now - e.since) // 60), "playerId": player_id,
-                "playerName": e.client})
+        if e["track_id"] in tracks:
+            out.append(shapes.child(tracks[e["track_id"]], x) | {
+                "username": e["user_name"], "minutesAgo": e["minutes_ago"], "playerId": player_id,
+                "playerName": e.get("client") or ""})
     return {"nowPlaying": {"entry": out}}

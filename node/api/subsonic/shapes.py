@@ -51,7 +51,9 @@ class Extras:
 
 
 def extras_sync(db, user_id: str, ids: list[str], track_ids: list[str]) -> Extras:
-    return Extras(annotations.of(db, user_id, ids), sq.plays_of(db, user_id, ids), sq.people_of(db, track_ids))
+    from ...store import plays as plays_store
+
+    return Extras(annotations.of(db, user_id, ids), plays_store.plays_of(db, user_id, ids), sq.people_of(db, track_ids))
 
 
 async def decorate(call, tracks=(), albums=(), artists=()) -> Extras:
