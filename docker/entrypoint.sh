@@ -68,21 +68,26 @@ fi
 # 3. serve in the background; stop it when the container is stopped
 sonantica serve --bind "$BIND" --peer-bind "$PEER_BIND" &
 SERVE_PID=$!
+STOPPING=""
 stop() {
     say "stopping"
+    STOPPING=yes
     kill -TERM "$SERVE_PID" 2>/dev/null || true
 }
 trap stop TERM INT
 
 LOCAL_URL="http://127.0.0.1:${BIND##*:}"
 for _ in $(seq 1 600); do
+    [[ -n "$STOPPING" ]] && break
     healthy "$LOCAL_URL" && break
     kill -0 "$SERVE_PID" 2>/dev/null || { wait "$SERVE_PID" || exit $?; exit 1; }
     sleep 0.5
 done
 
 # 4. invite / join
-if [[ "$ROLE" == "leader" ]]; then
+if [[ -n "$STOPPING" ]]; then
+    :
+elif [[ "$ROLE" == "leader" ]]; then
     mkdir -p "$SHARE"
     # a fresh invite on every start, written atomically (followers may read it at any time)
     if code="$(sonantica invite --uses 2 --ttl 24h | tail -n 1)" && [[ -n "$code" ]]; then
@@ -98,7 +103,7 @@ else
     say "waiting for node 1 ($LEADER_URL) and its invite in $SHARE/invite"
     deadline=$((SECONDS + JOIN_TIMEOUT_S))
     joined=no
-    while (( SECONDS < deadline )); do
+    while (( SECONDS < deadline )) && [[ -z "$STOPPING" ]]; do
         if healthy "$LEADER_URL" && [[ -s "$SHARE/invite" ]]; then
             code="$(tail -n 1 "$SHARE/invite")"
             if sonantica join "$code"; then
