@@ -28,7 +28,26 @@ from ..store import peers as peers_store
 log = logging.getLogger(__name__)
 
 MAX_CHUNKS_PER_REQUEST = 64
-PER_PEER_UPLOADS = 4
+RATE_PER_S = 200.0  # signed requests per second per member (gossip is ~2/s when idle)
+RATE_BURST = 400.0
+
+
+class TokenBucket:
+    """Requests per member: ``RATE_PER_S`` on average, bursts up to ``RATE_BURST``."""
+
+    def __init__(self, rate: float = RATE_PER_S, burst: float = RATE_BURST) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens: dict[str, tuple[float, float]] = {}
+
+    def take(self, key: str, now: float) -> bool:
+        tokens, last = self.tokens.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens < 1:
+            self.tokens[key] = (tokens, now)
+            return False
+        self.tokens[key] = (tokens - 1, now)
+        return True
+PER_PEER_UPLOADS = 64  # transfers at once per requesting node (its whole household)
 LEAF_CACHE = 256
 
 
@@ -44,12 +63,25 @@ def create_peer_app(node, federation) -> QuartTrio:
     app.config["RESPONSE_TIMEOUT"] = None
     leaves_cache: OrderedDict[str, list[bytes]] = OrderedDict()
     limits: dict[str, trio.Semaphore] = {}
+    bucket = TokenBucket()
 
     async def authenticate(body: bytes):
         if federation.verifier is None:
             raise RemoteProtocolError("not_member", "this node is not in a federation")
         path = request.path + (("?" + request.query_string.decode()) if request.query_string else "")
-        return federation.verifier.verify(request.method, path, dict(request.headers), body, now_ms())
+        sender = federation.verifier.verify(request.method, path, dict(request.headers), body, now_ms())
+        if not bucket.take(str(sender), trio.current_time()):
+            raise RateLimited()
+        return sender
+
+    class RateLimited(Exception):
+        pass
+
+    @app.errorhandler(RateLimited)
+    async def rate_limited(exc):
+        resp = _error(429, "rate_limited", "too many requests from your node: slow down")
+        resp.headers["Retry-After"] = "1"
+        return resp
 
     @app.errorhandler(RemoteProtocolError)
     async def refused(exc: RemoteProtocolError):

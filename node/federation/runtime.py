@@ -97,7 +97,7 @@ class Federation:
         self._hello_now = trio.Event()
         self._pin_now = trio.Event()
         self.active_uploads = 0
-        self.upload_capacity = 16
+        self.upload_capacity = 64
         from .remote import Holders
 
         self.holders = Holders()

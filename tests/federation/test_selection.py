@@ -168,3 +168,14 @@ def test_churning_streams_spread_and_follow_measured_speed(seed):
     for _ in range(600):
         counts[choose(holders, rng).node_id] += 1
     assert counts["n2"] < counts["n0"] and counts["n2"] < counts["n1"]
+
+
+def test_peer_api_token_bucket_limits_each_member_separately():
+    from sonantica.node.api.peer import TokenBucket
+
+    bucket = TokenBucket(rate=10, burst=5)
+    assert all(bucket.take("a", 0.0) for _ in range(5))
+    assert not bucket.take("a", 0.0)  # burst spent
+    assert bucket.take("b", 0.0)  # another member is not affected
+    assert bucket.take("a", 0.1)  # 0.1 s at 10/s refills one
+    assert not bucket.take("a", 0.1)
