@@ -159,10 +159,12 @@ async def _deliver(node, client, account: dict, batch: list[dict], now: float, c
         log.info("forwarding to %s: %s; retrying in %.0f s", account["service"], exc, delay)
     except GiveUp as exc:
         if exc.auth:
+            reason = str(exc)
+
             def hold(db):
-                ps.save_account(db, account["user_id"], account["service"], last_error=str(exc),
+                ps.save_account(db, account["user_id"], account["service"], last_error=reason,
                                 held_until=now + HOLD_S)
-                ps.queue_retry(db, ids, now + HOLD_S, str(exc), 10**9)
+                ps.queue_retry(db, ids, now + HOLD_S, reason, 10**9)
             await node.store.write(hold)
             counts["retried"] += len(ids)
         else:

@@ -22,7 +22,7 @@ from ..store import plays as ps
 from ..store import playlists as pl
 from ..store import users as users_store
 from .access import USER, access
-from .app import current_user, json_body
+from .app import current_user, json_body, query_int
 from .errors import ApiError, bad_request, forbidden
 from .library import annotate, track_json
 
@@ -45,19 +45,6 @@ async def _subject() -> dict:
     if me["role"] != "owner":
         raise forbidden("only the node's owner may read another user's listening")
     return await _store().read(users_store.require_by_name, name)
-
-
-def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise bad_request(f"{name} must be an integer") from None
-    if not lo <= value <= hi:
-        raise bad_request(f"{name} must be between {lo} and {hi}")
-    return value
 
 
 def _at(value) -> float | None:
@@ -152,8 +139,8 @@ async def history():
     user = await _subject()
     tz = await _store().read(timezone.of_user, user["id"])
     start, end = _range_args(tz)
-    limit = _int_arg("limit", 100, 1, HISTORY_MAX)
-    before = _int_arg("before", 0, 0, 2**62) or None
+    limit = query_int("limit", 100, 1, HISTORY_MAX)
+    before = query_int("before", 0, 0, 2**62) or None
     counted = request.args.get("counted", "").lower() in ("1", "true", "yes")
     rows = await _store().read(ps.history, user["id"], start or 0, end or 1e12, limit, before, counted)
     return jsonify({"items": [_public_play(p) for p in rows],
@@ -200,7 +187,7 @@ async def stats():
     args = request.args
     out = await _store().read(lambda db: stats_mod.stats(
         db, user["id"], args.get("period", "month"), start=args.get("start"), end=args.get("end"),
-        limit=_int_arg("limit", stats_mod.TOP_DEFAULT, 1, stats_mod.TOP_MAX)))
+        limit=query_int("limit", stats_mod.TOP_DEFAULT, 1, stats_mod.TOP_MAX)))
     out["user"] = user["name"]
     return jsonify(out)
 
@@ -248,7 +235,7 @@ async def _tracks_for(picks: list[rec.Pick]) -> list[dict]:
 async def recommendations():
     """The caller's next tracks with reasons; ``?new=1`` keeps to tracks never played."""
     user = await _subject()
-    count = _int_arg("count", 20, 1, 200)
+    count = query_int("count", 20, 1, 200)
     new = request.args.get("new", "").lower() in ("1", "true", "yes")
     picks = await _store().read(lambda db: rec.recommend(db, user["id"], count, exclude_played=new))
     return jsonify({"items": await _tracks_for(picks)})
@@ -257,7 +244,7 @@ async def recommendations():
 @bp.get("/tracks/<track_id>/similar")
 @access(USER)
 async def similar_tracks(track_id: str):
-    count = _int_arg("count", 20, 1, 200)
+    count = query_int("count", 20, 1, 200)
     await _store().read(browse.require_track, track_id)
     picks = await _store().read(lambda db: rec.similar_to(db, [track_id], count, user_id=current_user()["id"]))
     return jsonify({"items": await _tracks_for(picks)})
@@ -266,7 +253,7 @@ async def similar_tracks(track_id: str):
 @bp.get("/artists/<artist_id>/similar")
 @access(USER)
 async def similar_artists(artist_id: str):
-    count = _int_arg("count", 20, 1, 100)
+    count = query_int("count", 20, 1, 100)
     rows = await _store().read(rec.similar_artists, artist_id, count)
     return jsonify({"items": [{"id": a, "name": n, "score": round(s, 4)} for a, n, s in rows]})
 
@@ -309,7 +296,7 @@ async def next_radio(radio_id: str):
     radio = _radios().get(radio_id)
     if radio is None or radio["user_id"] != current_user()["id"]:
         raise ApiError(404, "not_found", f"no radio {radio_id} (radios live until the node restarts)")
-    return await _radio_batch(radio, _int_arg("count", 20, 1, RADIO_BATCH_MAX))
+    return await _radio_batch(radio, query_int("count", 20, 1, RADIO_BATCH_MAX))
 
 
 async def _radio_batch(radio: dict, count: int):

@@ -182,6 +182,20 @@ async def json_body(*required: str) -> dict:
     return data
 
 
+def query_int(name: str, default: int | None = None, lo: int = 0, hi: int = 10**9) -> int | None:
+    """An integer query parameter within [lo, hi], or a 400 in the one error shape."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, "invalid_input", f"{name} must be an integer") from None
+    if not lo <= value <= hi:
+        raise ApiError(400, "invalid_input", f"{name} must be between {lo} and {hi}")
+    return value
+
+
 def current_user() -> dict:
     if g.user is None:
         raise unauthorized()

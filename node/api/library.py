@@ -11,22 +11,10 @@ from ..store import annotations, browse
 from ..store import tracks as tracks_store
 from .access import ADMIN, USER, access
 from .app import current_user, json_body
+from .app import query_int as _int
 from .errors import bad_request
 
 bp = Blueprint("library", __name__, url_prefix="/api/v1")
-
-
-def _int(name: str, default: int | None = None, lo: int = 0, hi: int = 10**9) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise bad_request(f"{name} must be an integer") from None
-    if not lo <= value <= hi:
-        raise bad_request(f"{name} must be between {lo} and {hi}")
-    return value
 
 
 def _bool(name: str) -> bool | None:

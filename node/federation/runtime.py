@@ -40,7 +40,7 @@ from sonantica.protocol import (
 from sonantica.protocol.membership import Genesis, parse_record
 
 from ..identity import load_seed
-from ..store import browse
+
 from ..store import peers as peers_store
 from ..store import tracks as tracks_store
 from . import catalogue

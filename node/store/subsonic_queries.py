@@ -1,4 +1,4 @@
-"""Queries only the Subsonic API needs: offset paging, album lists, app passwords, plays.
+"""Queries only the Subsonic API needs: offset paging, album lists, app passwords.
 
 Most reads reuse :mod:`.browse`; what is here is specific to how Subsonic
 clients ask (by offset, by list ``type``, by genre name) or to tables that no
@@ -6,38 +6,16 @@ other domain owns yet:
 
 * ``user.subsonic_secret``: the user's Subsonic app password, encrypted by
   the API layer (this module only stores the opaque blob).
-* ``subsonic_play``: a minimal per-user play count for ``scrobble``. It is a
-  stop-gap until node/analytics records play events; it is created on first
-  use (``ensure_schema``) rather than as a recorded migration so that the
-  analytics domain can replace it without a migration to undo.
-* :class:`NowPlaying`: what each user's clients are playing, in memory.
+
+Plays, now playing and play counts belong to :mod:`sonantica.node.analytics`.
 """
 
 from __future__ import annotations
-
-import threading
-import time
-from dataclasses import dataclass
 
 import sqlite_utils
 
 from . import browse
 from .tracks import _track_dict
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS subsonic_play (
-    user_id TEXT NOT NULL,
-    track_id TEXT NOT NULL,
-    count INTEGER NOT NULL DEFAULT 0,
-    last_played REAL NOT NULL,
-    PRIMARY KEY (user_id, track_id)
-) WITHOUT ROWID
-"""
-
-
-def ensure_schema(db: sqlite_utils.Database) -> None:
-    db.conn.execute(SCHEMA)
-
 
 # -- app passwords -----------------------------------------------------------
 def secret_of(db: sqlite_utils.Database, name: str) -> tuple[str, bytes | None] | None:
@@ -172,69 +150,3 @@ def album_list(db: sqlite_utils.Database, kind: str, user_id: str, offset: int, 
     else:
         raise ValueError(f"unknown album list type {kind!r}")
     return browse.albums_page(db, order, offset, limit, " AND ".join(where), [*params, *order_params])
-
-
-# -- plays -----------------------------------------------------------------------
-def record_play(db: sqlite_utils.Database, user_id: str, track_id: str, at: float) -> None:
-    ensure_schema(db)
-    db.conn.execute(
-        "INSERT INTO subsonic_play(user_id, track_id, count, last_played) VALUES (?, ?, 1, ?) "
-        "ON CONFLICT(user_id, track_id) DO UPDATE SET count = count + 1, "
-        "last_played = max(last_played, excluded.last_played)", (user_id, track_id, at))
-
-
-def plays_of(db: sqlite_utils.Database, user_id: str, ids: list[str]) -> dict[str, tuple[int, float]]:
-    """{track or album id: (play count, last played)} for this user."""
-    out: dict[str, tuple[int, float]] = {}
-    tracks = [i for i in ids if i.startswith("tr-")]
-    albums = [i for i in ids if i.startswith("al-")]
-    for i in range(0, len(tracks), 500):
-        chunk = tracks[i : i + 500]
-        for tid, count, last in db.conn.execute(
-            f"SELECT track_id, count, last_played FROM subsonic_play WHERE user_id = ? AND track_id IN "
-            f"({','.join('?' * len(chunk))})", (user_id, *chunk)):
-            out[tid] = (count, last)
-    for i in range(0, len(albums), 500):
-        chunk = albums[i : i + 500]
-        for aid, count, last in db.conn.execute(
-            "SELECT t.album_id, sum(p.count), max(p.last_played) FROM subsonic_play p JOIN track t "
-            f"ON t.id = p.track_id WHERE p.user_id = ? AND t.album_id IN ({','.join('?' * len(chunk))}) "
-            "GROUP BY t.album_id", (user_id, *chunk)):
-            out[aid] = (count, last)
-    return out
-
-
-@dataclass
-class Playing:
-    user_id: str
-    user_name: str
-    client: str
-    track_id: str
-    since: float
-
-
-class NowPlaying:
-    """What each (user, client) is playing; entries expire after ``ttl`` seconds."""
-
-    def __init__(self, ttl: float = 3600.0, clock=time.time) -> None:
-        self._ttl = ttl
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._entries: dict[tuple[str, str], Playing] = {}
-
-    def set(self, user_id: str, user_name: str, client: str, track_id: str) -> None:
-        with self._lock:
-            self._entries[(user_id, client)] = Playing(user_id, user_name, client, track_id, self._clock())
-
-    def clear(self, user_id: str, client: str, track_id: str) -> None:
-        with self._lock:
-            entry = self._entries.get((user_id, client))
-            if entry and entry.track_id == track_id:
-                del self._entries[(user_id, client)]
-
-    def entries(self) -> list[Playing]:
-        now = self._clock()
-        with self._lock:
-            for key in [k for k, e in self._entries.items() if now - e.since > self._ttl]:
-                del self._entries[key]
-            return sorted(self._entries.values(), key=lambda e: -e.since)

@@ -459,11 +459,10 @@ def _folder_cover(conn, tracks: list) -> str | None:
             ).fetchone()
             if row:
                 cover_id = "fi-" + short_hash(str(folder_id), row[0])
-                add_cover_row = conn.execute(
+                conn.execute(
                     "INSERT OR IGNORE INTO cover(id, source, folder_id, path, mime) VALUES (?, 'folder', ?, ?, NULL)",
                     (cover_id, folder_id, row[0]),
                 )
-                del add_cover_row
                 return cover_id
     return None
 

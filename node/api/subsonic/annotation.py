@@ -1,16 +1,14 @@
 """Annotation: scrobble (now playing / a counted play), star, unstar, setRating.
 
-Plays are counted in :mod:`sonantica.node.store.subsonic_queries` until the
-analytics domain records play events; ``submission=false`` only updates
-now-playing, ``true`` counts one play per id.
+Scrobbles go to :mod:`sonantica.node.analytics.plays`: ``submission=false``
+marks now playing, ``true`` counts a play (once, however often a client
+retries); a ``stream`` request alone never counts.
 """
 
 from __future__ import annotations
 
-import time
 
 from ...store import annotations, browse
-from ...store import subsonic_queries as sq
 from .core import Call, method
 from .envelope import GENERIC, SubsonicError, missing, not_found
 

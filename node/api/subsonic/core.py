@@ -11,7 +11,6 @@ into an envelope with HTTP 200: unknown methods are error 70, never a 404.
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -22,7 +21,6 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from ...errors import InvalidInput, NodeError, NotFound
-from ...store import subsonic_queries as sq
 from ..errors import ApiError
 from .envelope import (
     GENERIC,
@@ -114,17 +112,6 @@ def server_version() -> str:
         return "0.1.0"
 
 
-_ready: weakref.WeakSet = weakref.WeakSet()
-_now_playing: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def now_playing(node) -> sq.NowPlaying:
-    np = _now_playing.get(node)
-    if np is None:
-        np = _now_playing[node] = sq.NowPlaying()
-    return np
-
-
 async def _params() -> MultiDict:
     params = MultiDict(request.args)
     if request.method == "POST":
@@ -152,9 +139,6 @@ async def dispatch(name: str) -> Response:
             user = await authenticate(params)
             g.user = user
         node = current_app.node
-        if node.store not in _ready:
-            await node.store.write(sq.ensure_schema)
-            _ready.add(node.store)
         result = await m.fn(Call(params, user, node))
         if isinstance(result, Response):
             return result
@@ -178,4 +162,4 @@ async def dispatch(name: str) -> Response:
     return render(error.payload(), params.get("f"), params.get("callback"), False, version)
 
 
-__all__ = ["Call", "METHODS", "dispatch", "method", "now_playing"]
+__all__ = ["Call", "METHODS", "dispatch", "method"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 from ...store import annotations, browse
 from ...store import subsonic_queries as sq
