@@ -19,6 +19,7 @@ import hashlib
 import html
 import json
 import mimetypes
+import os
 from pathlib import Path
 
 from quart import Blueprint, Response, current_app, jsonify
@@ -29,7 +30,9 @@ from .access import PUBLIC, access
 
 bp = Blueprint("web", __name__)
 
-WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+# The web app ships beside node/ in the source tree; an installed copy elsewhere is named by
+# $SONANTICA_WEB (the Docker image sets it).
+WEB_DIR = Path(os.environ.get("SONANTICA_WEB") or Path(__file__).resolve().parents[2] / "web")
 
 
 @bp.get("/api/v1/openapi.json")
