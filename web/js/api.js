@@ -35,6 +35,17 @@ export async function api(path, { method = 'GET', body, signal, headers = {}, ra
     if (r.status === 401 && !path.startsWith('/auth/')) bus.dispatchEvent(new Event('unauthorized'));
     throw new ApiError(r.status, e.code || 'http_error', e.message || r.statusText || 'request failed');
   }
+  return method === 'GET' ? withoutMissingCovers(data) : data;
+}
+
+// A song another member holds has no cover here unless the node says so (has_cover / cover): its
+// cover_url would only 404. Tracks arrive from many endpoints (lists, albums, search, playlists), so
+// they are mended once, here.
+function withoutMissingCovers(data, depth = 0) {
+  if (!data || typeof data !== 'object' || depth > 3) return data;
+  if (Array.isArray(data)) { for (const x of data) withoutMissingCovers(x, depth + 1); return data; }
+  if (data.source && data.stream_url && data.cover_url && !data.cover && !data.has_cover) data.cover_url = null;
+  for (const v of Object.values(data)) if (v && typeof v === 'object') withoutMissingCovers(v, depth + 1);
   return data;
 }
 

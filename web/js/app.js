@@ -7,6 +7,7 @@ import { reportPlays } from './plays.js';
 import './seekbar.js';
 import { cover, fmtTime, h, icon, iconButton, toast } from './ui.js';
 import * as views from './views.js';
+import { prime as primeFederation, sourceBadge } from './federation.js';
 
 const state = { user: null, live: { scanning: false, done: 0, total: 0, analysis: null }, online: navigator.onLine };
 export const app = { state, navigate, refreshPlaylists: () => renderSidebarPlaylists(), live: new EventTarget() };
@@ -208,6 +209,7 @@ function startApp() {
   root.replaceChildren(sidebar, h('div', { class: 'content' }, topbar, main), playerBar(), tabbar);
   document.body.classList.toggle('is-admin', admin);
   renderSidebarPlaylists();
+  primeFederation();
   connectEvents();
   route();
 }
@@ -254,7 +256,7 @@ function playerBar() {
     bar.classList.toggle('is-empty', !t);
     art.replaceChildren(cover(t?.cover_url, { size: 96, seed: t?.album_id || '', alt: '' }));
     title.textContent = t ? t.title || 'Unknown title' : 'Nothing playing';
-    artist.replaceChildren(t?.artist ? h('a', { href: t.artist_id ? `/artist/${encodeURIComponent(t.artist_id)}` : '/artists' }, t.artist) : '');
+    artist.replaceChildren(sourceBadge(t) || '', t?.artist ? h('a', { href: t.artist_id ? `/artist/${encodeURIComponent(t.artist_id)}` : '/artists' }, t.artist) : '');
     seek.setTrack(t);
     document.title = t && player.playing ? `${t.title} · ${t.artist || 'Sonántica'}` : document.title;
   };

@@ -7,12 +7,13 @@ const PENDING = 'sonantica.plays.pending';
 const PROGRESS_MS = 30000;
 
 export function reportPlays(player) {
-  let playId = null, trackId = null, lastProgress = 0, ended = false;
+  let playId = null, trackId = null, lastProgress = 0, ended = false, remote = null;
   const enabled = () => has('/api/v1/plays/events');
   const send = async (event, extra = {}) => {
     if (!enabled() || !trackId) return null;
     const body = { event, track_id: trackId, position_ms: Math.round(player.position * 1000), client: 'web', at: Date.now(), ...extra };
     if (playId) body.play_id = playId;
+    if (remote) Object.assign(body, remote); // a member's song: the node knows it by these facts
     if (!navigator.onLine) return queue(body);
     try {
       return await api('/plays/events', { method: 'POST', body });
@@ -25,6 +26,11 @@ export function reportPlays(player) {
     if (trackId && playId && !ended) send('skip');
     const t = player.current;
     trackId = t?.id || null;
+    remote = t?.source ? {
+      source_node: t.source,
+      meta: { title: t.title, artist: t.artist, artists: t.artists, album: t.album, album_artist: t.album_artist, album_id: t.album_id,
+        duration_ms: Math.round((t.duration || 0) * 1000), genres: t.genres || [] },
+    } : null;
     playId = null;
     ended = false;
     lastProgress = 0;

@@ -81,7 +81,7 @@ class SeekBar extends HTMLElement {
     this.bars = null;
     this.classList.remove('has-peaks');
     this.draw();
-    if (!id) return;
+    if (!id || track.source) return; // no analysis peaks for songs other members hold
     const bars = await peaksFor(id);
     if (this.trackId !== id) return;
     this.bars = bars;

@@ -58,6 +58,8 @@ const PATHS = {
   chevron: 'M15.4 7.4 14 6l-6 6 6 6 1.4-1.4L10.8 12z',
   expand: 'M7 14l5-5 5 5z',
   radio: 'M4 8h16a1 1 0 0 1 1 1v11a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V9a1 1 0 0 1 1-1zm4 10a2.5 2.5 0 1 0 0-5 2.5 2.5 0 0 0 0 5zM6 7 17 3l.6 1.6L10 7z',
+  pin: 'M16 9V4h1a1 1 0 1 0 0-2H7a1 1 0 0 0 0 2h1v5a3 3 0 0 1-3 3v2h5.97v7l1 1 1-1v-7H19v-2a3 3 0 0 1-3-3z',
+  copy: 'M16 1H4a2 2 0 0 0-2 2v14h2V3h12zm3 4H8a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h11a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2zm0 16H8V7h11z',
   logout: 'M10 17l1.4-1.4-2.6-2.6H20v-2H8.8l2.6-2.6L10 7l-5 5zM4 3h8v2H4v14h8v2H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z',
 };
 
@@ -186,6 +188,40 @@ export function prompt(title, { label = 'Name', value = '', ok = 'Save' } = {}) 
     dlg.showModal();
     input.select();
   });
+}
+
+/** A yes/no modal (the native <dialog>); resolves true when confirmed. danger: a red confirm button. */
+export function confirmDialog(title, message, { ok = 'OK', danger = false } = {}) {
+  return new Promise((resolve) => {
+    let answer = false;
+    const okBtn = h('button', { type: 'button', class: 'btn ' + (danger ? 'danger' : 'primary'), onclick: () => { answer = true; dlg.close(); } }, ok);
+    const dlg = h('dialog', { class: 'dialog', role: 'alertdialog', 'aria-label': title },
+      h('h2', {}, title),
+      message ? h('p', { class: 'muted' }, message) : null,
+      h('div', { class: 'row end' },
+        h('button', { type: 'button', class: 'btn ghost', onclick: () => dlg.close() }, 'Cancel'), okBtn));
+    dlg.addEventListener('close', () => { dlg.remove(); resolve(answer); });
+    document.body.append(dlg);
+    dlg.showModal();
+    okBtn.focus();
+  });
+}
+
+/** Copy text to the clipboard; falls back to a selection and execCommand where the API is refused. */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const ta = h('textarea', { readonly: true, style: { position: 'fixed', opacity: '0', top: '0', left: '0' } });
+    ta.value = text;
+    document.body.append(ta);
+    ta.select();
+    let ok = false;
+    try { ok = document.execCommand('copy'); } catch { ok = false; }
+    ta.remove();
+    return ok;
+  }
 }
 
 export function debounce(fn, ms) {

@@ -1,10 +1,11 @@
 // The pages of the app. Each view is `async (ctx, ...params) => Element`; ctx.signal aborts when the
 // user navigates away, ctx.onLeave(fn) cleans up.
 
-import { api, has, hasPrefix, optional, qs } from './api.js';
+import { api, has, optional, qs } from './api.js';
 import { EQ_BANDS, EQ_PRESETS, QUALITIES, facts, player } from './player.js';
 import * as offline from './offline.js';
-import { cover, debounce, fmtBytes, fmtDuration, fmtTime, h, icon, iconButton, infinite, openMenu, plural, prompt, toast } from './ui.js';
+import { confirmDialog, copyText, cover, debounce, fmtBytes, fmtDuration, fmtTime, h, icon, iconButton, infinite, openMenu, plural, prompt, toast } from './ui.js';
+import * as fed from './federation.js';
 
 const PAGE = 60;
 const enc = encodeURIComponent;
@@ -160,8 +161,7 @@ export function trackList(tracks, opts = {}) {
     opts.covers ? cover(t.cover_url, { size: 64, seed: t.album_id, cls: 'tiny' }) : null,
     h('div', { class: 'tmain' },
       h('div', { class: 'ttitle' }, t.title || 'Unknown title', h('span', { class: 'offline-dot', hidden: true, title: 'Downloaded', 'aria-label': 'downloaded' })),
-      h('div', { class: 'tsub' }, [t.artist, !opts.album && t.album ? t.album : null].filter(Boolean).join(' · '),
-        t.source_node || t.node_name ? h('span', { class: 'chip tiny-chip' }, t.node_name || t.source_node) : null)),
+      h('div', { class: 'tsub' }, fed.sourceBadge(t), h('span', { class: 'tsub-text' }, [t.artist, !opts.album && t.album ? t.album : null].filter(Boolean).join(' · ')))),
     !opts.album ? h('a', { href: t.album_id ? `/album/${enc(t.album_id)}` : '#', class: 'talbum' }, t.album || '') : null,
     h('span', { class: 'tdur' }, fmtTime(t.duration)),
     opts.remove ? iconButton('close', `Remove ${t.title}`, (e) => { e.stopPropagation(); opts.remove(i); }, { class: 'row-more' }) : null,
@@ -354,13 +354,24 @@ export async function genres(ctx) {
 
 export async function tracks(ctx) {
   const sort = ctx.params.get('sort') || 'title';
+  const folderId = ctx.params.get('folder') || '';
+  let heading = 'Songs', eyebrow = null, sub = null;
+  if (folderId) {
+    const { items = [] } = await api('/folders', { signal: ctx.signal }).catch(() => ({}));
+    const f = items.find((x) => String(x.id) === folderId);
+    const member = f?.node ? (await fed.members().catch(() => ({ items: [] }))).items.find((m) => m.node_id === f.node) : null;
+    heading = f ? (f.node ? `Music from ${member?.name || f.name}` : f.name) : 'Songs in this folder';
+    eyebrow = f?.node ? 'Federation member' : 'Music folder';
+    sub = f?.node ? (member ? `${member.online ? 'Online' : 'Offline'} · streamed from ${member.name || f.name} when played` : null) : 'On this node';
+  }
   const all = [];
   const host = h('div');
   const sentinel = h('div', { class: 'sentinel', 'aria-hidden': 'true' });
   let cursor = null, first = true;
   const loadPage = async () => {
     if (!first && !cursor) return false;
-    const r = await api('/tracks' + qs({ sort, limit: 200, cursor }), { signal: ctx.signal });
+    const r = await api('/tracks' + qs({ sort, limit: 200, cursor, folder: folderId }), { signal: ctx.signal });
+    if (first && !r.items.length) host.append(h('div', { class: 'empty' }, h('p', { class: 'muted' }, folderId ? 'No songs in this folder yet.' : 'No songs yet.')));
     const start = all.length;
     all.push(...r.items);
     const list = trackList(r.items, { covers: true, play: (i) => player.playList(all, start + i) });
@@ -373,7 +384,7 @@ export async function tracks(ctx) {
   await loadPage();
   const io = infinite(sentinel, loadPage);
   ctx.onLeave(() => io.disconnect());
-  return page('Songs', header('Songs', { actions: playButtons(async () => all) }), host, sentinel);
+  return page(heading, header(heading, { eyebrow, sub, actions: playButtons(async () => all) }), host, sentinel);
 }
 
 export async function starred(ctx) {
@@ -387,6 +398,12 @@ export async function starred(ctx) {
 export async function album(ctx, id) {
   const a = await api(`/albums/${enc(id)}`, { signal: ctx.signal });
   const t0 = a.tracks[0] || {};
+  const remote = a.tracks.length > 0 && a.tracks.every((t) => fed.sourceOf(t));
+  const sources = [...new Set(a.tracks.map((t) => fed.sourceOf(t)).filter(Boolean))];
+  if (remote) await fed.members().catch(() => null);
+  const fromChip = remote ? h('span', { class: 'chip from-node' }, h('span', { class: 'source-dot', 'aria-hidden': 'true' }),
+    fed.fromText(sources.map((n) => fed.memberName(n) || `Node ${fed.shortId(n)}`).join(' and '))) : null;
+  const pinBtn = remote ? await pinButton(a) : null;
   const discs = new Set(a.tracks.map((t) => t.disc_no || 1));
   const list = discs.size > 1
     ? [...discs].sort((x, y) => x - y).map((d) => {
@@ -411,12 +428,40 @@ export async function album(ctx, id) {
       h('p', { class: 'hero-sub' },
         a.artist_id ? h('a', { href: `/artist/${enc(a.artist_id)}`, class: 'strong' }, a.artist) : h('span', { class: 'strong' }, a.artist || ''),
         [a.year, plural(a.tracks.length, 'song'), fmtDuration(a.duration)].filter(Boolean).map((x) => h('span', {}, ' · ', x))),
-      h('div', { class: 'chips' }, techChips(t0).map((c) => h('span', { class: 'chip' }, c)), (a.genres || []).slice(0, 3).map((g) => h('a', { href: `/genre/${enc(g)}`, class: 'chip' }, g))),
+      h('div', { class: 'chips' }, fromChip, techChips(t0).map((c) => h('span', { class: 'chip' }, c)), (a.genres || []).slice(0, 3).map((g) => h('a', { href: `/genre/${enc(g)}`, class: 'chip' }, g))),
       h('div', { class: 'row actions' }, playButtons(async () => a.tracks, {
         download: downloadButton('album', a.id, () => offline.download({ kind: 'album', id: a.id, name: a.name, artist: a.artist, tracks: a.tracks, cover_url: a.cover_url, page: `/albums/${enc(a.id)}` })),
         more,
-      }))));
+      }), pinBtn)));
   return page(a.name, hero, h('div', { class: 'album-tracks' }, list));
+}
+
+/** Keep a copy (pin) of an album other members hold: admins only, when the node serves pins. */
+async function pinButton(a) {
+  const admin = ['owner', 'admin'].includes(app().state.user.role);
+  if (!admin || !has('/api/v1/federation/pins/{album_id}') || !has('/api/v1/federation/pins')) return null;
+  let pin = null;
+  try { pin = ((await api('/federation/pins')).items || []).find((p) => p.id === a.id) || null; } catch { return null; }
+  const btn = h('button', { type: 'button', class: 'btn pin-btn' });
+  const render = () => {
+    btn.classList.toggle('saved', !!pin);
+    btn.replaceChildren(icon(pin ? 'done' : 'pin', 18), pin ? (pin.replicated ? 'Copy kept here' : 'Copying here…') : 'Keep a copy');
+    btn.setAttribute('aria-label', pin ? 'Pinned: a copy is kept on this node. Unpin' : 'Keep a copy on this node (pin)');
+    btn.title = pin ? 'Pinned to this node · click to unpin' : 'Keep a full copy of this album on this node';
+    btn.dataset.state = pin ? 'pinned' : 'idle';
+  };
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    try {
+      await api(`/federation/pins/${enc(a.id)}`, { method: pin ? 'DELETE' : 'PUT' });
+      pin = pin ? null : { id: a.id, replicated: false };
+      toast(pin ? `A copy of “${a.name}” will be kept here` : `“${a.name}” is no longer pinned`);
+    } catch (e) { toast(e.message, { error: true }); }
+    btn.disabled = false;
+    render();
+  });
+  render();
+  return btn;
 }
 
 export async function artist(ctx, id) {
@@ -625,7 +670,7 @@ export async function nowPlaying(ctx) {
     lastLine = -1;
     if (!t) return;
     try {
-      lyrics = await api(`/tracks/${enc(t.id)}/lyrics`, { signal: ctx.signal });
+      lyrics = fed.sourceOf(t) ? null : await api(`/tracks/${enc(t.id)}/lyrics`, { signal: ctx.signal }); // members' lyrics stay with them
     } catch { lyrics = null; }
     if (player.current?.id !== t.id) return;
     lyricLines = (lyrics?.lines || []).map((l, i) => h('p', {
@@ -646,8 +691,7 @@ export async function nowPlaying(ctx) {
       key ? `Key ${key}${camelot ? ' · ' + camelot : ''}` : null,
       loud != null ? `${Number(loud).toFixed(1)} LUFS` : null,
       rg != null && player.settings.replaygain !== 'off' ? `RG ${rg > 0 ? '+' : ''}${Number(rg).toFixed(1)} dB` : null,
-      d.source_node || d.node_name ? `from ${d.node_name || d.source_node}` : null,
-    ].filter(Boolean).map((c) => h('span', { class: 'chip' }, c)));
+    ].filter(Boolean).map((c) => h('span', { class: 'chip' }, c)), fed.sourceBadge(d, { cls: 'source-badge chip-size' }) || '');
   };
   const renderTime = () => {
     pos.textContent = fmtTime(player.position);
@@ -844,28 +888,219 @@ export async function status(ctx) {
 }
 
 // -- federation (lights up when the node serves /api/v1/federation/...) --------------------------------------
+const TTLS = [['1h', '1 hour'], ['24h', '24 hours'], ['7d', '7 days'], ['30d', '30 days']];
+
+function ago(ts) {
+  if (!ts) return null;
+  const s = Math.max(0, Date.now() / 1000 - (ts > 1e12 ? ts / 1000 : ts));
+  if (s < 45) return 'now';
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  return new Date((ts > 1e12 ? ts : ts * 1000)).toLocaleDateString();
+}
+
+function memberCard(m, { folder, owner, onRevoke }) {
+  const name = m.name || `Node ${fed.shortId(m.node_id)}`;
+  const stat = (label, value, title) => h('div', { class: 'mstat', title: title || null }, h('dt', {}, label), h('dd', {}, value ?? '—'));
+  const browse = m.self ? (folder ? `/tracks?folder=${enc(folder.id)}` : '/tracks') : folder ? `/tracks?folder=${enc(folder.id)}` : null;
+  return h('article', { class: 'member' + (m.online ? ' is-online' : ''), dataset: { node: m.node_id }, 'aria-label': `${name}, ${m.online ? 'online' : 'offline'}` },
+    h('div', { class: 'member-head' },
+      h('div', { class: 'member-avatar', style: { '--ph': hue(m.node_id) }, 'aria-hidden': 'true' }, initials(name.replace(/^node\s+/i, '')) || '?',
+        h('span', { class: 'presence' + (m.online ? ' on' : '') })),
+      h('div', { class: 'member-id' },
+        h('h3', { class: 'member-name' }, name),
+        h('div', { class: 'mono muted tiny-id', title: m.node_id }, m.node_id)),
+      h('span', { class: 'chip state ' + (m.online ? 'live' : 'off') }, m.online ? 'Online' : 'Offline')),
+    h('div', { class: 'member-tags' },
+      m.self ? h('span', { class: 'tag self' }, 'This node') : null,
+      m.admin ? h('span', { class: 'tag' }, 'Admin') : h('span', { class: 'tag' }, 'Member')),
+    h('dl', { class: 'member-stats' },
+      stat('Songs', (m.tracks ?? 0).toLocaleString()),
+      stat('Latency', m.self ? 'local' : m.rtt_ms != null ? `${Math.round(m.rtt_ms)} ms` : null, 'Round-trip time'),
+      stat('Last seen', m.self ? 'now' : ago(m.last_seen), m.last_seen ? new Date(m.last_seen * 1000).toLocaleString() : null),
+      stat('Served', fmtBytes(m.bytes_served || 0), m.self ? 'Sent to other members' : 'Sent by this node to the member'),
+      stat('Fetched', fmtBytes(m.bytes_fetched || 0), m.self ? 'Received from other members' : 'Received by this node from the member')),
+    h('div', { class: 'member-actions' },
+      browse ? h('a', { href: browse, class: 'btn small', 'aria-label': `Browse the music of ${name}` }, icon('tracks', 16), 'Browse music') : h('span', { class: 'muted small' }, 'No music shared yet'),
+      owner && !m.self ? h('button', { type: 'button', class: 'btn small ghost danger-text', onclick: () => onRevoke(m, name) }, 'Revoke') : null));
+}
+
 export async function federation(ctx) {
-  if (!hasPrefix('/api/v1/federation')) {
+  if (!fed.available()) {
     return page('Federation', header('Federation'), h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'This node does not run the federation yet.')));
   }
-  const r = (await optional('/federation/members', '/api/v1/federation/members')) || { items: [] };
-  const members = r.items || r.members || [];
-  const inviteHost = h('div');
-  const canInvite = has('/api/v1/federation/invites') && ['owner', 'admin'].includes(app().state.user.role);
-  const invite = canInvite ? h('button', { type: 'button', class: 'btn primary', onclick: async () => {
+  const role = app().state.user.role;
+  const owner = role === 'owner', admin = owner || role === 'admin';
+  const membersHost = h('div', { class: 'members', role: 'list', 'aria-label': 'Members' });
+  const tiles = h('div', { class: 'stat-tiles fed-tiles' });
+  const pinsHost = h('div');
+  const sub = h('p', { class: 'muted' });
+  const title = h('h1', {}, 'Federation');
+  const revokedHost = h('p', { class: 'muted small' });
+  let r = await fed.members({ fresh: true, signal: ctx.signal });
+  let folders = (await api('/folders', { signal: ctx.signal }).catch(() => ({ items: [] }))).items || [];
+  const inFederation = !!r.federation_id;
+
+  const renderMembers = () => {
+    const items = r.items || [];
+    const online = items.filter((m) => m.online).length;
+    title.textContent = r.name || 'Federation';
+    sub.textContent = inFederation ? `${plural(items.length, 'member')} · ${online} online · federation ${String(r.federation_id).slice(0, 12)}` : '';
+    const others = items.filter((m) => !m.self);
+    const tile = (v, l) => h('div', { class: 'tile' }, h('div', { class: 'tile-v' }, v), h('div', { class: 'muted' }, l));
+    tiles.replaceChildren(
+      tile(`${online}/${items.length}`, 'members online'),
+      tile(items.reduce((n, m) => n + (m.tracks || 0), 0).toLocaleString(), 'songs across the federation'),
+      tile(fmtBytes(others.reduce((n, m) => n + (m.bytes_fetched || 0), 0)), 'streamed from members'),
+      tile(fmtBytes(others.reduce((n, m) => n + (m.bytes_served || 0), 0)), 'served to members'));
+    const local = folders.filter((f) => !f.node);
+    membersHost.replaceChildren(...items.map((m) => {
+      const folder = m.self ? (local.length === 1 ? local[0] : null) : folders.find((f) => f.node === m.node_id);
+      const card = memberCard(m, { folder, owner, onRevoke: revoke });
+      card.setAttribute('role', 'listitem');
+      return card;
+    }));
+    revokedHost.textContent = r.revoked?.length ? `Revoked: ${r.revoked.map(fed.shortId).join(', ')}` : '';
+  };
+  const refresh = async () => {
     try {
-      const inv = await api('/federation/invites', { method: 'POST', body: {} });
-      inviteHost.replaceChildren(h('div', { class: 'new-key' }, h('p', {}, `Single-use invite${inv.expires_at ? ', valid until ' + new Date(inv.expires_at * (inv.expires_at < 1e12 ? 1000 : 1)).toLocaleString() : ''}. On the new node run:`),
-        h('code', { tabindex: '0' }, `sonantica join ${inv.code}`)));
+      [r, folders] = await Promise.all([fed.members({ fresh: true, signal: ctx.signal }),
+        api('/folders', { signal: ctx.signal }).then((x) => x.items || []).catch(() => folders)]);
+      renderMembers();
+    } catch { /* offline or navigated away: keep what is shown */ }
+  };
+  const revoke = async (m, name) => {
+    const ok = await confirmDialog(`Revoke ${name}?`, 'Every member will refuse it from now on, and its music leaves this federation. This cannot be undone; the node would need a new invite.', { ok: 'Revoke', danger: true });
+    if (!ok) return;
+    try {
+      await api(`/federation/members/${enc(m.node_id)}`, { method: 'DELETE' });
+      toast(`${name} was revoked`);
+      fed.invalidate();
+      refresh();
     } catch (e) { toast(e.message, { error: true }); }
-  } }, icon('plus', 18), 'Create invite') : null;
-  return page('Federation', header('Federation', { sub: r.federation_id ? `Federation ${r.federation_id}` : 'The nodes that share their music with each other.', actions: [invite] }),
-    inviteHost,
-    h('div', { class: 'members' }, members.map((m) => h('div', { class: 'member panel' },
-      h('div', { class: 'row between' }, h('h2', {}, m.name || m.node_id?.slice(0, 12)), h('span', { class: 'chip ' + (m.online ? 'live' : '') }, m.online ? 'Online' : 'Offline')),
-      h('p', { class: 'muted mono small' }, m.node_id || ''),
-      h('p', {}, [m.tracks != null ? plural(m.tracks, 'song') : null, m.albums != null ? plural(m.albums, 'album') : null, m.rtt_ms != null ? `${Math.round(m.rtt_ms)} ms` : null, m.self ? 'this node' : null].filter(Boolean).join(' · ')),
-      m.last_seen ? h('p', { class: 'muted small' }, `Last seen ${new Date(m.last_seen * (m.last_seen < 1e12 ? 1000 : 1)).toLocaleString()}`) : null))));
+  };
+
+  // invites (admins) -----------------------------------------------------------------------
+  let invitePanel = null;
+  if (admin && has('/api/v1/federation/invites')) {
+    const uses = h('input', { type: 'number', min: 1, max: 100, value: 1, name: 'uses', class: 'input', 'aria-label': 'Uses' });
+    const ttl = h('select', { class: 'select', name: 'ttl', 'aria-label': 'Valid for' }, TTLS.map(([v, l]) => h('option', { value: v, selected: v === '24h' }, l)));
+    const asAdmin = h('input', { type: 'checkbox', name: 'admin', class: 'switch', 'aria-label': 'Invite as an admin' });
+    const result = h('div', { class: 'invite-result', 'aria-live': 'polite' });
+    const submit = h('button', { type: 'submit', class: 'btn primary' }, icon('plus', 18), 'Create invite');
+    const form = h('form', { class: 'invite-form' },
+      h('label', { class: 'field' }, h('span', {}, 'Uses'), uses),
+      h('label', { class: 'field' }, h('span', {}, 'Valid for'), ttl),
+      owner ? h('label', { class: 'field check' }, h('span', {}, 'Admin'), h('span', { class: 'row' }, asAdmin, h('span', { class: 'small muted' }, 'can invite'))) : null,
+      submit);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      submit.disabled = true;
+      try {
+        const n = Math.max(1, Math.min(100, Number(uses.value) || 1));
+        const inv = await api('/federation/invites', { method: 'POST', body: { uses: n, ttl: ttl.value, admin: asAdmin.checked } });
+        const until = inv.expires_at ? new Date(inv.expires_at * (inv.expires_at < 1e12 ? 1000 : 1)) : null;
+        const copy = h('button', { type: 'button', class: 'btn small copy-btn', 'aria-label': 'Copy the invite code' }, icon('copy', 16), 'Copy');
+        copy.addEventListener('click', async () => {
+          const ok = await copyText(inv.code);
+          copy.replaceChildren(icon(ok ? 'done' : 'copy', 16), ok ? 'Copied' : 'Select and copy');
+          if (!ok) { const sel = getSelection(); sel.selectAllChildren(code); }
+          setTimeout(() => copy.replaceChildren(icon('copy', 16), 'Copy'), 2000);
+        });
+        const code = h('pre', { class: 'invite-code', tabindex: '0', 'aria-label': 'Invite code' }, inv.code);
+        result.replaceChildren(h('div', { class: 'invite-card' },
+          h('div', { class: 'row between' },
+            h('div', {}, h('strong', {}, 'Invite code'), h('span', { class: 'muted small' }, ' · shown once, copy it now')), copy),
+          code,
+          h('p', { class: 'muted small' },
+            `${plural(inv.uses ?? n, 'use')}${until ? ` · valid until ${until.toLocaleString()}` : ''}. On the new node, paste it under Federation → Join, or run `,
+            h('code', { class: 'inline' }, 'sonantica join <code>'), '.')));
+        fed.invalidate();
+        if (!inFederation) refresh();
+      } catch (ex) { toast(ex.message, { error: true }); }
+      submit.disabled = false;
+    });
+    invitePanel = h('section', { class: 'panel', 'aria-labelledby': 'invite-title' },
+      h('div', {}, h('h2', { id: 'invite-title' }, 'Invite a node'),
+        h('p', { class: 'muted small' }, inFederation ? 'Make a code another node can join with.' : 'The first invite founds the federation, with this node in it.')),
+      form, result);
+  }
+
+  // join (owner) ------------------------------------------------------------------------------
+  let joinPanel = null;
+  if (owner && has('/api/v1/federation/join')) {
+    const code = h('textarea', { class: 'input mono code-input', name: 'code', rows: 3, required: true, spellcheck: 'false', autocomplete: 'off', 'aria-label': 'Invite code', placeholder: 'snt1…' });
+    const submit = h('button', { type: 'submit', class: 'btn' }, icon('federation', 18), 'Join');
+    const form = h('form', { class: 'join-form' }, code, h('div', { class: 'row end' }, submit));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const value = code.value.trim();
+      if (!value) return;
+      submit.disabled = true;
+      try {
+        await api('/federation/join', { method: 'POST', body: { code: value } });
+        toast('Joined the federation');
+        fed.invalidate();
+        go(location.pathname);
+      } catch (ex) { toast(ex.message, { error: true }); submit.disabled = false; }
+    });
+    joinPanel = h('section', { class: 'panel', 'aria-labelledby': 'join-title' },
+      h('div', {}, h('h2', { id: 'join-title' }, 'Join with a code'),
+        h('p', { class: 'muted small' }, 'Paste an invite made on a member node. This node’s music is then shared with the federation.')),
+      form);
+  }
+
+  // pinned albums ------------------------------------------------------------------------------
+  const renderPins = async () => {
+    if (!has('/api/v1/federation/pins')) return;
+    let items = [];
+    try { items = (await api('/federation/pins', { signal: ctx.signal })).items || []; } catch { return; }
+    pinsHost.replaceChildren(h('section', { class: 'panel', 'aria-labelledby': 'pins-title' },
+      h('div', { class: 'row between' }, h('h2', { id: 'pins-title' }, 'Pinned albums'), h('span', { class: 'chip' }, String(items.length))),
+      items.length ? h('ul', { class: 'pins' }, items.map((a) => h('li', { class: 'pin-row', dataset: { id: a.id } },
+        cover(a.cover_url, { size: 64, seed: a.id, cls: 'tiny' }),
+        h('div', { class: 'tmain' }, h('a', { href: `/album/${enc(a.id)}`, class: 'ttitle' }, a.name || 'Unknown album'), h('div', { class: 'tsub' }, a.artist || '')),
+        h('span', { class: 'chip ' + (a.replicated ? 'live' : 'pending') }, a.replicated ? 'Replicated here' : 'Copying…'),
+        admin ? h('button', { type: 'button', class: 'btn small ghost', 'aria-label': `Unpin ${a.name}`, onclick: async () => {
+          try { await api(`/federation/pins/${enc(a.id)}`, { method: 'DELETE' }); toast(`Unpinned “${a.name}”`); renderPins(); } catch (e) { toast(e.message, { error: true }); }
+        } }, 'Unpin') : null)))
+        : h('p', { class: 'muted' }, 'Pin an album another member holds to keep a full copy on this node: open the album and choose Keep a copy.')));
+  };
+
+  // leave (owner) ---------------------------------------------------------------------------------
+  const leavePanel = owner && inFederation && has('/api/v1/federation/leave') ? h('section', { class: 'panel danger-zone', 'aria-labelledby': 'leave-title' },
+    h('div', { class: 'row between' },
+      h('div', {}, h('h2', { id: 'leave-title' }, 'Leave the federation'),
+        h('p', { class: 'muted small' }, 'Members stop seeing this node’s music, and their music disappears from here.')),
+      h('button', { type: 'button', class: 'btn danger', onclick: async () => {
+        const ok = await confirmDialog(`Leave ${r.name || 'the federation'}?`, 'This node stops sharing and loses access to the other members’ music. Joining again needs a new invite.', { ok: 'Leave', danger: true });
+        if (!ok) return;
+        try {
+          await api('/federation/leave', { method: 'POST' });
+          toast('This node left the federation');
+          fed.invalidate();
+          go(location.pathname);
+        } catch (e) { toast(e.message, { error: true }); }
+      } }, 'Leave federation'))) : null;
+
+  renderMembers();
+  await renderPins();
+  const timer = setInterval(() => { if (!document.hidden) refresh(); }, 10_000);
+  ctx.onLeave(() => clearInterval(timer));
+
+  const head = h('div', { class: 'page-head' },
+    h('div', {}, h('div', { class: 'eyebrow' }, 'Federation'), title, sub));
+  if (!inFederation) {
+    return page('Federation', head,
+      h('div', { class: 'fed-empty panel' }, h('div', { class: 'fed-empty-icon', 'aria-hidden': 'true' }, icon('federation', 40)),
+        h('h2', {}, 'Not in a federation yet'),
+        h('p', { class: 'muted' }, 'Nodes in a federation share their music with each other: every member’s songs show up here, streamed from whoever holds them.'),
+        h('p', { class: 'muted small' }, admin ? 'Create an invite to found one, or join with a code from another node.' : 'Ask the owner of this node to join one.')),
+      h('div', { class: 'fed-grid' }, invitePanel, joinPanel));
+  }
+  return page('Federation', head, tiles,
+    h('section', { class: 'shelf', 'aria-label': 'Members' }, h('div', { class: 'shelf-head' }, h('h2', {}, 'Members'), revokedHost), membersHost),
+    h('div', { class: 'fed-grid' }, invitePanel, joinPanel), pinsHost, leavePanel);
 }
 
 // -- stats (lights up when the node serves /api/v1/stats) ------------------------------------------------------
