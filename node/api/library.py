@@ -38,7 +38,12 @@ async def annotate(items: list[dict]) -> list[dict]:
 
 def track_json(t: dict) -> dict:
     t = dict(t)
-    t["cover_url"] = f"/api/v1/covers/{t['cover'] or t['album_id']}"
+    if t.get("cover"):
+        t["cover_url"] = f"/api/v1/covers/{t['cover']}"
+    elif t.get("source"):
+        t["cover_url"] = None  # members' covers are not transferred (yet)
+    else:
+        t["cover_url"] = f"/api/v1/covers/{t['album_id']}"  # the album's folder image, if any
     t["stream_url"] = f"/api/v1/tracks/{t['id']}/stream"
     return t
 
