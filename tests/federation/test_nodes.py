@@ -1,5 +1,6 @@
 """Several real nodes (processes, TLS, the real CLI): invite, join, convergence, streaming, revocation."""
 
+import contextlib
 import hashlib
 import signal
 import json
@@ -144,21 +145,8 @@ def test_share_policy_is_enforced_by_the_serving_node(tmp_path):
 
 def test_source_killed_mid_stream_every_byte_arrives(tmp_path):
     """A big file held by B and C, streamed through A; the active source is SIGKILLed mid-stream."""
-    a, b, c = (make_node(tmp_path, n) for n in "ABC")
-    big = make_track(b.music / "Big/01 - Long one.wav", "wav", {"title": "Long one", "artist": "X"}, seconds=60)
-    (c.music / "Big").mkdir(parents=True)
-    (c.music / "Big/01 - Long one.wav").write_bytes(big.read_bytes())
-    original = big.read_bytes()
-    try:
-        for n in (a, b, c):
-            n.start()
-        b.join(a.invite("--uses", "2"))
-        c.join(a.invite())
-        wait_for(lambda: search_titles(a, "long") == ["Long one"], what="the big track on A")
+    with _two_holders(tmp_path, seconds=60) as (a, b, c, track, original):
         with a.client() as client:
-            track = client.get("/api/v1/search", params={"q": "long"}).json()["tracks"][0]
-            wait_for(lambda: len(client.get(f"/api/v1/tracks/{track['id']}").json()["holders"]) == 2,
-                     what="both B and C listed as holders")
             digest, received, killed = hashlib.sha256(), 0, None
             with client.stream("GET", track["stream_url"], params={"format": "raw"}) as r:
                 assert r.status_code == 200
@@ -173,8 +161,6 @@ def test_source_killed_mid_stream_every_byte_arrives(tmp_path):
         assert killed is not None and killed.proc.poll() is not None
         assert received == len(original)
         assert digest.hexdigest() == hashlib.sha256(original).hexdigest()
-    finally:
-        stop_all([a, b, c])
 
 
 def _active_source(a, b, c):
@@ -184,11 +170,11 @@ def _active_source(a, b, c):
     return max((b, c), key=lambda n: fetched.get(n.node_id(), 0))
 
 
-@pytest.fixture
-def two_holders(tmp_path):
-    """A streams; B and C both hold the same 30 s WAV."""
+@contextlib.contextmanager
+def _two_holders(tmp_path, seconds: float):
+    """A streams; B and C both hold the same WAV of ``seconds``. Yields (a, b, c, track, original bytes)."""
     a, b, c = (make_node(tmp_path, n) for n in "ABC")
-    big = make_track(b.music / "Big/01 - Long one.wav", "wav", {"title": "Long one", "artist": "X"}, seconds=30)
+    big = make_track(b.music / "Big/01 - Long one.wav", "wav", {"title": "Long one", "artist": "X"}, seconds=seconds)
     (c.music / "Big").mkdir(parents=True)
     (c.music / "Big/01 - Long one.wav").write_bytes(big.read_bytes())
     try:
@@ -200,13 +186,19 @@ def two_holders(tmp_path):
         with a.client() as client:
             track = client.get("/api/v1/search", params={"q": "long"}).json()["tracks"][0]
             wait_for(lambda: len(client.get(f"/api/v1/tracks/{track['id']}").json()["holders"]) == 2,
-                     what="both holders known")
+                     what="both B and C listed as holders")
         yield a, b, c, track, big.read_bytes()
     finally:
         for n in (b, c):
             if n.proc and n.proc.poll() is None:
                 n.proc.send_signal(signal.SIGCONT)
         stop_all([a, b, c])
+
+
+@pytest.fixture
+def two_holders(tmp_path):
+    with _two_holders(tmp_path, seconds=30) as nodes:
+        yield nodes
 
 
 def test_stalled_source_is_abandoned_within_the_deadline(two_holders):
