@@ -9,6 +9,7 @@ else ``~/.local/share/sonantica``.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -38,6 +39,7 @@ class Config:
     music: tuple[str, ...] = ()
     bind: str = DEFAULT_BIND
     peer_bind: str = ""
+    peer_advertise: tuple[str, ...] = ()  # public addresses members should try first (announced by gossip)
     # Streaming
     transcode_cache_mb: int = 2048
     max_transcodes: int = 4
@@ -104,8 +106,25 @@ def parse_config(text: str, source: str = CONFIG_FILE) -> Config:
                 raise ConfigError(f"{source}: {key} must be an integer")
         elif not isinstance(value, str):
             raise ConfigError(f"{source}: {key} must be a string")
+        if key == "peer_advertise":
+            value = tuple(_peer_address(v, source) for v in value)
         values[key] = value
     return replace(Config(), **values)
+
+
+_PEER_ADDRESS = re.compile(r"^(https?)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$")
+
+
+def _peer_address(text: str, source: str) -> str:
+    """``https://host:port`` (``host:port`` is read as https), as members will dial it."""
+    address = text.strip()
+    if "://" not in address:
+        address = "https://" + address
+    m = _PEER_ADDRESS.match(address)
+    if not m or not 0 < int(m.group(3)) < 65536:
+        raise ConfigError(f"{source}: peer_advertise: {text!r} is not an address members can dial; "
+                          "write it as https://HOST:PORT (e.g. https://music.example.org:4534)")
+    return address
 
 
 @dataclass(frozen=True)

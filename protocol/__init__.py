@@ -14,7 +14,7 @@ from .gossip import (
 )
 from .identity import NodeId, NodeIdentity
 from .invites import Invite, InviteBook, JoinRequest
-from .membership import Admission, Genesis, MemberInfo, MembershipState, Revocation
+from .membership import Admission, Announce, Genesis, MemberInfo, MembershipState, Revocation
 from .messages import Message, parse, serialize
 from .peer_auth import RequestVerifier, sign_request
 from .records import TrackRecord
@@ -22,7 +22,7 @@ from .snapshots import Manifest, Page, SnapshotReceiver, make_snapshot
 from .swim import SwimConfig
 
 __all__ = [
-    "Action", "Admission", "CHUNK_SIZE", "CatalogueLog", "DropLog", "Entry", "FileIdBuilder", "Genesis",
+    "Action", "Admission", "Announce", "CHUNK_SIZE", "CatalogueLog", "DropLog", "Entry", "FileIdBuilder", "Genesis",
     "GossipConfig", "GossipMachine", "Head", "Invite", "InviteBook", "JoinRequest", "LocalProtocolError",
     "LogReplica", "Manifest", "MemberInfo", "MembershipState", "Message", "NodeId", "NodeIdentity", "Page",
     "PeerState", "ProtocolError", "RemoteProtocolError", "RequestVerifier", "Revocation", "Send", "ServeLog",

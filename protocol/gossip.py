@@ -28,7 +28,17 @@ One exchange, A and B both members::
     B -> A  entries(head, [...])  | snapshot + snapshot_page*   (driver: ServeLog)
 
 When idle, a round costs one ping and one ack per node: the digest is
-replaced by two 16-byte summaries. After learning something new a node is
+replaced by two 16-byte summaries.
+
+A node whose addresses changed cannot rely on that exchange: the others would
+answer its pings at the address they hold, which is the old one. So it pushes
+its own latest :class:`~.membership.Announce` (a ``records`` message) to every
+member at once, and again before each ping to a member it has not heard from
+since, until that member's first message reaches it (which proves the member
+can reach it). After a restart it does the same once, in case its last
+announce was lost.
+
+After learning something new a node is
 *hot* for ``hot_rounds`` rounds and also sends ``sync`` (the summaries alone)
 to ``fanout - 1`` random live peers each round, so that news spreads in
 O(log N) rounds. Large logs move in pages of at most
@@ -163,6 +173,10 @@ class GossipMachine:
         self.swim = Swim(self.me, [], now, self._make_ping, config.swim)
         self._sync_members(now)
         self.swim.events.clear()
+        #: members that may not know where we are now (see the module doc on announces)
+        self.announce_to: set[NodeId] = set()
+        if membership.announce_of(self.me) is not None:
+            self.announce_to = set(membership.members) - {self.me}
 
     # --- summaries and digests ----------------------------------------------------------
     def _items(self) -> list[tuple[NodeId, int, bytes]]:
@@ -196,6 +210,11 @@ class GossipMachine:
     def tick(self, now: int, rng: random.Random) -> list[Action]:
         was_period = now >= self.swim._next_period
         out = [Send(p, m) for p, m in self.swim.tick(now, rng)]
+        own = self.membership.announce_of(self.me)
+        if own is not None and self.announce_to:
+            out = [x for a in out for x in (
+                (Send(a.peer, Records((own,))), a) if isinstance(a.message, Ping) and a.peer in self.announce_to
+                else (a,))]
         if was_period and now < self.hot_until and self.config.fanout > 1:
             target = next((a.peer for a in out if isinstance(a.message, Ping)), None)
             others = [p for p in self.swim.live() if p != target]
@@ -243,7 +262,13 @@ class GossipMachine:
         if not accepted:
             return []
         self._hot(now)
-        return [StoreRecords(tuple(accepted))] + self._sync_members(now)
+        out: list[Action] = [StoreRecords(tuple(accepted))]
+        out += self._sync_members(now)
+        own = self.membership.announce_of(self.me)
+        if own is not None and own in accepted:  # we moved: tell everyone now (module doc)
+            self.announce_to = set(self.membership.members) - {self.me}
+            out += [Send(p, Records((own,))) for p in sorted(self.announce_to, key=str)]
+        return out
 
     def _sync_members(self, now: int) -> list[Action]:
         out: list[Action] = []
@@ -264,6 +289,7 @@ class GossipMachine:
         """Handle one message from authenticated ``peer``; refusals raise and change nothing."""
         self.membership.check_peer(peer)
         msg = parse(message) if isinstance(message, (bytes, bytearray)) else message
+        self.announce_to.discard(peer)  # it reached us, so it knows a working address of ours
         handler = _HANDLERS.get(type(msg))
         if handler is None:
             raise LocalProtocolError(f"cannot handle {type(msg).__name__} here")

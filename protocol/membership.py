@@ -9,7 +9,11 @@ signed record in a grow-only set that gossips like catalogues:
 * :class:`Admission` -- ``by`` admits ``node`` with a ``role`` (``member`` |
   ``admin``), its addresses and TLS certificate pin;
 * :class:`Revocation` -- ``by`` revokes ``node`` (permanently: a revoked key is
-  never a member again; the person makes a new key).
+  never a member again; the person makes a new key);
+* :class:`Announce` -- a member states its own current addresses (signed by
+  itself). Only the latest announce of each node is kept (last writer wins by
+  ``(time, id)``), so a node whose address changed tells everyone through
+  gossip, and the set stays bounded by the number of members.
 
 **Rules.** Let *admins* be the founder plus, transitively, every node admitted
 with role ``admin`` by an admin (revocations ignored, so this set only grows).
@@ -26,15 +30,21 @@ with role ``admin`` by an admin (revocations ignored, so this set only grows).
    revoked, and who are not revoked themselves. So revoking a node also drops
    the nodes only it vouched for, until someone else admits them again.
 
-Acceptance depends only on records that can only grow, so every node that
-holds the same records computes the same view, whatever the order they came
-in: the set is a CRDT and the gossip digest (:meth:`summary`) converges.
+4. An announce is accepted if signed by its subject, who is the founder or the
+   subject of an accepted admission (``not_member``, retry later). A member's
+   addresses are those of its latest announce, else of its latest admission.
+
+Acceptance depends only on records that can only grow (announces are a
+last-writer-wins register per node, which also only moves forward), so every
+node that holds the same records computes the same view, whatever the order
+they came in: the set is a CRDT and the gossip digest (:meth:`summary`)
+converges.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Union
 
 from . import canonical
@@ -44,7 +54,7 @@ from .errors import LocalProtocolError, RemoteProtocolError
 from .identity import NodeId, NodeIdentity
 from .limits import MAX_ADDRESS, MAX_ADDRESSES, MAX_MEMBERSHIP_RECORDS, MAX_TEXT
 
-__all__ = ["Genesis", "Admission", "Revocation", "MemberRecord", "MemberInfo", "MembershipState",
+__all__ = ["Genesis", "Admission", "Revocation", "Announce", "MemberRecord", "MemberInfo", "MembershipState",
            "parse_record", "ROLES"]
 
 ROLES = ("member", "admin")
@@ -188,7 +198,43 @@ class Revocation(_Signed):
                    o["reason"], _int(o, "time"), h2b(o["sig"], 64, what="sig"))
 
 
-MemberRecord = Union[Admission, Revocation]
+@dataclass(frozen=True)
+class Announce(_Signed):
+    """A member's own statement of where it can be reached now (it replaces its earlier ones)."""
+
+    TYPE = "announce"
+    fed: str
+    node: NodeId
+    addresses: tuple[str, ...]
+    time: int
+    sig: bytes = field(repr=False)
+
+    @property
+    def by(self) -> NodeId:  # type: ignore[override]
+        return self.node
+
+    def body(self) -> dict[str, Any]:
+        return {"type": "announce", "fed": self.fed, "node": str(self.node), "addresses": list(self.addresses),
+                "time": self.time}
+
+    def newer_than(self, other: Announce) -> bool:
+        return (self.time, self.id) > (other.time, other.id)
+
+    @classmethod
+    def create(cls, node: NodeIdentity, fed: str, addresses: list[str] | tuple[str, ...], now_ms: int) -> Announce:
+        if len(addresses) > MAX_ADDRESSES or not all(0 < len(a) <= MAX_ADDRESS for a in addresses):
+            raise LocalProtocolError(f"at most {MAX_ADDRESSES} addresses of at most {MAX_ADDRESS} characters")
+        a = cls(fed, node.node_id, tuple(addresses), now_ms, bytes(64))
+        return cls(fed, node.node_id, tuple(addresses), now_ms, node.sign("membership", a.body()))
+
+    @classmethod
+    def from_obj(cls, obj: Any) -> Announce:
+        o = _fields(obj, {"type", "fed", "node", "addresses", "time", "sig"}, "announce")
+        return cls(b2h(h2b(o["fed"], 32, what="fed")), NodeId.parse(o["node"]), _addresses(o["addresses"]),
+                   _int(o, "time"), h2b(o["sig"], 64, what="sig"))
+
+
+MemberRecord = Union[Admission, Revocation, Announce]
 
 
 def parse_record(obj: Any) -> MemberRecord:
@@ -197,6 +243,8 @@ def parse_record(obj: Any) -> MemberRecord:
         return Admission.from_obj(obj)
     if t == "revoke":
         return Revocation.from_obj(obj)
+    if t == "announce":
+        return Announce.from_obj(obj)
     raise RemoteProtocolError("unknown_type", f"membership record type {t!r}")
 
 
@@ -219,6 +267,7 @@ class MembershipState:
         self.records: dict[bytes, MemberRecord] = {}
         self._admitted: set[NodeId] = {self.founder}
         self._admins: set[NodeId] = {self.founder}
+        self._announces: dict[NodeId, Announce] = {}
         self._summary: bytes | None = None
         self._view: tuple[dict[NodeId, MemberInfo], set[NodeId]] | None = None
         self.add_many(list(records))
@@ -263,16 +312,23 @@ class MembershipState:
     # --- changes -----------------------------------------------------------------
     def check(self, rec: MemberRecord) -> bool:
         """Verify ``rec`` against the current set; False if we already hold it. No mutation."""
-        if not isinstance(rec, (Admission, Revocation)):
+        if not isinstance(rec, (Admission, Revocation, Announce)):
             raise LocalProtocolError("not a membership record")
         if rec.id in self.records:
             return False
         if rec.fed != self.fed_id:
             raise RemoteProtocolError("wrong_federation", "record of another federation")
-        if len(self.records) >= MAX_MEMBERSHIP_RECORDS:
+        if isinstance(rec, Announce):
+            current = self._announces.get(rec.node)
+            if current is not None and not rec.newer_than(current):
+                return False  # superseded: as good as held
+        elif len(self.records) >= MAX_MEMBERSHIP_RECORDS:
             raise RemoteProtocolError("oversized", "membership record set is full")
         rec.verify()
-        if isinstance(rec, Admission):
+        if isinstance(rec, Announce):
+            if rec.node not in self._admitted:
+                raise RemoteProtocolError("not_member", f"{rec.node.short} is not (yet) known as a member")
+        elif isinstance(rec, Admission):
             if rec.node == self.founder:
                 raise RemoteProtocolError("bad_field", "the founder is not admitted")
             if rec.by not in self._admitted:
@@ -292,7 +348,12 @@ class MembershipState:
         if not self.check(rec):
             return False
         self.records[rec.id] = rec
-        if isinstance(rec, Admission):
+        if isinstance(rec, Announce):
+            old = self._announces.get(rec.node)
+            if old is not None:
+                del self.records[old.id]
+            self._announces[rec.node] = rec
+        elif isinstance(rec, Admission):
             self._admitted.add(rec.node)
             if rec.role == "admin":
                 self._grow_admins()
@@ -344,4 +405,11 @@ class MembershipState:
                     if cur is None:
                         changed = True
                     members[r.node] = info
+        for node, ann in self._announces.items():  # a member's own word on its addresses wins
+            if node in members:
+                members[node] = replace(members[node], addresses=ann.addresses)
         return members, revoked
+
+    def announce_of(self, node: NodeId) -> Announce | None:
+        """The latest address announce of ``node`` we hold."""
+        return self._announces.get(node)

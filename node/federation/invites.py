@@ -42,8 +42,10 @@ def parse_duration(text: str) -> int:
     return int(m.group(1)) * {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}[m.group(2)]
 
 
-def advertised_addresses(peer_bind: str, insecure: bool, port: int | None = None) -> list[str]:
-    """Where members can reach this node: the bind address, or this machine's addresses for 0.0.0.0."""
+def advertised_addresses(peer_bind: str, insecure: bool, port: int | None = None,
+                         public: tuple[str, ...] = ()) -> list[str]:
+    """Where members can reach this node: ``public`` (``peer_advertise``) first, then the bind
+    address, or this machine's addresses for 0.0.0.0."""
     host, _, bind_port = (peer_bind or f"0.0.0.0:{DEFAULT_PEER_PORT}").rpartition(":")
     host = host.strip("[]")
     port = port or int(bind_port)
@@ -59,7 +61,8 @@ def advertised_addresses(peer_bind: str, insecure: bool, port: int | None = None
         except OSError:
             pass
         hosts.append("127.0.0.1")
-    return [f"{scheme}://{'[' + h + ']' if ':' in h else h}:{port}" for h in hosts][:8]
+    found = [f"{scheme}://{'[' + h + ']' if ':' in h else h}:{port}" for h in hosts]
+    return list(dict.fromkeys([*public, *found]))[:8]
 
 
 def _context(data, config):
@@ -70,7 +73,8 @@ def _context(data, config):
 
 def current_addresses(db, data, config) -> list[str]:
     stored = peers_store.addresses(db)
-    return stored or advertised_addresses(config.peer_bind, config.federation_insecure_http)
+    return stored or advertised_addresses(config.peer_bind, config.federation_insecure_http,
+                                          public=config.peer_advertise)
 
 
 # -- found + invite --------------------------------------------------------------------------

@@ -33,8 +33,8 @@ from typing import Any
 import trio
 
 from sonantica.protocol import (
-    DropLog, Entry, GossipMachine, Head, LogReplica, Manifest, MembershipState, NodeId, NodeIdentity, PeerState,
-    RemoteProtocolError, RequestVerifier, Send, ServeLog, StoreEntries, StoreRecords, StoreSnapshot, TrackRecord,
+    Announce, DropLog, Entry, GossipMachine, Head, LogReplica, Manifest, MembershipState, NodeId, NodeIdentity,
+    PeerState, RemoteProtocolError, RequestVerifier, Send, ServeLog, StoreEntries, StoreRecords, StoreSnapshot, TrackRecord,
     serialize, serve_log,
 )
 from sonantica.protocol.membership import Genesis, parse_record
@@ -146,11 +146,38 @@ class Federation:
         if stale:  # revoked or departed while we were down, or revoked by a CLI command just now
             await self.store.write(_persist, [DropLog(NodeId.parse(log_id)) for log_id in stale], str(self.me))
             self.node.bus.publish("library.changed", {"source": "federation"})
-        for member, info in membership.members.items():
-            if member != self.me:
-                await self.store.write(peers_store.upsert_peer, str(member), addresses=info.addresses)
+        await self._store_peer_addresses()
+        await self.announce_if_moved()
         self._publish_now.set()
         self._hello_now.set()
+
+    async def _store_peer_addresses(self) -> None:
+        if self.membership is None:
+            return
+        for member, info in self.membership.members.items():
+            if member != self.me:
+                await self.store.write(peers_store.upsert_peer, str(member), addresses=info.addresses)
+
+    async def announce_if_moved(self) -> None:
+        """Tell the federation where we are now, if that differs from what it holds for us.
+
+        A node's addresses change with DHCP, a new port or a new ``peer_advertise``;
+        members learn them through gossip (a signed announce), which is what lets a
+        member whose address changed be found again beyond the LAN.
+        """
+        if self.machine is None or self.membership is None or not self.addresses:
+            return
+        info = self.membership.members.get(self.me)
+        if info is None or info.addresses == tuple(self.addresses):
+            return
+        previous = self.membership.announce_of(self.me)
+        when = max(now_ms(), previous.time + 1 if previous else 0)
+        announce = Announce.create(self.identity, self.membership.fed_id, self.addresses, when)
+        async with self._lock:
+            if self.machine is None:
+                return
+            await self._perform(self.machine.add_records([announce], now_ms()))
+        log.info("announced our addresses to the federation: %s", ", ".join(self.addresses))
 
     def member_info(self, node: NodeId):
         if self.membership is None:
@@ -225,6 +252,8 @@ class Federation:
             await self.store.write(_persist, writes, str(self.me))
             if any(isinstance(a, StoreRecords) for a in writes):
                 self._hello_now.set()  # new members: learn their names and load
+                if any(isinstance(r, Announce) for a in writes if isinstance(a, StoreRecords) for r in a.records):
+                    await self._store_peer_addresses()
         for a in actions:
             if isinstance(a, Send):
                 self._send(a)

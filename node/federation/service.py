@@ -56,9 +56,10 @@ async def _peer_server(node, federation: Federation, cert: str, key: str) -> Non
     async with trio.open_nursery() as nursery:
         bound = await nursery.start(hyper_serve, app, hyper)
         port = int(bound[0].rsplit(":", 1)[1])
-        addresses = advertised_addresses(bind, config.federation_insecure_http, port)
+        addresses = advertised_addresses(bind, config.federation_insecure_http, port, config.peer_advertise)
         federation.addresses = addresses
         await node.store.write(peers_store.set_addresses, addresses)
         log.info("peer API on %s (advertised as %s)", bind, ", ".join(addresses))
+        await federation.announce_if_moved()
         if config.discovery:
             nursery.start_soon(discovery.run, federation, port)

@@ -209,6 +209,9 @@ def add_records(db: sqlite_utils.Database, recs: Iterable[tuple[str, dict]]) -> 
     n = 0
     for rid, obj in recs:
         n += db.conn.execute("INSERT OR IGNORE INTO member_record VALUES (?, ?, ?)", (rid, json.dumps(obj), now)).rowcount
+        if obj.get("type") == "announce":  # only a node's latest announce counts: drop those it replaced
+            db.conn.execute("DELETE FROM member_record WHERE id != ? AND json_extract(obj, '$.type') = 'announce'"
+                            " AND json_extract(obj, '$.node') = ?", (rid, obj["node"]))
     return n
 
 

@@ -11,7 +11,7 @@ from sonantica.protocol.gossip import GossipMachine
 from sonantica.protocol.identity import NodeId
 from sonantica.protocol.invites import Invite, InviteBook, JoinRequest
 from sonantica.protocol.limits import MAX_MESSAGE_BYTES, MAX_CLOCK_SKEW_MS
-from sonantica.protocol.membership import Admission, Genesis, MembershipState, Revocation
+from sonantica.protocol.membership import Admission, Announce, Genesis, MembershipState, Revocation, parse_record
 from sonantica.protocol.messages import Ack, Entries, parse, serialize
 from sonantica.protocol.peer_auth import RequestVerifier, sign_request
 from sonantica.protocol.testing import fixed_identity, make_federation, sample_record
@@ -139,6 +139,52 @@ def test_membership_is_order_independent():
     assert len(views) == 1
     (_, members, revoked), = views
     assert x.node_id in revoked and y.node_id not in members
+
+
+def test_announce_moves_a_member_and_only_the_member_may():
+    g, ids, ms = fed()
+    founder, m1, m2, _ = ids
+    new = Announce.create(m1, g.fed_id, ["https://new.example:4433"], 100)
+    before = m_state(ms)
+    outsider = fixed_identity(99)
+    cases = [
+        ("bad_signature", forge(new, addresses=("https://evil.example:1",))),  # redirected after signing
+        ("bad_signature", forge(Announce.create(m2, g.fed_id, ["https://evil.example:1"], 100), node=m1.node_id)),
+        ("wrong_federation", Announce.create(m1, "ab" * 32, ["https://x:1"], 100)),
+        ("not_member", Announce.create(outsider, g.fed_id, ["https://x:1"], 100)),
+    ]
+    for code, rec in cases:
+        refused(code, ms.add, rec)
+        assert m_state(ms) == before
+    assert ms.add(new)
+    assert ms.members[m1.node_id].addresses == ("https://new.example:4433",)
+    assert ms.members[m1.node_id].cert_pin == before[1][m1.node_id].cert_pin  # the pin stays the admission's
+    # an older announce changes nothing and is not kept; a newer one replaces it
+    assert not ms.add(Announce.create(m1, g.fed_id, ["https://old.example:1"], 50))
+    newer = Announce.create(m1, g.fed_id, ["https://newer.example:1"], 200)
+    assert ms.add(newer)
+    assert ms.members[m1.node_id].addresses == ("https://newer.example:1",)
+    assert new.id not in ms.records and ms.announce_of(m1.node_id) == newer
+    # the founder moves too (its addresses otherwise come from the genesis)
+    assert ms.add(Announce.create(founder, g.fed_id, ["https://f.example:1"], 300))
+    assert ms.members[founder.node_id].addresses == ("https://f.example:1",)
+    # a revoked member's announce does not make it a member again
+    assert ms.add(Revocation.create(founder, g.fed_id, m2.node_id, "gone", 400))
+    ms.add(Announce.create(m2, g.fed_id, ["https://m2.example:1"], 500))
+    assert not ms.is_member(m2.node_id)
+    assert parse_record(newer.to_obj()) == newer
+
+
+def test_announces_converge_whatever_the_order():
+    g, ids, _ = fed()
+    m1 = ids[1]
+    anns = [Announce.create(m1, g.fed_id, [f"https://h{i}:1"], t) for i, t in enumerate((30, 10, 20))]
+    views = set()
+    for order in (anns, anns[::-1], anns[1:] + anns[:1]):
+        ms = MembershipState(g, make_federation(4, first_key=10)[2])
+        ms.add_many(list(order))
+        views.add((ms.summary(), ms.members[m1.node_id].addresses))
+    assert len(views) == 1 and next(iter(views))[1] == ("https://h0:1",)
 
 
 # --- invites --------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from sonantica.protocol.membership import Admission, Revocation
+from sonantica.protocol.membership import Admission, Announce, Revocation
 from sonantica.protocol.testing import Network, fixed_identity, sample_record
 
 
@@ -87,6 +87,54 @@ def test_100_nodes_converge_on_revocation_and_refuse_the_revoked():
     net.errors.clear()
     net.run_rounds(3)
     assert net.errors and {c for c, _ in net.errors} == {"revoked"}
+
+
+def test_100_nodes_learn_a_moved_member_address():
+    net = Network(100, seed=8)
+    net.run_rounds(2)
+    mover = net.nodes[17]
+    ann = Announce.create(mover.identity, net.genesis.fed_id, ["sim://17-new"], net.now)
+    net.local_records(17, [ann])
+    t0 = net.now
+    assert converge(net, _membership_converged(net, lambda m: m.members[mover.id].addresses == ("sim://17-new",)))
+    assert rounds_since(net, t0) <= math.log2(100) + 3
+    # a later move replaces the earlier one everywhere: the record set does not grow
+    net.local_records(17, [Announce.create(mover.identity, net.genesis.fed_id, ["sim://17-newer"], net.now + 1)])
+    assert converge(net, _membership_converged(net, lambda m: m.members[mover.id].addresses == ("sim://17-newer",)))
+    assert len({n.machine.membership.summary() for n in net.nodes}) == 1
+    assert all(ann.id not in n.machine.membership.records for n in net.nodes)
+    assert not net.errors
+
+
+def test_a_moved_node_pushes_its_announce_until_each_member_reaches_it():
+    """The others answer pings at the address they hold (the old one), so the mover must push."""
+    import random
+
+    from sonantica.protocol.gossip import GossipMachine
+    from sonantica.protocol.membership import MembershipState
+    from sonantica.protocol.messages import Ping, Records
+    from sonantica.protocol.testing import make_federation
+
+    g, ids, recs = make_federation(3)
+    me, x, y = ids
+    m = GossipMachine(me, MembershipState(g, recs), 0)
+    ann = Announce.create(me, g.fed_id, ["https://moved:1"], 10)
+    pushed = [a for a in m.add_records([ann], 10) if hasattr(a, "message") and isinstance(a.message, Records)]
+    assert {a.peer for a in pushed} == {x.node_id, y.node_id} and all(a.message.records == (ann,) for a in pushed)
+    # x answers (it reached us); y stays silent: later pings to y carry the announce, pings to x do not
+    m.receive(x.node_id, Ping(1, m.logs_summary(), m.membership.summary()), 20)
+    rng, seen = random.Random(1), {x.node_id: [], y.node_id: []}
+    for t in range(0, 20_000, 100):
+        out = [a for a in m.tick(1000 + t, rng) if hasattr(a, "message")]
+        for i, a in enumerate(out):
+            if isinstance(a.message, Ping):
+                before = out[i - 1].message if i else None
+                seen[a.peer].append(isinstance(before, Records) and before.records == (ann,))
+    assert seen[y.node_id] and all(seen[y.node_id])
+    assert seen[x.node_id] and not any(seen[x.node_id])
+    # after a restart, the stored announce is pushed again once (it may have been lost)
+    again = GossipMachine(me, MembershipState(g, recs + [ann]), 0)
+    assert again.announce_to == {x.node_id, y.node_id}
 
 
 def test_partition_heals():
