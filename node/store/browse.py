@@ -37,6 +37,9 @@ ALBUM_SORTS = {
     "added": "a.created_at",
 }
 MAX_PAGE = 500
+#: Tracks (local and members') and albums of one genre, by name, case-insensitively.
+GENRE_TRACKS = "SELECT track_id FROM lib_track_genre WHERE genre = ? COLLATE NOCASE"
+GENRE_ALBUMS = f"SELECT t.album_id FROM lib_track t WHERE t.id IN ({GENRE_TRACKS})"
 
 
 def encode_cursor(value: Any, ident: str) -> str:
@@ -98,7 +101,7 @@ def list_tracks(
     if artist_id:
         clauses.append("t.id IN (SELECT track_id FROM lib_track_artist WHERE artist_id = ?)"), params.append(artist_id)
     if genre:
-        clauses.append("t.id IN (SELECT track_id FROM track_genre g JOIN genre n ON n.id = g.genre_id WHERE n.name = ?)")
+        clauses.append(f"t.id IN ({GENRE_TRACKS})")
         params.append(genre)
     if year_from is not None:
         clauses.append("t.year >= ?"), params.append(year_from)
@@ -141,7 +144,7 @@ def random_tracks(db: sqlite_utils.Database, size: int, genre: str | None = None
                   year_to: int | None = None, folder_id: int | None = None) -> list[dict]:
     clauses, params = ["1 = 1"], []
     if genre:
-        clauses.append("id IN (SELECT track_id FROM track_genre g JOIN genre n ON n.id = g.genre_id WHERE n.name = ?)")
+        clauses.append(f"id IN ({GENRE_TRACKS})")
         params.append(genre)
     if year_from is not None:
         clauses.append("year >= ?"), params.append(year_from)
@@ -188,8 +191,7 @@ def list_albums(
                        "(SELECT track_id FROM lib_track_artist WHERE artist_id = ? AND role = 'albumartist')))")
         params += [artist_id, artist_id]
     if genre:
-        clauses.append("a.id IN (SELECT t.album_id FROM lib_track t JOIN track_genre g ON g.track_id = t.id "
-                       "JOIN genre n ON n.id = g.genre_id WHERE n.name = ?)")
+        clauses.append(f"a.id IN ({GENRE_ALBUMS})")
         params.append(genre)
     if year_from is not None:
         clauses.append("a.year >= ?"), params.append(year_from)
@@ -277,10 +279,12 @@ def top_tracks_of_artist(db: sqlite_utils.Database, artist_id: str, count: int) 
 
 # -- genres -------------------------------------------------------------------
 def list_genres(db: sqlite_utils.Database) -> list[dict]:
+    """Every genre of the library and the members' music; a recording counts once (by its lib_track row)."""
     return list(db.query(
-        "SELECT n.name, count(DISTINCT g.track_id) AS track_count, count(DISTINCT t.album_id) AS album_count "
-        "FROM genre n JOIN track_genre g ON g.genre_id = n.id JOIN lib_track t ON t.id = g.track_id "
-        "GROUP BY n.id ORDER BY lower(n.name)"))
+        "SELECT min(g.genre) AS name, count(DISTINCT g.track_id) AS track_count, "
+        "count(DISTINCT t.album_id) AS album_count "
+        "FROM lib_track_genre g JOIN lib_track t ON t.id = g.track_id "
+        "GROUP BY g.genre COLLATE NOCASE ORDER BY lower(min(g.genre))"))
 
 
 def folder_of(db: sqlite_utils.Database, folder_id: int) -> dict:

@@ -168,6 +168,25 @@ MIGRATIONS = [
             SELECT id, name, norm, NULL, NULL FROM remote_artist WHERE id NOT IN (SELECT id FROM artist);
         """,
     ),
+    (
+        # Genres of members' recordings, one row set per recording (its primary holder's tags), and
+        # one view over local and remote genres; joined with lib_track, each recording counts once.
+        "0002_remote_genres",
+        """
+        CREATE TABLE remote_track_genre (
+            track_id TEXT NOT NULL, pos INTEGER NOT NULL, genre TEXT NOT NULL COLLATE NOCASE,
+            PRIMARY KEY (track_id, pos)
+        ) WITHOUT ROWID;
+        CREATE INDEX remote_track_genre_by_genre ON remote_track_genre(genre);
+        INSERT OR IGNORE INTO remote_track_genre(track_id, pos, genre)
+            SELECT r.id, CAST(j.key AS INTEGER), j.value FROM remote_track r, json_each(r.tags, '$.genres') j
+            WHERE r.primary_holder = 1 AND j.type = 'text';
+        CREATE VIEW lib_track_genre AS
+            SELECT g.track_id, n.name AS genre, g.pos FROM track_genre g JOIN genre n ON n.id = g.genre_id
+            UNION ALL
+            SELECT track_id, genre, pos FROM remote_track_genre;
+        """,
+    ),
 ]
 
 
@@ -218,7 +237,8 @@ def add_records(db: sqlite_utils.Database, recs: Iterable[tuple[str, dict]]) -> 
 def leave_federation(db: sqlite_utils.Database) -> None:
     """Forget the federation and everything learned from it (our own library stays)."""
     for table in ("member_record", "log_entry", "log_state", "published", "remote_track", "remote_track_artist",
-                  "remote_artist", "remote_album", "remote_fts", "peer", "invite", "invite_redeemed", "member_folder"):
+                  "remote_track_genre", "remote_artist", "remote_album", "remote_fts", "peer", "invite",
+                  "invite_redeemed", "member_folder"):
         db.conn.execute(f"DELETE FROM {table}")
     db.conn.execute("UPDATE fed_state SET genesis = NULL, own_seq = 0, own_hash = '', joined_at = NULL, "
                     "generation = generation + 1 WHERE id = 1")
@@ -307,12 +327,14 @@ def upsert_remote(db: sqlite_utils.Database, log: str, records: list[dict]) -> s
     now = time.time()
     albums: set[str] = set()
     touched_audio: set[str] = set()
+    touched_ids: set[str] = set()
     for rec in records:
         key = rec["track_key"]
         old = conn.execute("SELECT id, album_id, audio_id FROM remote_track WHERE log = ? AND key = ?", (log, key)).fetchone()
         if old:
             albums.add(old[1])
             touched_audio.add(old[2] or "")
+            touched_ids.add(old[0])
             _unlink_remote(conn, old[0], log, key)
         artists = list(rec.get("artists") or []) or ["Unknown Artist"]
         album_artists = list(rec.get("album_artists") or []) or artists[:1]
@@ -350,7 +372,9 @@ def upsert_remote(db: sqlite_utils.Database, log: str, records: list[dict]) -> s
                 conn.execute("INSERT OR IGNORE INTO remote_track_artist VALUES (?, ?, ?, ?)", (tid, arid, role, pos))
         albums.add(aid)
         touched_audio.add(rec.get("audio_id") or "")
+        touched_ids.add(tid)
     _refresh_primary(conn, touched_audio)
+    _refresh_genres(conn, touched_ids)
     return albums
 
 
@@ -373,14 +397,28 @@ def remove_remote(db: sqlite_utils.Database, log: str, keys: list[str] | None) -
                                (log, key)).fetchone()
             if row:
                 rows.append(row)
-    albums, audio = set(), set()
+    albums, audio, ids = set(), set(), set()
     for key, tid, aid, audio_id in rows:
         _unlink_remote(conn, tid, log, key)
         conn.execute("DELETE FROM remote_track WHERE log = ? AND key = ?", (log, key))
         albums.add(aid)
         audio.add(audio_id or "")
+        ids.add(tid)
     _refresh_primary(conn, audio)
+    _refresh_genres(conn, ids)
     return albums
+
+
+def _refresh_genres(conn, track_ids: set[str]) -> None:
+    """A remote recording's genres are those of the row shown for it (its primary holder's)."""
+    for tid in track_ids:
+        conn.execute("DELETE FROM remote_track_genre WHERE track_id = ?", (tid,))
+        row = conn.execute("SELECT tags FROM remote_track WHERE id = ? ORDER BY primary_holder DESC, log LIMIT 1",
+                           (tid,)).fetchone()
+        if row:
+            genres = [g for g in json.loads(row[0]).get("genres", []) if isinstance(g, str) and g]
+            conn.executemany("INSERT OR IGNORE INTO remote_track_genre VALUES (?, ?, ?)",
+                             [(tid, pos, g) for pos, g in enumerate(genres)])
 
 
 def _refresh_primary(conn, audio_ids: set[str]) -> None:

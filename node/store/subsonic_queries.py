@@ -65,9 +65,8 @@ def tracks_by_genre(db: sqlite_utils.Database, genre: str, offset: int, limit: i
     if folder_id is not None:
         where, params = " AND t.folder_id = ?", [genre, folder_id]
     return [_track_dict(r) for r in db.query(
-        "SELECT t.* FROM track t WHERE t.id IN (SELECT g.track_id FROM track_genre g JOIN genre n "
-        f"ON n.id = g.genre_id WHERE n.name = ?){where} ORDER BY lower(t.album), coalesce(t.disc_no, 1), "
-        "coalesce(t.track_no, 0), t.rid LIMIT ? OFFSET ?",
+        f"SELECT t.* FROM lib_track t WHERE t.id IN ({browse.GENRE_TRACKS}){where} ORDER BY lower(t.album), "
+        "coalesce(t.disc_no, 1), coalesce(t.track_no, 0), t.id LIMIT ? OFFSET ?",
         [*params, max(0, min(limit, browse.MAX_PAGE)), max(0, offset)])]
 
 
@@ -143,8 +142,7 @@ def album_list(db: sqlite_utils.Database, kind: str, user_id: str, offset: int, 
     elif kind == "byGenre":
         if not genre:
             raise ValueError("byGenre needs genre")
-        where.append("a.id IN (SELECT t.album_id FROM track t JOIN track_genre g ON g.track_id = t.id "
-                     "JOIN genre n ON n.id = g.genre_id WHERE n.name = ?)")
+        where.append(f"a.id IN ({browse.GENRE_ALBUMS})")
         params.append(genre)
         order = "lower(coalesce(a.sort_name, a.name)), a.id"
     else:
