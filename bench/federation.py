@@ -20,6 +20,12 @@ the real CLI). Figures:
   serving, it is SIGKILLed. ``stall_ms`` is the longest wait for a piece after
   the kill (the reader's own pacing sleeps are not counted); every byte is
   checked. The killed node is restarted between trials.
+* ``catch_up``: a node holding ``N`` tracks (10,000; 2,000 with ``--quick``)
+  founds a federation and publishes its catalogue; an empty node then joins.
+  ``join_s`` is the ``join`` command, ``all_tracks_s`` the time from the start
+  of ``join`` until the new member's database holds every one of the N remote
+  tracks (read from its SQLite file), ``searchable_s`` until its search finds
+  the last one (issue 7: "up to date within seconds").
 * ``load_spread``: 60 concurrent streams of one recording held by three members
   through a fourth node (chunk cache off); each holder's share of the bytes
   from ``sonantica peers --json`` ``bytes_fetched`` on the streaming node;
@@ -265,6 +271,68 @@ def bench_propagation(root: Path, n: int, rounds: int) -> dict:
         for c in clients.values():
             c.close()
         stop_nodes(nodes)
+
+
+# --- catch-up of a new member -----------------------------------------------------------------
+
+
+def _make_tiny(args: tuple[str, int]) -> None:
+    path, i = args
+    make_track(Path(path), "flac", {"title": f"Catalogue track {i:05d}", "artist": f"Artist {i // 100:03d}",
+                                    "album": f"Album {i // 10:04d}"}, seconds=0.1, seed=i)
+
+
+def _db_count(node: NodeProc, sql: str) -> int:
+    import sqlite3
+
+    con = sqlite3.connect(f"file:{node.data / 'sonantica.db'}?mode=ro", uri=True, timeout=5)
+    try:
+        return int(con.execute(sql).fetchone()[0] or 0)
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        con.close()
+
+
+def bench_catch_up(root: Path, n: int) -> dict:
+    from concurrent.futures import ProcessPoolExecutor
+
+    base = root / "catchup"
+    with contextlib.redirect_stdout(sys.stderr):
+        big = make_node(base, "Big", **NODE_CONFIG)
+        new = make_node(base, "New", **NODE_CONFIG)
+    t = time.monotonic()
+    jobs = [(str(big.music / f"{i // 100:03d}/{i // 10:04d}/{i:05d}.flac"), i) for i in range(n)]
+    with ProcessPoolExecutor() as pool:
+        list(pool.map(_make_tiny, jobs, chunksize=64))
+    generate_s = time.monotonic() - t
+    for node in (big, new):
+        NODES.append(node)
+        node.start(wait=False)
+    try:
+        for node in (big, new):
+            wait_for(lambda: _healthy(node), timeout=60, interval=0.1, what=f"node {node.name} up")
+        wait_for(lambda: _db_count(big, "SELECT count(*) FROM track") == n, timeout=300, interval=0.5,
+                 what=f"{n} tracks scanned")
+        code = big.invite("--ttl", "1h")  # founds the federation: the catalogue is published now
+        t = time.monotonic()
+        wait_for(lambda: _db_count(big, "SELECT own_seq FROM fed_state") >= n, timeout=300, interval=0.1,
+                 what="the catalogue published")
+        publish_s = time.monotonic() - t
+        t0 = time.monotonic()
+        join(big, new, code)
+        join_s = time.monotonic() - t0
+        wait_for(lambda: _db_count(new, "SELECT count(*) FROM remote_track") >= n, timeout=300, interval=0.05,
+                 what=f"{n} remote tracks on the new member")
+        all_s = time.monotonic() - t0
+        with login(new) as c:
+            last = f"Catalogue track {n - 1:05d}"
+            wait_for(lambda: last in titles(c, last), timeout=120, interval=0.05, what="the last track searchable")
+        searchable_s = time.monotonic() - t0
+        return {"tracks": n, "generate_s": r1(generate_s), "publish_s": round(publish_s, 2),
+                "join_s": round(join_s, 2), "all_tracks_s": round(all_s, 2), "searchable_s": round(searchable_s, 2)}
+    finally:
+        stop_nodes([big, new])
 
 
 # --- TTFB and throughput ----------------------------------------------------------------------
@@ -531,6 +599,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="3 nodes only, fewer samples")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (node logs)")
+    ap.add_argument("--only", help="run one section (propagation_3, propagation_10, catch_up, streams, holders)")
+    ap.add_argument("--tracks", type=int, help="catch_up: tracks on the existing node")
     args = ap.parse_args()
     quick = args.quick
 
@@ -544,9 +614,13 @@ def main() -> int:
     sections = [
         ("propagation_3", lambda: bench_propagation(root, 3, 3 if quick else 5)),
         *([] if quick else [("propagation_10", lambda: bench_propagation(root, 10, 5))]),
+        ("catch_up", lambda: bench_catch_up(root, args.tracks or (2000 if quick else 10_000))),
         ("streams", lambda: bench_streams(root, 20 if quick else 200, 2 if quick else 5, 30 if quick else 60)),
         ("holders", lambda: bench_holders(root, 1 if quick else 3, 30, 120, 60)),
     ]
+    if args.only:
+        sections = [(name, fn) for name, fn in sections if name == args.only] or [
+            ("propagation_10", lambda: bench_propagation(root, 10, 5))]
     try:
         for name, fn in sections:
             try:

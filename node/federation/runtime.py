@@ -45,6 +45,7 @@ from ..store import peers as peers_store
 from ..store import tracks as tracks_store
 from . import catalogue
 from .client import PeerClient, now_ms
+from .covers import published_cover_ids
 from .errors import PeerRejected, PeerUnavailable
 
 log = logging.getLogger(__name__)
@@ -247,6 +248,12 @@ class Federation:
 
     # -- actions -------------------------------------------------------------------------------
     async def _perform(self, actions: list) -> None:
+        # Messages go first: a "want" for the next page of a catalogue then travels while we
+        # write this one (a new member catches up with the writes and the network overlapped).
+        # The machine has already moved on, so the order of the two changes nothing else.
+        for a in actions:
+            if isinstance(a, Send):
+                self._send(a)
         writes = [a for a in actions if isinstance(a, (StoreEntries, StoreSnapshot, StoreRecords, DropLog))]
         if writes:
             await self.store.write(_persist, writes, str(self.me))
@@ -255,9 +262,7 @@ class Federation:
                 if any(isinstance(r, Announce) for a in writes if isinstance(a, StoreRecords) for r in a.records):
                     await self._store_peer_addresses()
         for a in actions:
-            if isinstance(a, Send):
-                self._send(a)
-            elif isinstance(a, ServeLog):
+            if isinstance(a, ServeLog):
                 for send in await self._serve_log(a):
                     self._send(send)
             elif isinstance(a, PeerState):
@@ -311,7 +316,8 @@ class Federation:
         """Append add/update/remove entries so that our log matches the shared local library."""
         await self._fill_file_ids()
         rows = await self.store.read(_shared_tracks, self.config.share, self.config.share_folders)
-        current = {t["id"]: catalogue.record_for(t, folder) for t, folder in rows}
+        covers = await published_cover_ids(self.node)
+        current = {t["id"]: catalogue.record_for(t, folder, covers.get(t["id"])) for t, folder in rows}
         digests = {k: catalogue.digest(r) for k, r in current.items()}
         published = await self.store.read(peers_store.published)
         changes: list[tuple[str, str, TrackRecord | None]] = []

@@ -187,6 +187,22 @@ MIGRATIONS = [
             SELECT track_id, genre, pos FROM remote_track_genre;
         """,
     ),
+    (
+        # remote_fts rows were found by their `id` column, which FTS5 can only scan: a new member
+        # storing a 10k-track catalogue spent O(n²) there. Rows are now addressed by rowid,
+        # mapped from the recording id by remote_fts_row.
+        "0003_remote_fts_rowid",
+        """
+        CREATE TABLE remote_fts_row (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
+        DELETE FROM remote_fts;
+        INSERT INTO remote_fts_row(id) SELECT DISTINCT id FROM remote_track WHERE primary_holder = 1;
+        INSERT INTO remote_fts(rowid, id, title, artists, album, genres)
+            SELECT m.rowid, r.id, r.title, r.artist, r.album,
+                   coalesce((SELECT group_concat(j.value, ' ') FROM json_each(r.tags, '$.genres') j), '')
+            FROM remote_fts_row m JOIN remote_track r ON r.id = m.id AND r.primary_holder = 1
+            GROUP BY m.rowid;
+        """,
+    ),
 ]
 
 
@@ -237,7 +253,7 @@ def add_records(db: sqlite_utils.Database, recs: Iterable[tuple[str, dict]]) -> 
 def leave_federation(db: sqlite_utils.Database) -> None:
     """Forget the federation and everything learned from it (our own library stays)."""
     for table in ("member_record", "log_entry", "log_state", "published", "remote_track", "remote_track_artist",
-                  "remote_track_genre", "remote_artist", "remote_album", "remote_fts", "peer", "invite",
+                  "remote_track_genre", "remote_artist", "remote_album", "remote_fts", "remote_fts_row", "peer", "invite",
                   "invite_redeemed", "member_folder"):
         db.conn.execute(f"DELETE FROM {table}")
     db.conn.execute("UPDATE fed_state SET genesis = NULL, own_seq = 0, own_hash = '', joined_at = NULL, "
@@ -383,7 +399,8 @@ def _unlink_remote(conn, tid: str, log: str, key: str) -> None:
                           (tid, log, key)).fetchone()[0]
     if not others:
         conn.execute("DELETE FROM remote_track_artist WHERE track_id = ?", (tid,))
-        conn.execute("DELETE FROM remote_fts WHERE id = ?", (tid,))
+        _fts_delete(conn, tid)
+        conn.execute("DELETE FROM remote_fts_row WHERE id = ?", (tid,))
 
 
 def remove_remote(db: sqlite_utils.Database, log: str, keys: list[str] | None) -> set[str]:
@@ -433,10 +450,23 @@ def _refresh_primary(conn, audio_ids: set[str]) -> None:
         row = conn.execute("SELECT id, title, artist, album, tags FROM remote_track WHERE audio_id = ? "
                            "AND primary_holder = 1", (audio,)).fetchone()
         if row:
-            conn.execute("DELETE FROM remote_fts WHERE id = ?", (row[0],))
             genres = " ".join(json.loads(row[4]).get("genres", []))
-            conn.execute("INSERT INTO remote_fts(id, title, artists, album, genres) VALUES (?, ?, ?, ?, ?)",
-                         (row[0], row[1], row[2], row[3], genres))
+            _fts_put(conn, row[0], row[1], row[2], row[3], genres)
+
+
+def _fts_delete(conn, tid: str) -> None:
+    row = conn.execute("SELECT rowid FROM remote_fts_row WHERE id = ?", (tid,)).fetchone()
+    if row:
+        conn.execute("DELETE FROM remote_fts WHERE rowid = ?", (row[0],))
+
+
+def _fts_put(conn, tid: str, title: str, artists: str, album: str, genres: str) -> None:
+    """(Re)index one recording for search, by rowid (see migration 0003)."""
+    conn.execute("INSERT OR IGNORE INTO remote_fts_row(id) VALUES (?)", (tid,))
+    rowid = conn.execute("SELECT rowid FROM remote_fts_row WHERE id = ?", (tid,)).fetchone()[0]
+    conn.execute("DELETE FROM remote_fts WHERE rowid = ?", (rowid,))
+    conn.execute("INSERT INTO remote_fts(rowid, id, title, artists, album, genres) VALUES (?, ?, ?, ?, ?, ?)",
+                 (rowid, tid, title, artists, album, genres))
 
 
 def refresh_remote_albums(db: sqlite_utils.Database, album_ids: Iterable[str]) -> None:
