@@ -57,6 +57,7 @@ class Config:
     share: str = "all"  # all | none | folders
     share_folders: tuple[str, ...] = ()
     peer_cache_mb: int = 4096
+    member_cover_cache_mb: int = 256
     federation_insecure_http: bool = False  # test flag: plain HTTP between peers
     discovery: bool = True
     # Analytics

@@ -56,7 +56,7 @@ _ANALYSIS_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _MAX_ANALYSIS_KEYS = 32
 
 _TEXT = ("title", "album", "composer", "folder")
-_SHORT = ("format", "codec", "mb_recording_id", "mb_release_id", "mb_release_group_id", "audio_id")
+_SHORT = ("format", "codec", "mb_recording_id", "mb_release_id", "mb_release_group_id", "audio_id", "cover")
 _LISTS = ("artists", "album_artists", "genres", "mb_artist_ids")
 _COUNTS = (
     "track_no", "track_total", "disc_no", "disc_total", "year", "sample_rate",
@@ -109,6 +109,7 @@ class TrackRecord(Mapping):
     bitrate: int | None = None
     audio_id: str | None = None
     folder: str | None = None
+    cover: str | None = None  # the cover image's content id (see specs/protocol.md §5), if the owner serves one
     analysis: Mapping[str, Any] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
 

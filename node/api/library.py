@@ -6,7 +6,7 @@ from quart import Blueprint, current_app, jsonify, request
 
 from ..library import lyrics as lyrics_mod
 from ..library import search as search_mod
-from ..library.artwork import cover_bytes
+from .covers import cover_bytes
 from ..store import annotations, browse
 from ..store import tracks as tracks_store
 from .access import ADMIN, USER, access
@@ -41,7 +41,7 @@ def track_json(t: dict) -> dict:
     if t.get("cover"):
         t["cover_url"] = f"/api/v1/covers/{t['cover']}"
     elif t.get("source"):
-        t["cover_url"] = None  # members' covers are not transferred (yet)
+        t["cover_url"] = None  # a member's track whose record carries no cover
     else:
         t["cover_url"] = f"/api/v1/covers/{t['album_id']}"  # the album's folder image, if any
     t["stream_url"] = f"/api/v1/tracks/{t['id']}/stream"

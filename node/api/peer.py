@@ -4,7 +4,8 @@ Every route but ``/peer/v1/join`` requires a request signed by a current member
 (protocol §11: node id, time, nonce, signature over method, path and body);
 ``join`` carries its own signed JoinRequest. Content is served only for files
 of shared folders, with a per-peer concurrency limit; bytes served are counted
-per peer.
+per peer. ``/peer/v1/cover/{file_id}`` gives the cover of a shared track (see
+``federation/covers.py``).
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from quart import Response, request
 from quart_trio import QuartTrio
 
 from sonantica.protocol import CHUNK_SIZE, RemoteProtocolError
+from sonantica.protocol.chunks import parse_file_id
 from sonantica.protocol.limits import MAX_MESSAGE_BYTES
 
-from ..federation import catalogue
+from ..federation import catalogue, covers
 from ..federation.client import now_ms
+from ..library import artwork
 from ..store import peers as peers_store
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,7 @@ class TokenBucket:
         self.tokens[key] = (tokens - 1, now)
         return True
 PER_PEER_UPLOADS = 64  # transfers at once per requesting node (its whole household)
+PER_PEER_COVERS = 8  # cover reads at once per requesting node
 LEAF_CACHE = 256
 
 
@@ -117,6 +121,23 @@ def create_peer_app(node, federation) -> QuartTrio:
         if path is None:
             raise RemoteProtocolError("unknown_log", f"this node does not share {file_id}")
         return path
+
+    cover_limits: dict[str, trio.Semaphore] = {}
+
+    @app.get("/peer/v1/cover/<file_id>")
+    async def cover(file_id: str):
+        """The cover of a shared track (≤ covers.MAX_COVER_BYTES); members verify it against its content id."""
+        sender = await authenticate(b"")
+        parse_file_id(file_id)
+        sem = cover_limits.setdefault(str(sender), trio.Semaphore(PER_PEER_COVERS))
+        if sem.value == 0:
+            return _error(429, "busy", "too many cover requests from your node at once")
+        async with sem:
+            data = await covers.shared_cover(node, file_id)
+        if data is None:
+            return _error(404, "not_found", f"this node shares no cover for {file_id}")
+        await node.store.write(peers_store.add_peer_bytes, str(sender), len(data), 0)
+        return Response(data, mimetype=artwork._sniff(data), headers={"Cache-Control": "no-store"})
 
     @app.get("/peer/v1/content/<file_id>/leaves")
     async def leaves(file_id: str):

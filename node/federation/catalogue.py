@@ -32,7 +32,8 @@ def _text(value, limit: int = MAX_TEXT):
     return value[:limit] if isinstance(value, str) else value
 
 
-def record_for(track: dict, folder_name: str) -> TrackRecord:
+def record_for(track: dict, folder_name: str, cover: str | None = None) -> TrackRecord:
+    """The catalogue record of a local track; ``cover`` is its cover's content id (see covers.py)."""
     analysis = {}
     if track.get("bpm"):
         analysis["bpm_milli"] = int(round(track["bpm"] * 1000))
@@ -49,7 +50,8 @@ def record_for(track: dict, folder_name: str) -> TrackRecord:
         mb_release_id=track.get("mb_album_id"), format=track["format"], codec=track["codec"],
         lossless=bool(track["lossless"]), sample_rate=track.get("sample_rate"), bit_depth=track.get("bit_depth"),
         channels=track.get("channels"), duration_ms=int(track["duration"] * 1000), bitrate=track.get("bitrate"),
-        audio_id=(track.get("audio_id") or "")[:64] or None, folder=_text(folder_name, 200), analysis=analysis,
+        audio_id=(track.get("audio_id") or "")[:64] or None, folder=_text(folder_name, 200), cover=cover,
+        analysis=analysis,
     )
     for limit in (MAX_TEXT, 120, 40):
         try:

@@ -35,10 +35,14 @@ REMOTE_COLUMNS = (
     "rg_track_gain", "rg_track_peak", "audio_id", "file_id", "tags", "created_at", "updated_at",
 )
 MEMBER_FOLDER_BASE = 1_000_000
+#: A cover content id (specs/protocol.md §5): "em-" and 24 hex digits of BLAKE2b-96 over the image bytes.
+COVER_ID_GLOB = "em-" + "[0-9a-f]" * 24
 
 
-def _view_columns(available: tuple[str, ...], prefix: str) -> str:
+def _view_columns(available: tuple[str, ...], prefix: str, special: dict[str, str] | None = None) -> str:
     def col(c: str) -> str:
+        if special and c in special:
+            return f"{special[c]} AS {c}"
         if c in available:
             return f"{prefix}.{c}"
         if c == "path":  # a readable path for clients that show one: Artist/Album/Title.ext
@@ -201,6 +205,26 @@ MIGRATIONS = [
                    coalesce((SELECT group_concat(j.value, ' ') FROM json_each(r.tags, '$.genres') j), '')
             FROM remote_fts_row m JOIN remote_track r ON r.id = m.id AND r.primary_holder = 1
             GROUP BY m.rowid;
+        """,
+    ),
+    (
+        # Members' covers: the cover content id of each remote record (optional member `cover`),
+        # shown through lib_track and remote_album like local covers.
+        "0004_remote_covers",
+        f"""
+        ALTER TABLE remote_track ADD COLUMN cover TEXT;
+        UPDATE remote_track SET cover = json_extract(record, '$.cover')
+            WHERE json_extract(record, '$.cover') GLOB '{COVER_ID_GLOB}';
+        CREATE INDEX remote_track_cover ON remote_track(cover) WHERE cover IS NOT NULL;
+        DROP VIEW lib_track;
+        CREATE VIEW lib_track AS
+            SELECT {_view_columns(LIB_TRACK_COLUMNS, "t")}, '' AS source FROM track t
+            UNION ALL
+            SELECT {_view_columns(REMOTE_COLUMNS + ("cover",), "r", {"has_cover": "(r.cover IS NOT NULL)"})},
+                   r.log AS source FROM remote_track r
+            WHERE r.primary_holder = 1 AND NOT EXISTS (SELECT 1 FROM track l WHERE l.audio_id = r.audio_id);
+        UPDATE remote_album SET cover = (SELECT r.cover FROM remote_track r WHERE r.album_id = remote_album.id
+            AND r.primary_holder = 1 AND r.cover IS NOT NULL ORDER BY r.disc_no, r.track_no LIMIT 1);
         """,
     ),
 ]
@@ -377,6 +401,7 @@ def upsert_remote(db: sqlite_utils.Database, log: str, records: list[dict]) -> s
             "rg_track_gain": (analysis["replaygain_track_gain_mdb"] / 1000) if "replaygain_track_gain_mdb" in analysis else None,
             "rg_track_peak": None, "audio_id": rec.get("audio_id"), "file_id": rec["file_id"],
             "tags": json.dumps(tags, ensure_ascii=False), "created_at": now, "updated_at": now,
+            "cover": rec["cover"] if is_cover_id(rec.get("cover")) else None,
         }
         cols = ", ".join(values)
         conn.execute(f"INSERT OR REPLACE INTO remote_track ({cols}) VALUES ({', '.join('?' * len(values))})",
@@ -474,8 +499,8 @@ def refresh_remote_albums(db: sqlite_utils.Database, album_ids: Iterable[str]) -
     now = time.time()
     for aid in album_ids:
         rows = conn.execute(
-            "SELECT album, album_artist, year, compilation, duration, size, disc_no, folder_id, tags FROM remote_track "
-            "WHERE album_id = ? AND primary_holder = 1 ORDER BY disc_no, track_no", (aid,)).fetchall()
+            "SELECT album, album_artist, year, compilation, duration, size, disc_no, folder_id, tags, cover "
+            "FROM remote_track WHERE album_id = ? AND primary_holder = 1 ORDER BY disc_no, track_no", (aid,)).fetchall()
         conn.execute("DELETE FROM remote_album WHERE id = ?", (aid,))
         if not rows:
             continue
@@ -489,10 +514,12 @@ def refresh_remote_albums(db: sqlite_utils.Database, album_ids: Iterable[str]) -
         years = [r[2] for r in rows if r[2]]
         conn.execute(
             "INSERT INTO remote_album(id, name, artist, artist_id, year, compilation, song_count, duration, size, "
-            "disc_count, genres, folder_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "disc_count, genres, folder_id, created_at, updated_at, cover) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (aid, rows[0][0], ", ".join(album_artists), artist_id(album_artists[0]), int(min(years)) if years else None,
              int(any(r[3] for r in rows)), len(rows), sum(r[4] for r in rows), sum(r[5] for r in rows),
-             len({r[6] or 1 for r in rows}), json.dumps(genres, ensure_ascii=False), rows[0][7], now, now))
+             len({r[6] or 1 for r in rows}), json.dumps(genres, ensure_ascii=False), rows[0][7], now, now,
+             next((r[9] for r in rows if r[9]), None)))
         conn.execute("INSERT OR IGNORE INTO remote_artist VALUES (?, ?, ?)",
                      (artist_id(album_artists[0]), album_artists[0], normalise(album_artists[0])))
 
@@ -509,6 +536,19 @@ def holders(db: sqlite_utils.Database, track_id: str) -> list[dict]:
         "SELECT log, key, file_id, size FROM remote_track WHERE (audio_id = ? AND ? IS NOT NULL) OR file_id = ? OR id = ?",
         (audio_id, audio_id, file_id, track_id)).fetchall()
     return [{"node": r[0], "key": r[1], "file_id": r[2], "size": int(r[3])} for r in rows]
+
+
+def is_cover_id(value: Any) -> bool:
+    """A cover content id as records carry it (anything else is ignored, never used as a file name)."""
+    return isinstance(value, str) and len(value) == 27 and value.startswith("em-") and \
+        all(c in "0123456789abcdef" for c in value[3:])
+
+
+def cover_holders(db: sqlite_utils.Database, cover_id: str) -> list[dict]:
+    """The members that published a track with this cover: node and one file_id each."""
+    rows = db.conn.execute("SELECT log, min(file_id) FROM remote_track WHERE cover = ? GROUP BY log",
+                           (cover_id,)).fetchall()
+    return [{"node": r[0], "file_id": r[1]} for r in rows]
 
 
 def remote_record(db: sqlite_utils.Database, track_id: str) -> dict | None:

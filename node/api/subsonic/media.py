@@ -15,7 +15,7 @@ from quart import Response
 
 from ...errors import NotFound
 from ...library import lyrics as lyrics_mod
-from ...library.artwork import cover_bytes
+from ..covers import cover_bytes
 from ...store import browse
 from ...store import playlists as pl
 from ...store import subsonic_queries as sq
