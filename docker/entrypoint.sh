@@ -66,7 +66,9 @@ if [[ ! -f "$DATA/config.toml" ]]; then
 fi
 
 # 3. serve in the background; stop it when the container is stopped
-sonantica serve --bind "$BIND" --peer-bind "$PEER_BIND" &
+# (`command`, not the function above: a backgrounded function is a subshell, and its pid is
+# not the server's, so `docker stop` would end this script before the server had shut down)
+command sonantica --data "$DATA" serve --bind "$BIND" --peer-bind "$PEER_BIND" &
 SERVE_PID=$!
 STOPPING=""
 stop() {
