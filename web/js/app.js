@@ -39,6 +39,8 @@ let current = null;
 export function navigate(href, { replace = false } = {}) {
   const url = new URL(href, location.href);
   if (url.pathname + url.search === location.pathname + location.search && !replace) return route();
+  const main = document.getElementById('main');
+  if (main && !replace) history.replaceState({ ...history.state, scroll: main.scrollTop }, ''); // Back returns here
   history[replace ? 'replaceState' : 'pushState']({}, '', url.pathname + url.search + url.hash);
   return route();
 }
@@ -77,7 +79,7 @@ async function route() {
   } finally {
     if (ctx === current) main.removeAttribute('aria-busy');
   }
-  if (!history.state?.keepScroll) main.scrollTo?.(0, 0);
+  if (!history.state?.keepScroll) main.scrollTo?.(0, history.state?.scroll || 0); // Back: where the page was left
 }
 
 document.addEventListener('click', (e) => {

@@ -11,10 +11,11 @@ async function peaksFor(id) {
   if (peaksCache.has(id)) return peaksCache.get(id);
   let bars = null;
   try {
-    const w = await api(`/tracks/${encodeURIComponent(id)}/waveform`);
-    bars = reduce(w);
+    // only ask for peaks the node has: a track still waiting for analysis would answer 404
+    const url = (await api(`/tracks/${encodeURIComponent(id)}`)).analysis?.waveform_url;
+    if (url) bars = reduce(await api(url.replace(/^\/api\/v1/, '')));
   } catch { bars = null; }
-  peaksCache.set(id, bars);
+  if (bars) peaksCache.set(id, bars); // not analysed yet: ask again next time
   return bars;
 }
 

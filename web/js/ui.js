@@ -5,7 +5,7 @@ export function h(tag, attrs = {}, ...children) {
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === undefined || v === null || v === false) continue;
     if (k === 'class') el.className = v;
-    else if (k === 'style' && typeof v === 'object') Object.assign(el.style, v);
+    else if (k === 'style' && typeof v === 'object') for (const [p, x] of Object.entries(v)) el.style.setProperty(p.startsWith('--') ? p : p.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()), x);
     else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
     else if (k === 'dataset') Object.assign(el.dataset, v);
     else if (k in el && typeof v !== 'string') el[k] = v;
@@ -80,19 +80,33 @@ export function iconButton(name, label, onclick, { class: cls = '', size = 20, .
   return h('button', { type: 'button', class: 'icon-btn ' + cls, 'aria-label': label, title: label, onclick, ...attrs }, icon(name, size));
 }
 
-/** A cover in an aspect-ratio box: no layout shift, a gradient placeholder, fades in when loaded. */
-export function cover(url, { size = 300, alt = '', seed = '', cls = '' } = {}) {
+/**
+ * A cover in an aspect-ratio box: no layout shift, a gradient placeholder, fades in when loaded.
+ * defer: the image is only fetched when loadDeferred() is called on an ancestor (windowed lists do
+ * so once the list rests, so a fast scroll does not fetch every cover it flies past).
+ */
+export function cover(url, { size = 300, alt = '', seed = '', cls = '', defer = false } = {}) {
   const box = h('div', { class: 'cover ' + cls, style: { '--ph': placeholderHue(seed || url || alt) } });
   if (url) {
     const img = h('img', { alt, loading: 'lazy', decoding: 'async', width: size, height: size, draggable: 'false' });
     img.addEventListener('load', () => box.classList.add('loaded'), { once: true });
     img.addEventListener('error', () => { img.remove(); box.classList.add('missing'); }, { once: true });
-    img.src = url + (url.includes('?') ? '&' : '?') + 'size=' + size;
+    const src = url + (url.includes('?') ? '&' : '?') + 'size=' + size;
+    if (defer) img.dataset.src = src;
+    else img.src = src;
     box.append(img);
   } else {
     box.classList.add('missing');
   }
   return box;
+}
+
+/** Fetch the deferred covers inside `root` (see cover()). */
+export function loadDeferred(root) {
+  for (const img of root.querySelectorAll('img[data-src]')) {
+    img.src = img.dataset.src;
+    img.removeAttribute('data-src');
+  }
 }
 
 function placeholderHue(s) {
@@ -227,24 +241,4 @@ export async function copyText(text) {
 export function debounce(fn, ms) {
   let t;
   return (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); };
-}
-
-/** Calls load() when the sentinel nears the viewport, until it returns false. */
-export function infinite(sentinel, load) {
-  let busy = false, done = false;
-  const io = new IntersectionObserver(async (entries) => {
-    if (done || busy || !entries.some((e) => e.isIntersecting)) return;
-    busy = true;
-    try {
-      done = (await load()) === false;
-    } finally {
-      busy = false;
-    }
-    if (done) io.disconnect();
-    else if (sentinel.isConnected && sentinel.getBoundingClientRect().top < innerHeight + 800) {
-      io.unobserve(sentinel); io.observe(sentinel);
-    }
-  }, { rootMargin: '800px 0px' });
-  io.observe(sentinel);
-  return io;
 }

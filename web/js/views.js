@@ -4,10 +4,10 @@
 import { api, has, optional, qs } from './api.js';
 import { EQ_BANDS, EQ_PRESETS, QUALITIES, facts, player } from './player.js';
 import * as offline from './offline.js';
-import { confirmDialog, copyText, cover, debounce, fmtBytes, fmtDuration, fmtTime, h, icon, iconButton, infinite, openMenu, plural, prompt, toast } from './ui.js';
+import { confirmDialog, copyText, cover, debounce, fmtBytes, fmtDuration, fmtTime, h, icon, iconButton, openMenu, plural, prompt, toast } from './ui.js';
 import * as fed from './federation.js';
+import { PagedSource, virtualList } from './vlist.js';
 
-const PAGE = 60;
 const enc = encodeURIComponent;
 let appRef = null;
 const app = () => (appRef ||= window.__sonantica.app);
@@ -36,14 +36,14 @@ export async function notFound() {
 }
 
 // -- shared pieces ---------------------------------------------------------------------------
-function albumCard(a, { eager = false } = {}) {
+function albumCard(a, { eager = false, defer = false } = {}) {
   const playBtn = iconButton('play', `Play ${a.name}`, async (e) => {
     e.preventDefault();
     e.stopPropagation();
     const full = await api(`/albums/${enc(a.id)}`);
     player.playList(full.tracks, 0);
   }, { class: 'card-play', size: 22 });
-  const c = cover(a.cover_url, { size: 300, seed: a.id, alt: '' });
+  const c = cover(a.cover_url, { size: 300, seed: a.id, alt: '', defer });
   if (eager) c.querySelector('img')?.setAttribute('loading', 'eager');
   return h('a', { href: `/album/${enc(a.id)}`, class: 'card', 'aria-label': `${a.name} by ${a.artist || 'unknown artist'}` },
     h('div', { class: 'card-art' }, c, playBtn),
@@ -51,9 +51,9 @@ function albumCard(a, { eager = false } = {}) {
     h('div', { class: 'card-sub' }, [a.artist, a.year].filter(Boolean).join(' · ')));
 }
 
-function artistCard(a) {
+function artistCard(a, { defer = false } = {}) {
   return h('a', { href: `/artist/${enc(a.id)}`, class: 'card artist-card', 'aria-label': a.name },
-    h('div', { class: 'card-art round' }, a.cover_url ? cover(a.cover_url, { size: 300, seed: a.id }) : h('div', { class: 'cover initials', style: { '--ph': hue(a.name) } }, initials(a.name))),
+    h('div', { class: 'card-art round' }, a.cover_url ? cover(a.cover_url, { size: 300, seed: a.id, defer }) : h('div', { class: 'cover initials', style: { '--ph': hue(a.name) } }, initials(a.name))),
     h('div', { class: 'card-title' }, a.name),
     h('div', { class: 'card-sub' }, a.album_count != null ? plural(a.album_count, 'album') : 'Artist'));
 }
@@ -142,6 +142,44 @@ export async function addToPlaylist(tracks) {
 }
 
 /**
+ * One track row. opts as for trackList; play(i) plays from it; tag: 'li' in a list, 'div' in a virtual list
+ * (which also handles ↑/↓ itself: nav false, and loads deferred covers). Enter plays it.
+ */
+function trackRow(t, i, opts, play, { tag = 'li', nav = true, defer = false } = {}) {
+  const num = h('span', { class: 'tn' }, h('span', { class: 'n' }, opts.numbered ? t.track_no || i + 1 : i + 1), icon('play', 16));
+  const more = iconButton('more', `More actions for ${t.title}`, (e) => { e.stopPropagation(); trackMenu(more, t, opts.menuExtra?.(t, i) || []); }, { class: 'row-more' });
+  const row = h(tag, {
+    class: 'track', tabindex: '0', dataset: { id: t.id, index: i },
+    'aria-label': `${t.title}${t.artist ? ' by ' + t.artist : ''}, ${fmtTime(t.duration)}`,
+  },
+  opts.reorder ? h('span', { class: 'drag', 'aria-hidden': 'true', title: 'Drag to reorder' }, icon('drag', 18)) : null,
+  h('button', { type: 'button', class: 'track-play', 'aria-label': `Play ${t.title}`, onclick: (e) => { e.stopPropagation(); play(i); } }, num),
+  opts.covers ? cover(t.cover_url, { size: 64, seed: t.album_id, cls: 'tiny', defer }) : null,
+  h('div', { class: 'tmain' },
+    h('div', { class: 'ttitle' }, t.title || 'Unknown title', h('span', { class: 'offline-dot', hidden: true, title: 'Downloaded', 'aria-label': 'downloaded' })),
+    h('div', { class: 'tsub' }, fed.sourceBadge(t), h('span', { class: 'tsub-text' }, [t.artist, !opts.album && t.album ? t.album : null].filter(Boolean).join(' · ')))),
+  !opts.album ? h('a', { href: t.album_id ? `/album/${enc(t.album_id)}` : '#', class: 'talbum' }, t.album || '') : null,
+  h('span', { class: 'tdur' }, fmtTime(t.duration)),
+  opts.remove ? iconButton('close', `Remove ${t.title}`, (e) => { e.stopPropagation(); opts.remove(i); }, { class: 'row-more' }) : null,
+  more);
+  row.classList.toggle('current', t.id === player.current?.id);
+  row.addEventListener('dblclick', () => play(i));
+  row.addEventListener('keydown', (e) => {
+    if (e.target !== row) return;
+    if (e.key === 'Enter') { e.preventDefault(); play(i); }
+    if (opts.reorder && e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
+      e.preventDefault();
+      const to = i + (e.key === 'ArrowUp' ? -1 : 1);
+      if (to >= 0 && to < opts.count) opts.reorder(i, to, true);
+    }
+    if (!nav) return;
+    if (e.key === 'ArrowDown' && !e.altKey) { e.preventDefault(); row.nextElementSibling?.focus(); }
+    if (e.key === 'ArrowUp' && !e.altKey) { e.preventDefault(); row.previousElementSibling?.focus(); }
+  });
+  return row;
+}
+
+/**
  * A list of tracks. opts: {numbered, album (hide album column), covers, reorder(from, to), remove(i), menuExtra(t, i)}.
  * Rows are draggable when reorder is given (and Alt+↑/↓ moves the focused row).
  */
@@ -149,45 +187,49 @@ export function trackList(tracks, opts = {}) {
   const list = h('ol', { class: 'tracks' + (opts.album ? ' in-album' : ''), role: 'list', 'aria-label': opts.label || 'Songs' });
   const downloaded = offline.downloadedIds();
   const playing = () => player.current?.id;
+  const play = (i) => (opts.play ? opts.play(i) : player.playList(tracks, i));
   const rows = tracks.map((t, i) => {
-    const num = h('span', { class: 'tn' }, h('span', { class: 'n' }, opts.numbered ? t.track_no || i + 1 : i + 1), icon('play', 16));
-    const more = iconButton('more', `More actions for ${t.title}`, (e) => { e.stopPropagation(); trackMenu(more, t, opts.menuExtra?.(t, i) || []); }, { class: 'row-more' });
-    const row = h('li', {
-      class: 'track', tabindex: '0', dataset: { id: t.id, index: i },
-      'aria-label': `${t.title}${t.artist ? ' by ' + t.artist : ''}, ${fmtTime(t.duration)}`,
-    },
-    opts.reorder ? h('span', { class: 'drag', 'aria-hidden': 'true', title: 'Drag to reorder' }, icon('drag', 18)) : null,
-    h('button', { type: 'button', class: 'track-play', 'aria-label': `Play ${t.title}`, onclick: (e) => { e.stopPropagation(); play(i); } }, num),
-    opts.covers ? cover(t.cover_url, { size: 64, seed: t.album_id, cls: 'tiny' }) : null,
-    h('div', { class: 'tmain' },
-      h('div', { class: 'ttitle' }, t.title || 'Unknown title', h('span', { class: 'offline-dot', hidden: true, title: 'Downloaded', 'aria-label': 'downloaded' })),
-      h('div', { class: 'tsub' }, fed.sourceBadge(t), h('span', { class: 'tsub-text' }, [t.artist, !opts.album && t.album ? t.album : null].filter(Boolean).join(' · ')))),
-    !opts.album ? h('a', { href: t.album_id ? `/album/${enc(t.album_id)}` : '#', class: 'talbum' }, t.album || '') : null,
-    h('span', { class: 'tdur' }, fmtTime(t.duration)),
-    opts.remove ? iconButton('close', `Remove ${t.title}`, (e) => { e.stopPropagation(); opts.remove(i); }, { class: 'row-more' }) : null,
-    more);
-    row.addEventListener('dblclick', () => play(i));
-    row.addEventListener('keydown', (e) => {
-      if (e.target !== row) return;
-      if (e.key === 'Enter') { e.preventDefault(); play(i); }
-      if (opts.reorder && e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
-        e.preventDefault();
-        const to = i + (e.key === 'ArrowUp' ? -1 : 1);
-        if (to >= 0 && to < tracks.length) opts.reorder(i, to, true);
-      }
-      if (e.key === 'ArrowDown' && !e.altKey) { e.preventDefault(); row.nextElementSibling?.focus(); }
-      if (e.key === 'ArrowUp' && !e.altKey) { e.preventDefault(); row.previousElementSibling?.focus(); }
-    });
+    const row = trackRow(t, i, { ...opts, count: tracks.length }, play);
     if (opts.reorder) dragRow(row, list, opts.reorder);
     return row;
   });
-  const play = (i) => (opts.play ? opts.play(i) : player.playList(tracks, i));
   list.append(...rows);
   const mark = () => rows.forEach((r, i) => r.classList.toggle('current', tracks[i].id === playing()));
-  mark();
   player.addEventListener('track', mark);
   downloaded.then((ids) => rows.forEach((r, i) => { r.querySelector('.offline-dot').hidden = !ids.has(tracks[i].id); }));
   return list;
+}
+
+/**
+ * Every track of a paged list, windowed: only the rows in view exist (see vlist.js). Plays from the
+ * loaded tracks; marks the playing one and the downloaded ones as rows appear.
+ */
+function virtualTrackList(source, opts = {}) {
+  let downloaded = new Set();
+  const play = (i) => player.playList(source.items, i);
+  const list = virtualList({
+    source, columns: false, label: opts.label || 'Songs', cls: 'tracks', empty: opts.empty, onError: pageError,
+    render: (t, i) => {
+      const row = trackRow(t, i, opts, play, { tag: 'div', nav: false, defer: true });
+      row.querySelector('.offline-dot').hidden = !downloaded.has(t.id);
+      return row;
+    },
+    skeleton: () => h('div', { class: 'track' }, h('span', { class: 'track-play' }), opts.covers ? h('div', { class: 'cover tiny' }) : null,
+      h('div', { class: 'tmain' }, h('div', { class: 'ttitle' }, '\u00a0'), h('div', { class: 'tsub' }, '\u00a0'))),
+  });
+  const mark = () => list.querySelectorAll('.track[data-id]').forEach((r) => r.classList.toggle('current', r.dataset.id === player.current?.id));
+  player.addEventListener('track', mark);
+  offline.downloadedIds().then((ids) => {
+    downloaded = ids;
+    list.querySelectorAll('.track[data-id]').forEach((r) => { r.querySelector('.offline-dot').hidden = !ids.has(r.dataset.id); });
+  });
+  const destroy = list.destroy;
+  list.destroy = () => { destroy(); player.removeEventListener('track', mark); };
+  return list;
+}
+
+function pageError(err) {
+  toast(err.status === 0 ? 'The node cannot be reached: scroll again to retry' : err.message, { error: true });
 }
 
 function dragRow(row, list, reorder) {
@@ -296,30 +338,42 @@ export async function home(ctx) {
 }
 
 // -- albums, artists, genres, songs ------------------------------------------------------------
+// Whole libraries (10k+ albums) scroll as windowed lists over keyset-paged API lists (vlist.js).
+
+function cardSkeleton(round = false) {
+  return h('div', { class: 'card' }, h('div', { class: 'card-art' + (round ? ' round' : '') }, h('div', { class: 'cover' })),
+    h('div', { class: 'card-title' }, '\u00a0'), h('div', { class: 'card-sub' }, '\u00a0'));
+}
+
+/** The library's counts (local music): the expected length of a list before its last page arrives. */
+async function libraryCounts(signal) {
+  try { return (await api('/scan', { signal })).library || {}; } catch (e) { if (e.name === 'AbortError') throw e; return {}; }
+}
+
+/** A PagedSource over a native list endpoint, its first page loaded (and the hint fetched) before it returns. */
+async function pagedSource(ctx, path, params, hint = Promise.resolve(0)) {
+  const source = new PagedSource((cursor, limit) => api(path + qs({ ...params, limit, cursor }), { signal: ctx.signal }));
+  [source.hint] = await Promise.all([hint.catch(() => 0), source.ensure(1)]);
+  return source;
+}
+
 export async function albums(ctx, { genre, title = 'Albums' } = {}) {
   const sort = ctx.params.get('sort') || 'name';
   const order = sort === 'added' || sort === 'year' ? 'desc' : 'asc';
-  const host = h('div', { class: 'grid albums', role: 'list', 'aria-label': title });
-  const sentinel = h('div', { class: 'sentinel', 'aria-hidden': 'true' });
-  let cursor = null, first = true, count = 0;
-  const loadPage = async () => {
-    if (!first && !cursor) return false;
-    const r = await api('/albums' + qs({ sort, order, limit: PAGE, cursor, genre }), { signal: ctx.signal });
-    const frag = document.createDocumentFragment();
-    for (const a of r.items) { const c = albumCard(a, { eager: count < 12 }); c.setAttribute('role', 'listitem'); frag.append(c); count++; }
-    host.append(frag);
-    cursor = r.next_cursor;
-    first = false;
-    if (!count) host.replaceWith(h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'No albums yet.')));
-    return !!cursor;
-  };
-  await loadPage();
-  const io = infinite(sentinel, loadPage);
-  ctx.onLeave(() => io.disconnect());
+  const hint = genre
+    ? api('/genres', { signal: ctx.signal }).then((r) => r.items.find((g) => g.name === genre)?.album_count || 0)
+    : libraryCounts(ctx.signal).then((c) => c.albums || 0);
+  const source = await pagedSource(ctx, '/albums', { sort, order, genre }, hint);
+  const list = virtualList({
+    source, label: title, cls: 'albums', onError: pageError,
+    render: (a, i) => albumCard(a, { eager: i < 12, defer: true }), skeleton: () => cardSkeleton(),
+    empty: h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'No albums yet.')),
+  });
+  ctx.onLeave(() => list.destroy());
   const sorter = h('select', { 'aria-label': 'Sort albums', class: 'select' },
     [['name', 'Name'], ['artist', 'Artist'], ['year', 'Year'], ['added', 'Recently added']].map(([v, l]) => h('option', { value: v, selected: v === sort }, l)));
   sorter.addEventListener('change', () => go(location.pathname + '?sort=' + sorter.value));
-  return page(title, header(title, { actions: [sorter] }), host, sentinel);
+  return page(title, header(title, { actions: [sorter] }), list);
 }
 
 export async function genre(ctx, name) {
@@ -327,21 +381,14 @@ export async function genre(ctx, name) {
 }
 
 export async function artists(ctx) {
-  const host = h('div', { class: 'grid artists', role: 'list', 'aria-label': 'Artists' });
-  const sentinel = h('div', { class: 'sentinel', 'aria-hidden': 'true' });
-  let cursor = null, first = true;
-  const loadPage = async () => {
-    if (!first && !cursor) return false;
-    const r = await api('/artists' + qs({ limit: PAGE, cursor, album_artists: 1 }), { signal: ctx.signal });
-    host.append(...r.items.map((a) => { const c = artistCard(a); c.setAttribute('role', 'listitem'); return c; }));
-    cursor = r.next_cursor;
-    first = false;
-    return !!cursor;
-  };
-  await loadPage();
-  const io = infinite(sentinel, loadPage);
-  ctx.onLeave(() => io.disconnect());
-  return page('Artists', header('Artists'), host, sentinel);
+  const source = await pagedSource(ctx, '/artists', { album_artists: 1 });
+  const list = virtualList({
+    source, label: 'Artists', cls: 'artists', onError: pageError,
+    render: (a) => artistCard(a, { defer: true }), skeleton: () => cardSkeleton(true),
+    empty: h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'No artists yet.')),
+  });
+  ctx.onLeave(() => list.destroy());
+  return page('Artists', header('Artists'), list);
 }
 
 export async function genres(ctx) {
@@ -364,27 +411,14 @@ export async function tracks(ctx) {
     eyebrow = f?.node ? 'Federation member' : 'Music folder';
     sub = f?.node ? (member ? `${member.online ? 'Online' : 'Offline'} · streamed from ${member.name || f.name} when played` : null) : 'On this node';
   }
-  const all = [];
-  const host = h('div');
-  const sentinel = h('div', { class: 'sentinel', 'aria-hidden': 'true' });
-  let cursor = null, first = true;
-  const loadPage = async () => {
-    if (!first && !cursor) return false;
-    const r = await api('/tracks' + qs({ sort, limit: 200, cursor, folder: folderId }), { signal: ctx.signal });
-    if (first && !r.items.length) host.append(h('div', { class: 'empty' }, h('p', { class: 'muted' }, folderId ? 'No songs in this folder yet.' : 'No songs yet.')));
-    const start = all.length;
-    all.push(...r.items);
-    const list = trackList(r.items, { covers: true, play: (i) => player.playList(all, start + i) });
-    list.start = start + 1;
-    host.append(list);
-    cursor = r.next_cursor;
-    first = false;
-    return !!cursor;
-  };
-  await loadPage();
-  const io = infinite(sentinel, loadPage);
-  ctx.onLeave(() => io.disconnect());
-  return page(heading, header(heading, { eyebrow, sub, actions: playButtons(async () => all) }), host, sentinel);
+  const hint = folderId ? Promise.resolve(0) : libraryCounts(ctx.signal).then((c) => c.tracks || 0);
+  const source = await pagedSource(ctx, '/tracks', { sort, folder: folderId }, hint);
+  const list = virtualTrackList(source, {
+    covers: true, label: heading,
+    empty: h('div', { class: 'empty' }, h('p', { class: 'muted' }, folderId ? 'No songs in this folder yet.' : 'No songs yet.')),
+  });
+  ctx.onLeave(() => list.destroy());
+  return page(heading, header(heading, { eyebrow, sub, actions: playButtons(async () => source.items) }), list);
 }
 
 export async function starred(ctx) {
