@@ -7,6 +7,7 @@ import { reportPlays } from './plays.js';
 import './seekbar.js';
 import { cover, fmtTime, h, icon, iconButton, toast } from './ui.js';
 import * as views from './views.js';
+import { smartEditor } from './smart.js';
 import { prime as primeFederation, sourceBadge } from './federation.js';
 
 const state = { user: null, live: { scanning: false, done: 0, total: 0, analysis: null }, online: navigator.onLine };
@@ -30,6 +31,7 @@ const ROUTES = [
   [/^\/artists$/, views.artists], [/^\/artist\/([^/]+)$/, views.artist], [/^\/genres$/, views.genres],
   [/^\/genre\/([^/]+)$/, views.genre], [/^\/tracks$/, views.tracks], [/^\/search$/, views.search],
   [/^\/starred$/, views.starred], [/^\/playlists$/, views.playlists], [/^\/playlist\/([^/]+)$/, views.playlist],
+  [/^\/playlists\/smart(?:\/([^/]+))?$/, smartEditor],
   [/^\/queue$/, views.queue], [/^\/now$/, views.nowPlaying], [/^\/downloads$/, views.downloads],
   [/^\/settings$/, views.settings], [/^\/status$/, views.status], [/^\/federation$/, views.federation],
   [/^\/stats$/, views.stats],
@@ -68,7 +70,7 @@ async function route() {
   document.body.dataset.route = path.split('/')[1] || 'home';
   main.setAttribute('aria-busy', 'true');
   try {
-    const node = await view(ctx, ...params.map(decodeURIComponent));
+    const node = await view(ctx, ...params.map((p) => (p === undefined ? p : decodeURIComponent(p))));
     if (ctx !== current) return;
     main.replaceChildren(node);
     const title = node.dataset?.title;

@@ -7,6 +7,7 @@ import * as offline from './offline.js';
 import { confirmDialog, copyText, cover, debounce, fmtBytes, fmtDuration, fmtTime, h, icon, iconButton, openMenu, plural, prompt, toast } from './ui.js';
 import * as fed from './federation.js';
 import { PagedSource, virtualList } from './vlist.js';
+import { summary } from './rules.js';
 
 const enc = encodeURIComponent;
 let appRef = null;
@@ -574,20 +575,32 @@ export async function playlists(ctx) {
     } catch (e) { toast(e.message, { error: true }); }
   });
   const importBtn = h('button', { type: 'button', class: 'btn', onclick: () => file.click() }, 'Import M3U8');
-  const smart = items.filter((p) => p.generated);
+  const canSmart = has('/api/v1/smart-playlists');
+  const newSmart = canSmart ? h('a', { href: '/playlists/smart', class: 'btn' }, icon('plus', 18), 'New smart playlist') : null;
+  const me = app().state.user;
+  const mySmart = items.filter((p) => p.generated === 'smart' && p.owner_id === me.id);
+  const generated = items.filter((p) => p.generated && !mySmart.includes(p));
   const own = items.filter((p) => !p.generated);
   const tile = (p) => h('a', { href: `/playlist/${enc(p.id)}`, class: 'card playlist-card', role: 'listitem', 'aria-label': p.name },
     h('div', { class: 'card-art' }, h('div', { class: 'cover playlist-art', style: { '--ph': hue(p.name) } }, icon('playlist', 40))),
     h('div', { class: 'card-title' }, p.name), h('div', { class: 'card-sub' }, `${plural(p.song_count, 'song')} · ${p.owner}`));
-  return page('Playlists', header('Playlists', { actions: [create, importBtn, file] }),
-    own.length ? h('div', { class: 'grid albums', role: 'list' }, own.map(tile)) : h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'No playlists yet. Create one, or add songs from any list with ⋯ → Add to playlist.')),
-    smart.length ? h('section', { class: 'shelf' }, h('h2', {}, 'Made for you'), h('div', { class: 'grid albums', role: 'list' }, smart.map(tile))) : null);
+  const section = (title, list, note) => h('section', { class: 'shelf', 'aria-labelledby': `pl-${title.replace(/\W+/g, '-')}` },
+    h('h2', { id: `pl-${title.replace(/\W+/g, '-')}` }, title), note || null,
+    list.length ? h('div', { class: 'grid albums', role: 'list', 'aria-label': title }, list.map(tile)) : null);
+  return page('Playlists', header('Playlists', { actions: [create, newSmart, importBtn, file] }),
+    own.length ? h('div', { class: 'grid albums', role: 'list', 'aria-label': 'Your playlists' }, own.map(tile)) : h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'No playlists yet. Create one, or add songs from any list with ⋯ → Add to playlist.')),
+    mySmart.length || canSmart ? section('Smart playlists', mySmart, mySmart.length ? null
+      : h('p', { class: 'muted' }, 'Rules pick the songs: say “genre is Jazz and played more than 3 times”, and the playlist keeps itself up to date.')) : null,
+    generated.length ? section('Made for you', generated) : null);
 }
 
 export async function playlist(ctx, id) {
   let p = await api(`/playlists/${enc(id)}`, { signal: ctx.signal });
+  const smart = p.generated === 'smart' && has('/api/v1/smart-playlists/{id}');
+  if (smart) p = await api(`/smart-playlists/${enc(id)}`, { signal: ctx.signal }); // evaluated now
   const me = app().state.user;
   const writable = p.owner_id === me.id && !p.generated;
+  const editable = smart && p.owner_id === me.id;
   const title = h('h1', {}, p.name);
   const sub = h('p', { class: 'muted' });
   const listHost = h('div', { class: 'playlist-tracks' });
@@ -597,7 +610,7 @@ export async function playlist(ctx, id) {
       covers: true, label: `Songs of ${p.name}`,
       reorder: writable ? reorder : null,
       menuExtra: writable ? (t, i) => [{ label: 'Remove from playlist', icon: 'trash', action: () => removeAt(i) }] : null,
-    }) : h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'This playlist is empty. Add songs from any list with ⋯ → Add to playlist.')));
+    }) : h('div', { class: 'empty' }, h('p', { class: 'muted' }, smart ? 'No song matches these rules yet.' : 'This playlist is empty. Add songs from any list with ⋯ → Add to playlist.')));
   };
   const reorder = async (from, to, keyboard) => {
     const [t] = p.tracks.splice(from, 1);
@@ -626,7 +639,7 @@ export async function playlist(ctx, id) {
     app().refreshPlaylists();
   };
   const del = async () => {
-    if (!confirm(`Delete the playlist “${p.name}”?`)) return;
+    if (!await confirmDialog(`Delete “${p.name}”?`, 'The songs stay in the library.', { ok: 'Delete', danger: true })) return;
     await api(`/playlists/${enc(id)}`, { method: 'DELETE' });
     app().refreshPlaylists();
     toast('Playlist deleted');
@@ -636,18 +649,21 @@ export async function playlist(ctx, id) {
     writable ? { label: 'Rename…', icon: 'settings', action: rename } : null,
     { label: 'Add to queue', icon: 'queue', action: () => player.addToEnd(p.tracks) },
     { label: 'Export M3U8', icon: 'download', action: () => { const a = h('a', { href: `/api/v1/playlists/${enc(id)}/export?format=m3u8`, download: '' }); document.body.append(a); a.click(); a.remove(); } },
-    writable || me.role === 'owner' ? { label: 'Delete playlist', icon: 'trash', action: del } : null,
+    editable ? { label: 'Edit rules…', icon: 'settings', action: () => go(`/playlists/smart/${enc(id)}`) } : null,
+    writable || editable || me.role === 'owner' ? { label: 'Delete playlist', icon: 'trash', action: del } : null,
   ].filter(Boolean)), { class: 'btn-icon' });
   render();
   return page(p.name,
     h('div', { class: 'hero playlist-hero' },
       h('div', { class: 'hero-art' }, h('div', { class: 'cover playlist-art', style: { '--ph': hue(p.name) } }, icon('playlist', 64))),
-      h('div', { class: 'hero-meta' }, h('div', { class: 'eyebrow' }, p.generated ? 'Generated playlist' : 'Playlist'), title, sub,
+      h('div', { class: 'hero-meta' }, h('div', { class: 'eyebrow' }, smart ? 'Smart playlist' : p.generated ? 'Generated playlist' : 'Playlist'), title, sub,
         p.comment ? h('p', { class: 'muted' }, p.comment) : null,
+        smart ? h('p', { class: 'muted smart-rules' }, summary(p.rules)) : null,
         h('div', { class: 'row actions' }, playButtons(async () => p.tracks, {
           download: downloadButton('playlist', p.id, () => offline.download({ kind: 'playlist', id: p.id, name: p.name, tracks: p.tracks, page: `/playlists/${enc(p.id)}` })),
           more,
-        }), writable ? h('button', { type: 'button', class: 'btn ghost', onclick: rename }, 'Rename') : null))),
+        }), writable ? h('button', { type: 'button', class: 'btn ghost', onclick: rename }, 'Rename') : null,
+        editable ? h('a', { href: `/playlists/smart/${enc(id)}`, class: 'btn ghost' }, 'Edit rules') : null))),
     listHost);
 }
 
