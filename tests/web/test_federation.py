@@ -141,3 +141,86 @@ def test_federation_page_members_invite_source_badge_and_playback(browser, feder
         assert [p["name"] for p in pins] == ["Far Lights"]
         members = client.get("/api/v1/federation/members").json()
     print(json.dumps({"members": [m["name"] for m in members["items"]]}))
+
+
+@pytest.fixture
+def three_nodes(tmp_path):
+    """A founds a federation that C joined through the CLI; B is on its own, for the UI to join."""
+    a, b, c = make_node(tmp_path, "A"), make_node(tmp_path, "B"), make_node(tmp_path, "C")
+    _album(a.music, "Ana Lumen", "Porch Songs", ["Kettle", "Screen Door"], (220, 120, 60), 1)
+    _album(b.music, "Bo Harbor", "Far Lights", ["Lantern", "Ferry"], (60, 110, 210), 10)
+    _album(c.music, "Cy Moor", "Low Fields", ["Heather", "Peat"], (90, 160, 90), 20)
+    nodes = [a, b, c]
+    try:
+        for n in nodes:
+            n.start()
+        c.join(a.invite())
+        yield a, b, c
+    finally:
+        stop_all(nodes)
+
+
+def _titles(page) -> set[str]:
+    page.evaluate("() => window.__sonantica.app.navigate('/tracks')")
+    page.wait_for_selector("main .track[data-id]")
+    return set(page.locator("main .track[data-id] .ttitle").all_inner_texts())
+
+
+def test_federation_join_revoke_and_leave_in_the_ui(browser, three_nodes, shots):
+    a, b, c = three_nodes
+    console = Console()
+
+    # B's owner pastes an invite A made, and joins: A's and C's music show up on B
+    ctx_b = open_context(browser, b)
+    page_b = ctx_b.new_page()
+    console.attach(page_b)
+    page_b.goto("/federation")
+    page_b.wait_for_selector("h2:text('Not in a federation yet')")
+    page_b.fill("textarea[name=code]", a.invite())
+    page_b.click("form.join-form button:has-text('Join')")
+    page_b.wait_for_selector(".toast:text('Joined the federation')")
+    page_b.wait_for_selector(".member[data-node] .member-name:text('Node A')")
+    assert page_b.locator(".member .tag.self").count() == 1
+    assert page_b.locator(".member", has=page_b.locator(".tag.self")).locator(".member-name").inner_text() == "Node B"
+    page_b.wait_for_function("() => document.querySelectorAll('.member[data-node]').length === 3", timeout=20_000)
+    wait_for(lambda: {"Kettle", "Screen Door", "Heather", "Peat"} <= _titles(page_b), what="A's and C's songs on B")
+    page_b.evaluate("() => window.__sonantica.app.navigate('/federation')")
+    page_b.wait_for_selector(".member[data-node] .chip.state:text('Online')")
+    page_b.wait_for_timeout(450)
+    page_b.screenshot(path=shots / "federation-joined.png")
+
+    # A's owner revokes C: asked first (Cancel keeps it), then C is marked revoked and its music leaves A
+    ctx_a = open_context(browser, a)
+    page_a = ctx_a.new_page()
+    console.attach(page_a)
+    page_a.goto("/federation")
+    card_c = page_a.locator(".member", has=page_a.locator(".member-name", has_text="Node C"))
+    card_c.locator("button", has_text="Revoke").click()
+    dialog = page_a.locator("dialog[open]")
+    assert "Revoke Node C?" in dialog.inner_text()
+    dialog.locator("button", has_text="Cancel").click()
+    assert card_c.count() == 1
+    card_c.locator("button", has_text="Revoke").click()
+    page_a.locator("dialog[open] button", has_text="Revoke").click()
+    page_a.wait_for_selector(".toast:text('Node C was revoked')")
+    page_a.wait_for_function("() => ![...document.querySelectorAll('.member-name')].some((e) => e.textContent === 'Node C')")
+    revoked = page_a.inner_text(".shelf-head .muted")
+    assert revoked.startswith("Revoked:") and "Node C" in revoked, revoked
+    page_a.wait_for_timeout(450)
+    page_a.screenshot(path=shots / "federation-revoked.png")
+    wait_for(lambda: not {"Heather", "Peat"} & _titles(page_a), what="C's songs gone from A")
+    assert {"Kettle", "Screen Door", "Lantern", "Ferry"} <= _titles(page_a)
+
+    # B's owner leaves: B is on its own again, with only its own music; A no longer lists B
+    page_b.evaluate("() => window.__sonantica.app.navigate('/federation')")
+    page_b.click("button:has-text('Leave federation')")
+    page_b.locator("dialog[open] button", has_text="Leave").click()
+    page_b.wait_for_selector(".toast:text('This node left the federation')")
+    page_b.wait_for_selector("h2:text('Not in a federation yet')")
+    assert _titles(page_b) == {"Lantern", "Ferry"}
+    with a.client() as client:
+        wait_for(lambda: "Node B" not in {m["name"] for m in client.get("/api/v1/federation/members").json()["items"]},
+                 what="B gone from A's members")
+    ctx_a.close()
+    ctx_b.close()
+    console.check()

@@ -990,8 +990,22 @@ export async function federation(ctx) {
   let r = await fed.members({ fresh: true, signal: ctx.signal });
   let folders = (await api('/folders', { signal: ctx.signal }).catch(() => ({ items: [] }))).items || [];
   const inFederation = !!r.federation_id;
+  const names = new Map(); // node id → name, as seen on this page: a revoked member keeps its name here
+  const remember = () => { for (const m of r.items || []) if (m.name) names.set(m.node_id, m.name); };
+  let changedAt = Date.now(); // members get named and come online in the first seconds: look more often then
+  /** The node applies a join, revoke or leave within a second or so: poll the members until ok(r). */
+  const settle = async (ok, ms = 10_000) => {
+    const until = Date.now() + ms;
+    for (;;) {
+      r = await fed.members({ fresh: true, signal: ctx.signal });
+      remember();
+      if (ok(r) || Date.now() > until) return r;
+      await new Promise((res) => setTimeout(res, 300));
+    }
+  };
 
   const renderMembers = () => {
+    remember();
     const items = r.items || [];
     const online = items.filter((m) => m.online).length;
     title.textContent = r.name || 'Federation';
@@ -1010,12 +1024,15 @@ export async function federation(ctx) {
       card.setAttribute('role', 'listitem');
       return card;
     }));
-    revokedHost.textContent = r.revoked?.length ? `Revoked: ${r.revoked.map(fed.shortId).join(', ')}` : '';
+    revokedHost.textContent = r.revoked?.length
+      ? `Revoked: ${r.revoked.map((id) => (names.has(id) ? `${names.get(id)} (${fed.shortId(id)})` : `Node ${fed.shortId(id)}`)).join(', ')}` : '';
   };
   const refresh = async () => {
     try {
       [r, folders] = await Promise.all([fed.members({ fresh: true, signal: ctx.signal }),
         api('/folders', { signal: ctx.signal }).then((x) => x.items || []).catch(() => folders)]);
+      if (ctx.signal.aborted) return;
+      if (!!r.federation_id !== inFederation) return go(location.pathname); // joined or left meanwhile (the CLI, another tab)
       renderMembers();
     } catch { /* offline or navigated away: keep what is shown */ }
   };
@@ -1026,12 +1043,15 @@ export async function federation(ctx) {
       await api(`/federation/members/${enc(m.node_id)}`, { method: 'DELETE' });
       toast(`${name} was revoked`);
       fed.invalidate();
+      await settle((x) => !(x.items || []).some((i) => i.node_id === m.node_id));
+      changedAt = Date.now();
       refresh();
-    } catch (e) { toast(e.message, { error: true }); }
+    } catch (e) { if (e.name !== 'AbortError') toast(e.message, { error: true }); }
   };
 
   // invites (admins) -----------------------------------------------------------------------
   let invitePanel = null;
+  const fedAdmin = !inFederation || (r.items || []).some((m) => m.self && m.admin); // only its admins invite admins
   if (admin && has('/api/v1/federation/invites')) {
     const uses = h('input', { type: 'number', min: 1, max: 100, value: 1, name: 'uses', class: 'input', 'aria-label': 'Uses' });
     const ttl = h('select', { class: 'select', name: 'ttl', 'aria-label': 'Valid for' }, TTLS.map(([v, l]) => h('option', { value: v, selected: v === '24h' }, l)));
@@ -1041,7 +1061,7 @@ export async function federation(ctx) {
     const form = h('form', { class: 'invite-form' },
       h('label', { class: 'field' }, h('span', {}, 'Uses'), uses),
       h('label', { class: 'field' }, h('span', {}, 'Valid for'), ttl),
-      owner ? h('label', { class: 'field check' }, h('span', {}, 'Admin'), h('span', { class: 'row' }, asAdmin, h('span', { class: 'small muted' }, 'can invite'))) : null,
+      owner && fedAdmin ? h('label', { class: 'field check' }, h('span', {}, 'Admin'), h('span', { class: 'row' }, asAdmin, h('span', { class: 'small muted' }, 'can invite'))) : null,
       submit);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
@@ -1078,7 +1098,7 @@ export async function federation(ctx) {
 
   // join (owner) ------------------------------------------------------------------------------
   let joinPanel = null;
-  if (owner && has('/api/v1/federation/join')) {
+  if (owner && !inFederation && has('/api/v1/federation/join')) { // a node is in one federation at most
     const code = h('textarea', { class: 'input mono code-input', name: 'code', rows: 3, required: true, spellcheck: 'false', autocomplete: 'off', 'aria-label': 'Invite code', placeholder: 'snt1…' });
     const submit = h('button', { type: 'submit', class: 'btn' }, icon('federation', 18), 'Join');
     const form = h('form', { class: 'join-form' }, code, h('div', { class: 'row end' }, submit));
@@ -1091,8 +1111,9 @@ export async function federation(ctx) {
         await api('/federation/join', { method: 'POST', body: { code: value } });
         toast('Joined the federation');
         fed.invalidate();
+        await settle((x) => !!x.federation_id);
         go(location.pathname);
-      } catch (ex) { toast(ex.message, { error: true }); submit.disabled = false; }
+      } catch (ex) { if (ex.name !== 'AbortError') toast(ex.message, { error: true }); submit.disabled = false; }
     });
     joinPanel = h('section', { class: 'panel', 'aria-labelledby': 'join-title' },
       h('div', {}, h('h2', { id: 'join-title' }, 'Join with a code'),
@@ -1129,14 +1150,22 @@ export async function federation(ctx) {
           await api('/federation/leave', { method: 'POST' });
           toast('This node left the federation');
           fed.invalidate();
+          await settle((x) => !x.federation_id);
           go(location.pathname);
-        } catch (e) { toast(e.message, { error: true }); }
+        } catch (e) { if (e.name !== 'AbortError') toast(e.message, { error: true }); }
       } }, 'Leave federation'))) : null;
 
   renderMembers();
   await renderPins();
-  const timer = setInterval(() => { if (!document.hidden) refresh(); }, 10_000);
-  ctx.onLeave(() => clearInterval(timer));
+  // every 10 s; every 1.5 s in the first minute after a change while a member is unnamed or offline
+  let timer = 0;
+  const forming = () => Date.now() - changedAt < 60_000 && (r.items || []).some((m) => !m.self && (!m.name || !m.online));
+  const tick = () => {
+    if (ctx.signal.aborted) return;
+    timer = setTimeout(async () => { if (!document.hidden) await refresh(); tick(); }, forming() ? 1500 : 10_000);
+  };
+  tick();
+  ctx.onLeave(() => clearTimeout(timer));
 
   const head = h('div', { class: 'page-head' },
     h('div', {}, h('div', { class: 'eyebrow' }, 'Federation'), title, sub));
