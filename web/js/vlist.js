@@ -95,9 +95,11 @@ export function virtualList({ source, render, skeleton, columns = true, label, c
   let destroyed = true; // until connected
   let reported = null;
 
+  /** Size the cells for the box's width; returns false while the box has no width. */
   const layout = () => {
     const width = box.clientWidth;
     if (!width) return false;
+    const old = geo, top = old ? viewTop() : 0;
     const cs = getComputedStyle(box);
     const gapX = parseFloat(cs.columnGap) || 0, gapY = parseFloat(cs.rowGap) || 0;
     const min = parseFloat(cs.getPropertyValue('--col-min')) || 168;
@@ -114,8 +116,14 @@ export function virtualList({ source, render, skeleton, columns = true, label, c
     probe.remove();
     geo = { width, cols, colW, itemW: colW - mx, itemH, pitchX: colW + gapX, pitchY: itemH + gapY, gapY };
     for (const [i, el] of nodes) place(el, i);
+    if (old && top > 0) { // keep the first item in view where it was (a resize changes the columns)
+      const first = Math.floor(top / old.pitchY) * old.cols;
+      anchor = Math.floor(first / cols) * geo.pitchY - Math.floor(first / old.cols) * old.pitchY;
+    }
     return true;
   };
+  const viewTop = () => scrollEl.getBoundingClientRect().top - box.getBoundingClientRect().top;
+  let anchor = 0; // px to scroll by once the box has its new height
 
   const place = (el, i) => {
     el.style.width = `${geo.itemW}px`;
@@ -148,8 +156,8 @@ export function virtualList({ source, render, skeleton, columns = true, label, c
     if (source.done && total === 0 && empty) { box.replaceWith(empty); return; }
     const rows = Math.ceil(total / geo.cols);
     box.style.height = `${Math.max(0, rows * geo.pitchY - geo.gapY)}px`;
-    const view = scrollEl.getBoundingClientRect(), mine = box.getBoundingClientRect();
-    const top = view.top - mine.top, bottom = top + scrollEl.clientHeight;
+    if (anchor) { scrollEl.scrollTop += anchor; anchor = 0; }
+    const top = viewTop(), bottom = top + scrollEl.clientHeight;
     const r0 = Math.max(0, Math.floor((top - OVERSCAN_PX) / geo.pitchY));
     const r1 = Math.min(rows - 1, Math.floor((bottom + OVERSCAN_PX) / geo.pitchY));
     const from = r0 * geo.cols, to = Math.min(total, (r1 + 1) * geo.cols); // [from, to)
@@ -188,8 +196,7 @@ export function virtualList({ source, render, skeleton, columns = true, label, c
     i = Math.max(0, Math.min(source.items.length - 1, i));
     if (!source.items[i] || !geo || destroyed) return;
     const y = Math.floor(i / geo.cols) * geo.pitchY;
-    const view = scrollEl.getBoundingClientRect(), mine = box.getBoundingClientRect();
-    const top = view.top - mine.top, pad = 96;
+    const top = viewTop(), pad = 96;
     if (y < top + pad) scrollEl.scrollTop += y - top - pad;
     else if (y + geo.itemH > top + scrollEl.clientHeight - pad) scrollEl.scrollTop += y + geo.itemH - (top + scrollEl.clientHeight - pad);
     update();
