@@ -38,12 +38,8 @@ async def annotate(items: list[dict]) -> list[dict]:
 
 def track_json(t: dict) -> dict:
     t = dict(t)
-    if t.get("cover"):
-        t["cover_url"] = f"/api/v1/covers/{t['cover']}"
-    elif t.get("source"):
-        t["cover_url"] = None  # a member's track whose record carries no cover
-    else:
-        t["cover_url"] = f"/api/v1/covers/{t['album_id']}"  # the album's folder image, if any
+    # its own picture, else its album's cover (lib_track), else none: never a URL that 404s
+    t["cover_url"] = f"/api/v1/covers/{t['cover']}" if t.get("cover") else None
     t["stream_url"] = f"/api/v1/tracks/{t['id']}/stream"
     return t
 

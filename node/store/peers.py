@@ -227,6 +227,22 @@ MIGRATIONS = [
             AND r.primary_holder = 1 AND r.cover IS NOT NULL ORDER BY r.disc_no, r.track_no LIMIT 1);
         """,
     ),
+    (
+        # A local track without its own picture shows its album's cover (a folder image, or another
+        # track's picture), so clients get a cover URL that exists, or none, never one that 404s.
+        "0005_track_album_cover",
+        f"""
+        DROP VIEW lib_track;
+        CREATE VIEW lib_track AS
+            SELECT {_view_columns(LIB_TRACK_COLUMNS, "t",
+                                  {"cover": "coalesce(t.cover, (SELECT a.cover FROM album a WHERE a.id = t.album_id))"})},
+                   '' AS source FROM track t
+            UNION ALL
+            SELECT {_view_columns(REMOTE_COLUMNS + ("cover",), "r", {"has_cover": "(r.cover IS NOT NULL)"})},
+                   r.log AS source FROM remote_track r
+            WHERE r.primary_holder = 1 AND NOT EXISTS (SELECT 1 FROM track l WHERE l.audio_id = r.audio_id);
+        """,
+    ),
 ]
 
 

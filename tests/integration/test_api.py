@@ -228,6 +228,11 @@ async def test_cover_original_and_thumbnail(data):
         assert r.headers["content-type"] == "image/jpeg" and max(im.size) <= 64
         live = next(a for a in albums if a["name"] == "Live")
         assert live["cover_url"] is None
+        # songs: their own picture, else their album's cover, else none (never a URL that 404s)
+        tracks = {t["title"]: t for t in (await c.get("/api/v1/tracks")).json()["items"]}
+        assert tracks["Two"]["cover_url"] == rec["cover_url"]  # no picture of its own
+        assert (await c.get(tracks["Two"]["cover_url"])).status_code == 200
+        assert tracks["Café"]["cover_url"] is None
 
 
 async def test_lyrics_synced_from_lrc(data):
