@@ -36,6 +36,14 @@ async def annotate(items: list[dict]) -> list[dict]:
     return items
 
 
+def _listing(items: list[dict], next_cursor: str | None, total: int | None) -> dict:
+    """A list page; the first page (no cursor) also says how long the whole list is."""
+    out: dict = {"items": items, "next_cursor": next_cursor}
+    if total is not None:
+        out["total"] = total
+    return out
+
+
 def track_json(t: dict) -> dict:
     t = dict(t)
     # its own picture, else its album's cover (lib_track), else none: never a URL that 404s
@@ -59,13 +67,13 @@ def artist_json(a: dict) -> dict:
 @bp.get("/tracks")
 @access(USER)
 async def tracks():
-    rows, nxt = await current_app.node.store.read(lambda db: browse.list_tracks(
+    rows, nxt, total = await current_app.node.store.read(lambda db: browse.list_tracks(
         db, sort=request.args.get("sort", "title"), order=request.args.get("order", "asc"),
         limit=_int("limit", 50, 1, browse.MAX_PAGE), cursor=request.args.get("cursor"),
         album_id=request.args.get("album"), artist_id=request.args.get("artist"), genre=request.args.get("genre"),
         year_from=_int("year_from", None, 0, 9999), year_to=_int("year_to", None, 0, 9999),
         folder_id=_int("folder"), lossless=_bool("lossless"), format=request.args.get("format")))
-    return jsonify({"items": [track_json(t) for t in await annotate(rows)], "next_cursor": nxt})
+    return jsonify(_listing([track_json(t) for t in await annotate(rows)], nxt, total))
 
 
 @bp.get("/tracks/<track_id>")
@@ -104,12 +112,12 @@ async def _analysis_of(track_id: str) -> dict | None:
 @bp.get("/albums")
 @access(USER)
 async def albums():
-    rows, nxt = await current_app.node.store.read(lambda db: browse.list_albums(
+    rows, nxt, total = await current_app.node.store.read(lambda db: browse.list_albums(
         db, sort=request.args.get("sort", "name"), order=request.args.get("order", "asc"),
         limit=_int("limit", 50, 1, browse.MAX_PAGE), cursor=request.args.get("cursor"),
         artist_id=request.args.get("artist"), genre=request.args.get("genre"),
         year_from=_int("year_from", None, 0, 9999), year_to=_int("year_to", None, 0, 9999), folder_id=_int("folder")))
-    return jsonify({"items": [album_json(a) for a in await annotate(rows)], "next_cursor": nxt})
+    return jsonify(_listing([album_json(a) for a in await annotate(rows)], nxt, total))
 
 
 @bp.get("/albums/<album_id>")
@@ -127,10 +135,10 @@ async def album(album_id: str):
 @bp.get("/artists")
 @access(USER)
 async def artists():
-    rows, nxt = await current_app.node.store.read(lambda db: browse.list_artists(
+    rows, nxt, total = await current_app.node.store.read(lambda db: browse.list_artists(
         db, album_artists_only=bool(_bool("album_artists")), limit=_int("limit", 50, 1, browse.MAX_PAGE),
         cursor=request.args.get("cursor"), order=request.args.get("order", "asc")))
-    return jsonify({"items": [artist_json(a) for a in await annotate(rows)], "next_cursor": nxt})
+    return jsonify(_listing([artist_json(a) for a in await annotate(rows)], nxt, total))
 
 
 @bp.get("/artists/<artist_id>")

@@ -57,6 +57,8 @@ def decode_cursor(cursor: str) -> tuple[Any, str]:
 
 
 def _page(db, base_sql: str, params: list, sort_expr: str, id_col: str, order: str, limit: int, cursor: str | None):
+    """One keyset page: (rows, next_cursor, total). ``total`` (the whole list's length) is counted
+    on the first page only, so that a client can size its scroll bar once, at the cost of one count."""
     if order not in ("asc", "desc"):
         raise InvalidInput("order must be asc or desc")
     limit = max(1, min(int(limit), MAX_PAGE))
@@ -73,7 +75,10 @@ def _page(db, base_sql: str, params: list, sort_expr: str, id_col: str, order: s
     next_cursor = encode_cursor(rows[-1]["_sort"], rows[-1]["id"]) if more and rows else None
     for r in rows:
         r.pop("_sort", None)
-    return rows, next_cursor
+    total = None
+    if not cursor:
+        total = len(rows) if not more else db.conn.execute(f"SELECT count(*) FROM ({base_sql})", params).fetchone()[0]
+    return rows, next_cursor, total
 
 
 # -- tracks -------------------------------------------------------------------
@@ -92,7 +97,7 @@ def list_tracks(
     folder_id: int | None = None,
     lossless: bool | None = None,
     format: str | None = None,
-) -> tuple[list[dict], str | None]:
+) -> tuple[list[dict], str | None, int | None]:
     if sort not in TRACK_SORTS:
         raise InvalidInput(f"unknown sort {sort!r}: one of {', '.join(TRACK_SORTS)}")
     clauses, params = ["1 = 1"], []
@@ -113,9 +118,9 @@ def list_tracks(
         clauses.append("t.lossless = ?"), params.append(int(lossless))
     if format:
         clauses.append("t.format = ?"), params.append(format)
-    rows, nxt = _page(db, "SELECT t.* FROM lib_track t WHERE " + " AND ".join(clauses), params,
-                      TRACK_SORTS[sort], "t.id", order, limit, cursor)
-    return [_track_dict(r) for r in rows], nxt
+    rows, nxt, total = _page(db, "SELECT t.* FROM lib_track t WHERE " + " AND ".join(clauses), params,
+                             TRACK_SORTS[sort], "t.id", order, limit, cursor)
+    return [_track_dict(r) for r in rows], nxt, total
 
 
 def tracks_by_ids(db: sqlite_utils.Database, ids: list[str]) -> list[dict]:
@@ -182,7 +187,7 @@ def list_albums(
     year_from: int | None = None,
     year_to: int | None = None,
     folder_id: int | None = None,
-) -> tuple[list[dict], str | None]:
+) -> tuple[list[dict], str | None, int | None]:
     if sort not in ALBUM_SORTS:
         raise InvalidInput(f"unknown sort {sort!r}: one of {', '.join(ALBUM_SORTS)}")
     clauses, params = ["1 = 1"], []
@@ -200,9 +205,9 @@ def list_albums(
     if folder_id is not None:
         clauses.append("a.folder_id = ?"), params.append(folder_id)
     cols = ", ".join(f"a.{c.strip()}" for c in ALBUM_COLUMNS.split(","))
-    rows, nxt = _page(db, f"SELECT {cols} FROM lib_album a WHERE " + " AND ".join(clauses), params,
-                      ALBUM_SORTS[sort], "a.id", order, limit, cursor)
-    return [_album(r) for r in rows], nxt
+    rows, nxt, total = _page(db, f"SELECT {cols} FROM lib_album a WHERE " + " AND ".join(clauses), params,
+                             ALBUM_SORTS[sort], "a.id", order, limit, cursor)
+    return [_album(r) for r in rows], nxt, total
 
 
 def albums_page(db: sqlite_utils.Database, order_sql: str, offset: int, limit: int, where: str = "1 = 1",
@@ -240,7 +245,7 @@ ARTIST_SQL = (
 
 
 def list_artists(db: sqlite_utils.Database, *, album_artists_only: bool = False, limit: int = 50,
-                 cursor: str | None = None, order: str = "asc") -> tuple[list[dict], str | None]:
+                 cursor: str | None = None, order: str = "asc") -> tuple[list[dict], str | None, int | None]:
     where = " WHERE ar.id IN (SELECT artist_id FROM lib_album)" if album_artists_only else \
         " WHERE ar.id IN (SELECT artist_id FROM lib_track_artist WHERE role != 'composer' UNION SELECT artist_id FROM lib_album)"
     return _page(db, ARTIST_SQL + where, [], "lower(coalesce(ar.sort_name, ar.name))", "ar.id", order, limit, cursor)

@@ -175,15 +175,21 @@ async def test_admin_manages_users_listener_cannot(data):
 async def test_browse_paging_and_filters(data):
     async with running_node(data) as node:
         c = await node.login("lis")
-        seen, cursor = [], None
+        seen, cursor, totals = [], None, []
         while True:
             r = await c.get("/api/v1/tracks", params={"limit": 1, **({"cursor": cursor} if cursor else {})})
             page = r.json()
             seen += [t["title"] for t in page["items"]]
+            totals.append(page.get("total"))
             cursor = page["next_cursor"]
             if not cursor:
                 break
         assert seen == ["Café", "One", "Two"]
+        assert totals == [3, None, None]  # the first page says how long the list is (to size a scroll bar)
+        r = await c.get("/api/v1/tracks", params={"lossless": "true", "limit": 1})
+        assert r.json()["total"] == 2  # with the same filters
+        assert (await c.get("/api/v1/albums", params={"limit": 1})).json()["total"] == 2
+        assert (await c.get("/api/v1/artists", params={"limit": 1, "album_artists": 1})).json()["total"] == 2
         r = await c.get("/api/v1/tracks", params={"sort": "title", "order": "desc"})
         assert [t["title"] for t in r.json()["items"]] == ["Two", "One", "Café"]
         r = await c.get("/api/v1/tracks", params={"lossless": "true"})

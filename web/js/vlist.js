@@ -1,10 +1,10 @@
 // Windowed ("virtual") lists and grids for libraries of any size.
 //
 // Theory of operation. A PagedSource pulls pages from a keyset-paged API (`next_cursor`) in order,
-// on demand, and knows the list's length once the last page arrived (before that: a hint, e.g. the
-// library's album count, or what is loaded plus one page). A virtual list is an empty box as tall as
-// the whole list (so the scroll bar is right from the start) in which only the items in view, plus a
-// margin, exist as elements, each absolutely placed at (column, row) in a grid of fixed-size cells.
+// on demand, and knows the list's length from the first page's `total` (or, from an API without it,
+// once the last page arrived; before that: a hint, or what is loaded plus one page). A virtual list
+// is an empty box as tall as the whole list (so the scroll bar is right from the start) in which
+// only the items in view, plus a margin, exist as elements, each absolutely placed at (column, row) in a grid of fixed-size cells.
 // Cells are sized from the box's width (the same auto-fill rule as the CSS grid: columns of at least
 // --col-min) and the measured height of one item, so nothing moves when covers load and nothing is
 // laid out but the few items in view. Scrolling (on the app's <main>) asks for the rows in view; rows
@@ -36,6 +36,7 @@ export class PagedSource extends EventTarget {
     super();
     Object.assign(this, { fetchPage, hint, first, size });
     this.items = [];
+    this.total = null; // the list's length as the first page states it (members' music included)
     this.cursor = null;
     this.done = false;
     this.error = null; // the last failure; pages are asked again a few seconds later
@@ -43,14 +44,16 @@ export class PagedSource extends EventTarget {
     this.pending = null;
   }
 
-  /** The length to lay out: exact when everything is loaded, else the hint or what is loaded plus a page. */
+  /** The length to lay out: exact when everything is loaded or the first page gave the total, else the
+   * hint or what is loaded plus a page. */
   get length() {
     if (this.done) return this.items.length;
+    if (this.total != null) return Math.max(this.total, this.items.length);
     return Math.max(this.hint, this.items.length + (this.items.length ? this.size : this.first));
   }
 
   /** Whether `length` is the real length (for aria-setsize). */
-  get exact() { return this.done; }
+  get exact() { return this.done || this.total != null; }
 
   /** Load pages in order until `n` items are here (or there are no more). */
   async ensure(n) {
@@ -59,6 +62,7 @@ export class PagedSource extends EventTarget {
     while (!this.done && !this.error && this.items.length < n) {
       this.pending ||= this.fetchPage(this.cursor, this.items.length ? this.size : this.first).then((r) => {
         this.items.push(...r.items);
+        if (typeof r.total === 'number') this.total = r.total;
         this.cursor = r.next_cursor || null;
         this.done = !this.cursor || !r.items.length;
         this.dispatchEvent(new Event('change'));
