@@ -182,24 +182,32 @@ class MemberCovers:
         self._loaded = False
         self._failed: dict[str, float] = {}  # cover id -> trio time of the last failed fetch
         self._fetching: dict[str, trio.Event] = {}
+        self._load_lock = trio.Lock()
 
-    def _load(self) -> None:
+    def _load(self) -> tuple[OrderedDict[str, int], int]:
+        """The files already cached, oldest first (a page of albums asks for many covers at once:
+        the caller makes sure this runs once, else every file would be counted several times)."""
         self.root.mkdir(parents=True, exist_ok=True)
         entries = []
         for entry in os.scandir(self.root):
-            if entry.name.startswith(".tmp-"):
-                os.unlink(entry.path)
-            elif entry.is_file():
-                st = entry.stat()
-                entries.append((st.st_mtime, entry.name, st.st_size))
-        for _, name, size in sorted(entries):
-            self._lru[name] = size
-            self._total += size
+            try:
+                if entry.name.startswith(".tmp-"):
+                    os.unlink(entry.path)
+                elif entry.is_file():
+                    st = entry.stat()
+                    entries.append((st.st_mtime, entry.name, st.st_size))
+            except FileNotFoundError:
+                continue
+        lru = OrderedDict((name, size) for _, name, size in sorted(entries))
+        return lru, sum(lru.values())
 
     async def _ensure_loaded(self) -> None:
-        if not self._loaded:
-            await trio.to_thread.run_sync(self._load)
-            self._loaded = True
+        if self._loaded:
+            return
+        async with self._load_lock:
+            if not self._loaded:
+                self._lru, self._total = await trio.to_thread.run_sync(self._load)
+                self._loaded = True
 
     def statistics(self) -> dict:
         return {"entries": len(self._lru), "bytes": self._total, "max_bytes": self.max_bytes}
@@ -331,7 +339,10 @@ async def fetch_cover(node, cover_id: str) -> bytes | None:
         stats.in_flight += 1
         try:
             data = await _ask(federation, nid, file_id)
-        except (PeerUnavailable, PeerRejected) as exc:
+        except PeerRejected as exc:  # it no longer shares or has this cover: not a sign of a bad source
+            log.info("cover %s from %s: %s", cover_id, nid.short, exc)
+            continue
+        except PeerUnavailable as exc:
             log.info("cover %s from %s: %s", cover_id, nid.short, exc)
             stats.on_failure(trio.current_time())
             continue
