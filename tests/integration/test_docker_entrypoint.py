@@ -41,14 +41,28 @@ def _start(tmp: Path, name: str, role: str, port: int, leader_url: str) -> subpr
                             start_new_session=True)
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def _stop(proc: subprocess.Popen) -> None:
+    """As `docker stop`: SIGTERM to the script (PID 1 in the container) only. When it exits, the
+    container's other processes are killed; so the script must have waited for its server."""
     if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)  # as `docker stop` signals the container
+        proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(20)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            proc.kill()
             proc.wait(10)
+    leftover = _group_alive(proc.pid)
+    if leftover:
+        os.killpg(proc.pid, signal.SIGKILL)
+    assert not leftover, "the entrypoint exited before its server had shut down"
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="the entrypoint is a bash script")
