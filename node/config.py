@@ -108,21 +108,27 @@ def parse_config(text: str, source: str = CONFIG_FILE) -> Config:
         elif not isinstance(value, str):
             raise ConfigError(f"{source}: {key} must be a string")
         if key == "peer_advertise":
+            if len(value) > MAX_PEER_ADVERTISE:
+                raise ConfigError(f"{source}: peer_advertise: at most {MAX_PEER_ADVERTISE} addresses "
+                                  "(the bind address must still fit in what members are told)")
             value = tuple(_peer_address(v, source) for v in value)
         values[key] = value
     return replace(Config(), **values)
 
 
-_PEER_ADDRESS = re.compile(r"^(https?)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$")
+_PEER_ADDRESS = re.compile(r"^https://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$")
+MAX_PEER_ADVERTISE = 4  # of the 8 addresses a membership record carries
+MAX_PEER_ADDRESS = 256  # protocol/limits.py MAX_ADDRESS
 
 
 def _peer_address(text: str, source: str) -> str:
-    """``https://host:port`` (``host:port`` is read as https), as members will dial it."""
+    """``https://host:port`` (``host:port`` is read as https), as members will dial it: peers
+    talk TLS only, and an address must fit in a signed membership record."""
     address = text.strip()
     if "://" not in address:
         address = "https://" + address
     m = _PEER_ADDRESS.match(address)
-    if not m or not 0 < int(m.group(3)) < 65536:
+    if not m or not 0 < int(m.group(2)) < 65536 or len(address) > MAX_PEER_ADDRESS:
         raise ConfigError(f"{source}: peer_advertise: {text!r} is not an address members can dial; "
                           "write it as https://HOST:PORT (e.g. https://music.example.org:4534)")
     return address

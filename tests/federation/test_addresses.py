@@ -55,7 +55,9 @@ def test_peer_advertise_comes_first_and_is_checked(tmp_path):
     assert config.peer_advertise == ("https://music.example.org:4534", "https://[2001:db8::1]:4534")
     addresses = advertised_addresses("127.0.0.1:4534", False, 4534, config.peer_advertise)
     assert addresses == ["https://music.example.org:4534", "https://[2001:db8::1]:4534", "https://127.0.0.1:4534"]
-    for bad in ('["music.example.org"]', '["ftp://x:1"]', '["https://x:99999"]', '["https://x:1/path"]'):
+    too_long = "https://" + "a" * 250 + ".example:1"
+    for bad in ('["music.example.org"]', '["ftp://x:1"]', '["https://x:99999"]', '["https://x:1/path"]',
+                '["http://x:1"]', f'["{too_long}"]', str([f"h{i}.example:1" for i in range(5)]).replace("'", '"')):
         with pytest.raises(ConfigError, match="peer_advertise"):
             parse_config(f"peer_advertise = {bad}")
 
