@@ -20,7 +20,7 @@ ERROR_SCHEMA = {
     "properties": {"error": {"type": "object", "required": ["status", "code", "message"], "properties": {
         "status": {"type": "integer"}, "code": {"type": "string"}, "message": {"type": "string"}}}},
 }
-PAGE = [("limit", "integer", "page size (1–500)"), ("cursor", "string", "next_cursor of the previous page"),
+PAGE = [("limit", "integer", "page size (1–500)"), ("cursor", "string", "next_cursor of the previous page (without it, the first page, which also carries total)"),
         ("order", "string", "asc or desc")]
 QUERY = {
     "library.tracks": PAGE + [("sort", "string", "title, artist, album, year, added, duration, track"),
