@@ -75,16 +75,23 @@ def _cover_refs(db) -> tuple[dict[str, str], dict[str, str]]:
     refs = dict(db.conn.execute(
         "SELECT t.id, coalesce(t.cover, a.cover) FROM track t LEFT JOIN album a ON a.id = t.album_id "
         "WHERE t.file_id IS NOT NULL AND coalesce(t.cover, a.cover) IS NOT NULL").fetchall())
-    folders = {f["id"]: f["path"] for f in tracks_store.folders(db)}
+    roots = {f["id"]: f["path"] for f in tracks_store.folders(db)}
     paths = {}
     for cover_id in {r for r in refs.values() if not r.startswith("em-")}:
-        row = browse.cover_row(db, cover_id)
-        if row and row["folder_id"] in folders and row["path"]:
-            try:
-                paths[cover_id] = confine(folders[row["folder_id"]], row["path"])
-            except OutsideLibrary:
-                continue
+        if (path := _folder_image_path(db, cover_id, roots, set(roots))) is not None:
+            paths[cover_id] = path
     return refs, paths
+
+
+def _folder_image_path(db, cover_id: str, roots: dict[int, str], allowed: set[int]) -> str | None:
+    """The file of a folder image (``fi-…``), if it lies in one of the ``allowed`` library folders."""
+    row = browse.cover_row(db, cover_id)
+    if not row or row["folder_id"] not in allowed or not row["path"]:
+        return None
+    try:
+        return confine(roots[row["folder_id"]], row["path"])
+    except OutsideLibrary:
+        return None
 
 
 def _content_ids(refs: set[str], folder_paths: dict[str, str], covers_dir: Path) -> dict[str, str]:
@@ -140,12 +147,8 @@ def _shared_cover_path(db, file_id: str, share: str, share_folders, covers_dir: 
             if is_cover_id(ref):
                 return os.path.join(covers_dir, ref)
             continue
-        row = browse.cover_row(db, ref)
-        if row and row["folder_id"] in allowed and row["path"]:  # a folder image of a shared folder only
-            try:
-                return confine(paths[row["folder_id"]], row["path"])
-            except OutsideLibrary:
-                continue
+        if (path := _folder_image_path(db, ref, paths, allowed)) is not None:  # of a shared folder only
+            return path
     return None
 
 
