@@ -5,17 +5,21 @@ import { api, has } from './api.js';
 import { fmtTime } from './ui.js';
 
 const peaksCache = new Map();
+const missedAt = new Map(); // track id -> when the node had no peaks for it (analysis pending)
+const MISS_TTL_MS = 60_000;
 
 async function peaksFor(id) {
   if (!has('/api/v1/tracks/{}/waveform')) return null;
   if (peaksCache.has(id)) return peaksCache.get(id);
+  if (Date.now() - (missedAt.get(id) || 0) < MISS_TTL_MS) return null;
   let bars = null;
   try {
     // only ask for peaks the node has: a track still waiting for analysis would answer 404
     const url = (await api(`/tracks/${encodeURIComponent(id)}`)).analysis?.waveform_url;
     if (url) bars = reduce(await api(url.replace(/^\/api\/v1/, '')));
   } catch { bars = null; }
-  if (bars) peaksCache.set(id, bars); // not analysed yet: ask again next time
+  if (bars) peaksCache.set(id, bars);
+  else missedAt.set(id, Date.now()); // not analysed yet: ask again a minute later, not on every play
   return bars;
 }
 
