@@ -10,7 +10,9 @@
 // laid out but the few items in view. Scrolling (on the app's <main>) asks for the rows in view; rows
 // not loaded yet show skeletons and ask the source for the pages they need. Covers of items that
 // appear during a fast scroll (or a jump) are fetched only once the list rests, so that flying past a
-// thousand albums does not fetch (and decode) a thousand covers.
+// thousand albums does not fetch (and decode) a thousand covers. A page that failed is asked again
+// RETRY_MS later, by itself (the skeletons stay until then); onError hears of the first failure of a
+// run of them, not of every retry.
 //
 // Accessibility: the box is a list (role=list) of listitems carrying aria-posinset/aria-setsize; the
 // focused item is never removed while it has focus; arrow keys, Page Up/Down and Home/End move focus
@@ -97,7 +99,17 @@ export function virtualList({ source, render, skeleton, columns = true, label, c
   let geo = null; // {width, cols, colW, itemW, itemH, pitchX, pitchY, gapY}
   let frame = 0;
   let destroyed = true; // until connected
-  let reported = null;
+  let failing = false; // pages fail: onError was told; reset when a page arrives
+  let retryTimer = 0;
+
+  /** A page failed (or is still within RETRY_MS of failing): tell onError once, and look again later. */
+  const failed = (err) => {
+    if (err && err.name === 'AbortError') return;
+    if (err && !failing) { failing = true; onError?.(err); }
+    if (retryTimer || destroyed) return;
+    const wait = Math.max(0, source.failedAt + RETRY_MS - Date.now()) + 20; // ensure() refuses before RETRY_MS
+    retryTimer = setTimeout(() => { retryTimer = 0; schedule(); }, wait);
+  };
 
   /** Size the cells for the box's width; returns false while the box has no width. */
   const layout = () => {
@@ -170,9 +182,7 @@ export function virtualList({ source, render, skeleton, columns = true, label, c
     // ask for what is in view plus about a screen beyond it
     const ahead = to + Math.ceil(scrollEl.clientHeight / geo.pitchY) * geo.cols;
     if (!source.done && source.items.length < ahead) {
-      source.ensure(ahead).catch((err) => {
-        if (err.name !== 'AbortError' && err !== reported) { reported = err; onError?.(err); }
-      });
+      source.ensure(ahead).then(() => { if (source.error) failed(null); }, failed);
     }
   }
 
@@ -196,7 +206,15 @@ export function virtualList({ source, render, skeleton, columns = true, label, c
 
   /** Move focus to item i (Infinity: the last one), loading, scrolling and rendering it first. */
   async function focusIndex(i) {
-    if (i >= source.items.length && !source.done) await source.ensure(i === Infinity ? Infinity : i + 1);
+    if (i >= source.items.length && !source.done) {
+      try {
+        await source.ensure(i === Infinity ? Infinity : i + 1);
+      } catch (err) {
+        failed(err); // focus stays where it is; the page is asked again later
+        return;
+      }
+      if (source.error) { failed(null); return; } // failed moments ago: not asked again yet
+    }
     i = Math.max(0, Math.min(source.items.length - 1, i));
     if (!source.items[i] || !geo || destroyed) return;
     const y = Math.floor(i / geo.cols) * geo.pitchY;
@@ -246,12 +264,15 @@ export function virtualList({ source, render, skeleton, columns = true, label, c
   box.disconnected = () => {
     destroyed = true;
     clearTimeout(restTimer);
+    clearTimeout(retryTimer);
+    retryTimer = 0;
     cancelAnimationFrame(frame);
     frame = 0;
     ro.disconnect();
     scrollEl?.removeEventListener('scroll', onScroll);
   };
   const onChange = () => {
+    failing = false;
     for (const el of nodes.values()) if (!el.classList.contains('skeleton')) el.setAttribute('aria-setsize', source.exact ? String(source.length) : '-1');
     schedule();
   };
