@@ -216,9 +216,12 @@ def shots(tmp_path):
             shutil.copy(f, dest / f.name)
 
 
-def open_context(browser, node: Node, *, signed_in: bool = True, viewport=(1440, 900), theme: str = "dark", mobile=False):
+def open_context(browser, node: Node, *, signed_in: bool = True, viewport=(1440, 900), theme: str = "dark", mobile=False,
+                 service_workers: str = "allow"):
+    """service_workers="block" for tests that intercept API requests (page.route does not see a worker's)."""
     ctx = browser.new_context(base_url=node.url, viewport={"width": viewport[0], "height": viewport[1]},
-                              color_scheme=theme, device_scale_factor=2 if mobile else 1, is_mobile=mobile, has_touch=mobile)
+                              color_scheme=theme, device_scale_factor=2 if mobile else 1, is_mobile=mobile, has_touch=mobile,
+                              service_workers=service_workers)
     ctx.set_default_timeout(10_000)
     if signed_in:
         r = ctx.request.post("/api/v1/auth/login", data={"username": "owner", "password": PASSWORD})

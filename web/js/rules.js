@@ -26,22 +26,57 @@ export const BY_KIND = {
   bool: ['is', 'isNot'],
   time: ['inTheLast', 'notInTheLast', 'before', 'after', 'inTheRange'],
 };
-export const kindOf = (field) => FIELDS[field]?.[1] || 'text';
+// the node's other names for fields (node/analytics/playlists.py ALIASES); names are matched in any case
+export const ALIASES = {
+  starred: 'loved', plays: 'playcount', date_added: 'dateadded', albumartists: 'albumartist',
+  datestarred: 'dateloved', lastplayedat: 'lastplayed', tempo: 'bpm',
+};
+// what the node accepts for each kind: every operator, but inTheLast/notInTheLast only on dates. The
+// editor offers BY_KIND for new rules; a rule with another operator the node accepts for its field's
+// kind (gt on a date, is on a date's timestamp) gets that operator added to its row's choices.
+const ALL_OPS = Object.keys(OPERATORS);
+export const ACCEPTS = {
+  text: ALL_OPS.filter((o) => o !== 'inTheLast' && o !== 'notInTheLast'),
+  number: ALL_OPS.filter((o) => o !== 'inTheLast' && o !== 'notInTheLast'),
+  bool: ALL_OPS.filter((o) => o !== 'inTheLast' && o !== 'notInTheLast'),
+  time: ALL_OPS,
+};
+export const DEFAULT_LIMIT = 1000; // the node's, when rules have no limit
+export const MAX_LIMIT = 20000; // the most a playlist holds (node/store/playlists.py MAX_ITEMS)
 
-/** "Genre is Jazz and Play count is more than 3 · by play count, descending · at most 50". */
+/** The field a name means to the node (aliases, any case), or null when the node does not know it. */
+export function fieldOf(name) {
+  const key = String(name).toLowerCase();
+  const f = ALIASES[key] || key;
+  return Object.hasOwn(FIELDS, f) ? f : null;
+}
+export const kindOf = (field) => FIELDS[fieldOf(field)]?.[1] || 'text';
+
+/** "Genre is Jazz"; a rule the editor cannot name this way as its JSON. */
+export function describe(rule) {
+  const [op, body] = Object.entries(rule || {})[0] || [];
+  const entries = body && typeof body === 'object' && !Array.isArray(body) ? Object.entries(body) : [];
+  if (Object.keys(rule || {}).length !== 1 || entries.length !== 1 || !fieldOf(entries[0][0]) || !OPERATORS[op]) return JSON.stringify(rule);
+  const [field, value] = entries[0];
+  const v = Array.isArray(value) ? value.join(' and ') : value === true ? 'yes' : value === false ? 'no' : value;
+  return `${FIELDS[fieldOf(field)][0]} ${OPERATORS[op]} ${v}`;
+}
+
+/** "Genre is Jazz and Play count is more than 3 · by play count, descending · at most 50" (no limit: the
+ * most a playlist holds). */
 export function summary(rules) {
   if (!rules || typeof rules !== 'object') return '';
   const mode = rules.any ? 'any' : 'all';
   const parts = (rules[mode] || []).map((r) => {
-    const [op, body] = Object.entries(r)[0] || [];
-    if (op === 'all' || op === 'any') return `(${plural(body.length, 'rule')})`;
-    const [field, value] = Object.entries(body || {})[0] || [];
-    const v = Array.isArray(value) ? value.join(' and ') : value === true ? 'yes' : value === false ? 'no' : value;
-    return `${FIELDS[field]?.[0] || field} ${OPERATORS[op] || op} ${v}`;
+    const [op, body] = Object.entries(r || {})[0] || [];
+    if ((op === 'all' || op === 'any') && Array.isArray(body)) return `(${plural(body.length, 'rule')})`;
+    return describe(r);
   });
   const sort = String(rules.sort || 'title');
   const out = [parts.join(mode === 'all' ? ' and ' : ' or ') || 'Every song'];
-  out.push(sort === 'random' ? 'random order' : `by ${(FIELDS[sort.replace(/^[-+]/, '')]?.[0] || sort).toLowerCase()}${sort.startsWith('-') ? ', descending' : ''}`);
-  if (rules.limit) out.push(`at most ${rules.limit}`);
+  const by = sort.replace(/^[-+]+/, ''), desc = sort.startsWith('-') || String(rules.order || '').toLowerCase() === 'desc';
+  out.push(sort.toLowerCase() === 'random' ? 'random order' : `by ${(FIELDS[fieldOf(by)]?.[0] || by).toLowerCase()}${desc ? ', descending' : ''}`);
+  const limit = rules.limit ?? DEFAULT_LIMIT;
+  if (limit !== MAX_LIMIT) out.push(`at most ${limit}`);
   return out.join(' · ');
 }

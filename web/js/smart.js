@@ -1,85 +1,134 @@
 // The smart playlist editor: rule rows (field, condition, value), match all/any, sort, limit, with a
 // live preview. The node validates rules; when it refuses them, each rule is tried alone to point at
-// the one(s) at fault.
+// the one(s) at fault. Opening a playlist and saving it changes nothing the editor was not asked to
+// change: rules it cannot show are kept as they are, untouched rules, sort and limit are sent back as
+// they came (aliases, case and all), and keys it does not know ride along.
 
 import { api, ApiError } from './api.js';
 import { confirmDialog, debounce, h, icon, iconButton, plural, toast } from './ui.js';
 import { trackList } from './views.js';
-import { BY_KIND, FIELDS, OPERATORS, kindOf } from './rules.js';
+import { ACCEPTS, BY_KIND, DEFAULT_LIMIT, FIELDS, MAX_LIMIT, OPERATORS, fieldOf, kindOf } from './rules.js';
 
 const enc = encodeURIComponent;
 const app = () => window.__sonantica.app;
 const PREVIEW_ROWS = 100;
-const MAX_LIMIT = 20000;
+const PREVIEW_COUNT = 1000; // the preview counts songs up to this many ("more than 1000 songs")
 
 // -- one rule row ---------------------------------------------------------------------------------
 let rowSeq = 0; // for element ids only; rules are named by their place ("Rule 2: value"), see number()
 
+const pyTruthy = (v) => !(v === false || v === 0 || v === '' || v == null
+  || (Array.isArray(v) && !v.length) || (typeof v === 'object' && !Array.isArray(v) && !Object.keys(v).length));
+
+/** The value input a kind and operator take: yes/no, number (inTheLast: days; is on a date: its timestamp), date, text. */
+const inputType = (kind, o) => {
+  if (kind === 'bool' && (o === 'is' || o === 'isNot')) return 'bool';
+  if (o === 'inTheLast' || o === 'notInTheLast' || kind === 'number' || kind === 'bool') return 'number';
+  if (kind === 'time') return o === 'is' || o === 'isNot' ? 'number' : 'date';
+  return 'text';
+};
+
 /**
- * A row for a simple rule {op: {field: value}}; a nested group is kept as it is (shown, removable).
+ * A row that shows a rule as it is and gives it back unchanged: a nested group, or a rule the editor
+ * cannot show in its controls (a field the node does not know, several fields in one rule, a value
+ * the inputs cannot hold). Removable.
+ */
+function keptRow(rule, onRemove) {
+  const [op, body] = Object.entries(rule && typeof rule === 'object' ? rule : {})[0] || [];
+  const group = (op === 'all' || op === 'any') && Array.isArray(body) && Object.keys(rule).length === 1;
+  const error = h('span', { class: 'rule-error', id: `rule-error-${++rowSeq}`, role: 'status' });
+  const remove = iconButton('close', 'Remove this rule', () => onRemove(row), { class: 'rule-remove' });
+  const row = h('li', { class: 'rule nested', 'aria-describedby': error.id },
+    group
+      ? h('span', { class: 'muted' }, `A nested group: ${op} of ${plural(body.length, 'rule')} (kept as it is)`)
+      : h('span', { class: 'muted kept' }, 'Kept as it is (the editor cannot show this rule): ', h('code', {}, JSON.stringify(rule))),
+    remove, error);
+  row.rule = () => rule;
+  row.mark = (message) => { error.textContent = message || ''; row.classList.toggle('invalid', !!message); };
+  row.number = (k) => {
+    remove.setAttribute('aria-label', `Remove rule ${k}${group ? ' (a group)' : ''}`);
+    remove.title = remove.getAttribute('aria-label');
+  };
+  return row;
+}
+
+/**
+ * A row for a simple rule {op: {field: value}} (field names as the node reads them: its aliases, any
+ * case), or keptRow() when the controls cannot show the rule faithfully. A row nobody touched gives
+ * its rule back as it came; once edited, as the controls say.
  * row.rule() → the rule; row.mark(message) shows the node's refusal on it; row.number(k) names it.
  */
 function ruleRow(rule, onChange, onRemove) {
-  const [op0, body0] = Object.entries(rule || {})[0] || ['is', { genre: '' }];
-  if (op0 === 'all' || op0 === 'any') {
-    const remove = iconButton('close', 'Remove this group', () => onRemove(row), { class: 'rule-remove' });
-    const row = h('li', { class: 'rule nested' },
-      h('span', { class: 'muted' }, `A nested group: ${op0} of ${plural(body0.length, 'rule')} (kept as it is)`), remove);
-    row.rule = () => rule;
-    row.mark = () => {};
-    row.number = (k) => { remove.setAttribute('aria-label', `Remove rule ${k} (a group)`); remove.title = remove.getAttribute('aria-label'); };
-    return row;
-  }
-  const [field0, value0] = Object.entries(body0 || {})[0] || ['genre', ''];
-  let k = 0;
+  const entries = rule && typeof rule === 'object' && !Array.isArray(rule) ? Object.entries(rule) : [];
+  const [op0, body0] = entries[0] || [];
+  const fields0 = body0 && typeof body0 === 'object' && !Array.isArray(body0) ? Object.entries(body0) : [];
+  const field0 = entries.length === 1 && fields0.length === 1 ? fieldOf(fields0[0][0]) : null;
+  if (!field0 || !ACCEPTS[kindOf(field0)].includes(op0)) return keptRow(rule, onRemove);
+  const value0 = fields0[0][1];
+
+  let k = 0, dirty = false;
   const field = h('select', { class: 'select' }, Object.entries(FIELDS).map(([f, [label]]) => h('option', { value: f }, label)));
-  field.value = FIELDS[field0] ? field0 : 'title';
+  field.value = field0;
   const op = h('select', { class: 'select' });
   const valueHost = h('span', { class: 'rule-value' });
   const error = h('span', { class: 'rule-error', id: `rule-error-${++rowSeq}`, role: 'status' });
   const remove = iconButton('close', 'Remove rule', () => onRemove(row), { class: 'rule-remove' });
+  const edited = () => { dirty = true; onChange(); };
   let inputs = [];
 
   const fillOps = (keep) => {
-    const ops = BY_KIND[kindOf(field.value)];
+    const kind = kindOf(field.value);
+    // the kind's usual conditions, and the rule's own when the node takes it for this kind (gt on a date…)
+    const ops = [...BY_KIND[kind], ...(!BY_KIND[kind].includes(op0) && ACCEPTS[kind].includes(op0) ? [op0] : [])];
     op.replaceChildren(...ops.map((o) => h('option', { value: o }, OPERATORS[o])));
     op.value = ops.includes(keep) ? keep : ops[0];
   };
   const makeInputs = (value) => {
-    const kind = kindOf(field.value), o = op.value;
+    const type = inputType(kindOf(field.value), op.value);
     const one = (v) => {
-      if (kind === 'bool') {
+      if (type === 'bool') {
         const sel = h('select', { class: 'select' }, h('option', { value: 'true' }, 'yes'), h('option', { value: 'false' }, 'no'));
-        sel.value = String(v !== false && v !== 'false');
+        sel.value = String(pyTruthy(v === undefined ? true : v)); // as the node reads it: "false" is true
         return sel;
       }
-      const type = o === 'inTheLast' || o === 'notInTheLast' || kind === 'number' ? 'number' : kind === 'time' ? 'date' : 'text';
       return h('input', { class: 'input', type, value: v ?? '', step: type === 'number' ? 'any' : null, autocomplete: 'off' });
     };
-    inputs = o === 'inTheRange'
+    inputs = op.value === 'inTheRange'
       ? [one(Array.isArray(value) ? value[0] : ''), one(Array.isArray(value) ? value[1] : '')]
       : [one(Array.isArray(value) ? value[0] : value)];
     for (const i of inputs) {
       i.setAttribute('aria-describedby', error.id);
-      i.addEventListener('input', onChange);
-      i.addEventListener('change', onChange);
+      i.addEventListener('input', edited);
+      i.addEventListener('change', edited);
     }
     valueHost.replaceChildren(...(inputs.length === 2 ? [inputs[0], h('span', { class: 'muted' }, 'and'), inputs[1]] : inputs));
     row?.number(k);
   };
-  let row = null;
-  fillOps(op0);
-  makeInputs(value0);
-  field.addEventListener('change', () => { fillOps(op.value); makeInputs(''); onChange(); });
-  op.addEventListener('change', () => { makeInputs(inputs.length === 2 ? inputs.map((i) => i.value) : inputs[0]?.value); onChange(); });
-
-  row = h('li', { class: 'rule' }, field, op, valueHost, remove, error);
   const typed = (input) => {
-    if (kindOf(field.value) === 'bool') return input.value === 'true';
+    if (input.tagName === 'SELECT') return input.value === 'true';
     if (input.type === 'number') return input.value === '' ? input.value : Number(input.value);
     return input.value;
   };
-  row.rule = () => ({ [op.value]: { [field.value]: inputs.length === 2 ? inputs.map(typed) : typed(inputs[0]) } });
+  /** Whether the inputs show `value` as the node reads it (else the rule is kept as it is). */
+  const shows = (value) => {
+    const same = (input, v) => {
+      if (input.tagName === 'SELECT') return true; // yes/no: any value, by its truth as the node takes it
+      if (typeof v !== 'string' && typeof v !== 'number') return false;
+      if (input.type === 'number') return v === '' ? input.value === '' : input.value !== '' && Number(input.value) === Number(v);
+      return input.value === String(v);
+    };
+    if (op.value === 'inTheRange') return Array.isArray(value) && value.length === 2 && inputs.every((i, j) => same(i, value[j]));
+    return !Array.isArray(value) && same(inputs[0], value);
+  };
+  let row = null;
+  fillOps(op0);
+  makeInputs(value0);
+  if (!shows(value0)) return keptRow(rule, onRemove);
+  field.addEventListener('change', () => { fillOps(op.value); makeInputs(undefined); edited(); });
+  op.addEventListener('change', () => { makeInputs(inputs.length === 2 ? inputs.map(typed) : typed(inputs[0])); edited(); });
+
+  row = h('li', { class: 'rule' }, field, op, valueHost, remove, error);
+  row.rule = () => (dirty ? { [op.value]: { [field.value]: inputs.length === 2 ? inputs.map(typed) : typed(inputs[0]) } } : rule);
   row.mark = (message) => {
     error.textContent = message || '';
     row.classList.toggle('invalid', !!message);
@@ -100,7 +149,7 @@ function ruleRow(rule, onChange, onRemove) {
 /** /playlists/smart (new) and /playlists/smart/{id} (edit). */
 export async function smartEditor(ctx, id) {
   const existing = id ? await api(`/smart-playlists/${enc(id)}`, { signal: ctx.signal }) : null;
-  const rules = existing?.rules || { all: [{ is: { genre: '' } }], sort: 'title' };
+  const rules = existing?.rules || { all: [{ is: { genre: '' } }], sort: 'title', limit: MAX_LIMIT };
   const title = existing ? 'Edit smart playlist' : 'New smart playlist';
 
   const name = h('input', { class: 'input', name: 'name', required: true, autocomplete: 'off', value: existing?.name || '' });
@@ -112,10 +161,17 @@ export async function smartEditor(ctx, id) {
     h('option', { value: 'random' }, 'Random'), Object.entries(FIELDS).map(([k, [label]]) => h('option', { value: k }, label)));
   const sortDir = h('select', { class: 'select', name: 'order', 'aria-label': 'Sort order' },
     h('option', { value: 'asc' }, 'ascending'), h('option', { value: 'desc' }, 'descending'));
-  const sort = String(rules.sort || 'title');
-  sortField.value = sort === 'random' ? 'random' : sort.replace(/^[-+]/, '');
+  // the sort as the node reads it: "-field" or order "desc" descending, field aliases in any case
+  const sort = String(rules.sort || 'title'), sortBy = sort.replace(/^[-+]+/, '');
+  const random = sort.toLowerCase() === 'random';
+  if (!random && !fieldOf(sortBy)) sortField.append(h('option', { value: sortBy }, sortBy)); // unknown to the node: shown as it is
+  sortField.value = random ? 'random' : fieldOf(sortBy) || sortBy;
   sortDir.value = sort.startsWith('-') || String(rules.order || '').toLowerCase() === 'desc' ? 'desc' : 'asc';
-  const limit = h('input', { class: 'input', type: 'number', name: 'limit', min: 1, max: MAX_LIMIT, step: 1, value: rules.limit ?? '', placeholder: 'no limit', autocomplete: 'off' });
+  // empty: no limit, i.e. the most a playlist holds; rules without a limit get the node's default
+  const limitHint = h('span', { class: 'muted small', id: 'smart-limit-hint' }, `empty: no limit (a playlist holds at most ${MAX_LIMIT.toLocaleString('en')} songs)`);
+  const limit = h('input', { class: 'input', type: 'number', name: 'limit', min: 1, max: MAX_LIMIT, step: 1, placeholder: 'no limit',
+    value: rules.limit === MAX_LIMIT ? '' : rules.limit ?? DEFAULT_LIMIT, autocomplete: 'off', 'aria-describedby': limitHint.id });
+  let sortEdited = false, limitEdited = false;
   const error = h('p', { class: 'form-error', role: 'alert', id: 'smart-error' });
   const count = h('span', { class: 'chip', 'aria-live': 'polite' });
   const preview = h('div', { class: 'smart-preview' });
@@ -123,9 +179,17 @@ export async function smartEditor(ctx, id) {
 
   const current = () => {
     const out = { [match.value]: [...list.children].map((r) => r.rule()) };
-    out.sort = sortField.value === 'random' ? 'random' : (sortDir.value === 'desc' ? '-' : '') + sortField.value;
-    if (limit.value !== '') out.limit = Number(limit.value);
+    for (const [key, v] of Object.entries(rules)) if (!['all', 'any', 'sort', 'order', 'limit'].includes(key)) out[key] = v;
+    if (sortEdited) out.sort = sortField.value === 'random' ? 'random' : (sortDir.value === 'desc' ? '-' : '') + sortField.value;
+    else for (const key of ['sort', 'order']) if (Object.hasOwn(rules, key)) out[key] = rules[key];
+    if (limitEdited) out.limit = limit.value === '' ? MAX_LIMIT : Number(limit.value);
+    else if (Object.hasOwn(rules, 'limit')) out.limit = rules.limit;
     return out;
+  };
+  /** The rules to preview: past PREVIEW_COUNT songs, only whether there are more (not 20,000 songs per keystroke). */
+  const previewed = (rs) => {
+    const n = rs.limit ?? DEFAULT_LIMIT;
+    return Number.isInteger(n) && n > PREVIEW_COUNT && n <= MAX_LIMIT ? { ...rs, limit: PREVIEW_COUNT + 1 } : rs;
   };
   let abort = null;
   const refresh = async () => {
@@ -133,14 +197,15 @@ export async function smartEditor(ctx, id) {
     abort = new AbortController();
     const rs = current();
     try {
-      const r = await api('/smart-playlists/preview', { method: 'POST', body: { rules: rs }, signal: abort.signal });
+      const r = await api('/smart-playlists/preview', { method: 'POST', body: { rules: previewed(rs) }, signal: abort.signal });
       showError(null);
       preview.classList.remove('stale');
-      count.textContent = plural(r.tracks.length, 'song');
+      count.textContent = r.tracks.length > PREVIEW_COUNT ? `more than ${PREVIEW_COUNT} songs` : plural(r.tracks.length, 'song');
       preview.replaceChildren(r.tracks.length
         ? trackList(r.tracks.slice(0, PREVIEW_ROWS), { covers: true, label: 'Songs that match' })
         : h('p', { class: 'muted empty-note' }, 'No song matches these rules yet.'),
-      r.tracks.length > PREVIEW_ROWS ? h('p', { class: 'muted small' }, `and ${r.tracks.length - PREVIEW_ROWS} more`) : '');
+      r.tracks.length > PREVIEW_ROWS ? h('p', { class: 'muted small' }, r.tracks.length > PREVIEW_COUNT
+        ? `and over ${PREVIEW_COUNT - PREVIEW_ROWS} more` : `and ${r.tracks.length - PREVIEW_ROWS} more`) : '');
     } catch (e) {
       if (e.name === 'AbortError') return;
       await showError(e, rs);
@@ -169,7 +234,11 @@ export async function smartEditor(ctx, id) {
     return row;
   };
   for (const r of rules[match.value] || []) add(r);
-  for (const el of [match, sortField, sortDir, limit]) { el.addEventListener('change', onChange); el.addEventListener('input', onChange); }
+  for (const el of [match, sortField, sortDir, limit]) {
+    const edited = () => { if (el === limit) limitEdited = true; else if (el !== match) sortEdited = true; onChange(); };
+    el.addEventListener('change', edited);
+    el.addEventListener('input', edited);
+  }
   const addBtn = h('button', { type: 'button', class: 'btn small' }, icon('plus', 16), 'Add rule');
   addBtn.addEventListener('click', () => { add({ is: { genre: '' } }).querySelector('select').focus(); onChange(); });
 
@@ -180,7 +249,7 @@ export async function smartEditor(ctx, id) {
     h('div', { class: 'row' }, addBtn),
     h('div', { class: 'row smart-sort' },
       h('label', { class: 'row' }, h('span', { class: 'muted' }, 'Sort by'), sortField, sortDir),
-      h('label', { class: 'row' }, h('span', { class: 'muted' }, 'Limit to'), limit, h('span', { class: 'muted' }, 'songs'))),
+      h('label', { class: 'row' }, h('span', { class: 'muted' }, 'Limit to'), limit, h('span', { class: 'muted' }, 'songs')), limitHint),
     error,
     h('div', { class: 'row end' },
       existing ? h('button', { type: 'button', class: 'btn ghost danger-text', onclick: () => remove() }, icon('trash', 18), 'Delete') : null,
