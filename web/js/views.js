@@ -230,7 +230,7 @@ function virtualTrackList(source, opts = {}) {
 }
 
 function pageError(err) {
-  toast(err.status === 0 ? 'The node cannot be reached: scroll again to retry' : err.message, { error: true });
+  toast(err.status === 0 ? 'The node cannot be reached: retrying…' : err.message, { error: true });
 }
 
 function dragRow(row, list, reorder) {
