@@ -129,6 +129,18 @@ def test_ten_thousand_albums_scroll_windowed(browser, big_node, shots):
     page.wait_for_function(SETTLED)
     assert middle in _numbers(page.evaluate(VISIBLE, "son-vlist > *"), "Album")
 
+    # Tab from the sort menu enters the grid at an album in view, not at one rendered above it
+    # (items rendered beyond the view for smooth scrolling are inert): at most the partly hidden
+    # top row is brought fully into view
+    in_view = _numbers(page.evaluate(VISIBLE, "son-vlist > *"), "Album")
+    before = page.evaluate("document.querySelector('main').scrollTop")
+    page.evaluate("document.querySelector(\"select[aria-label='Sort albums']\").focus({preventScroll: true})")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.getAttribute('aria-label') || ''")
+    assert focused.startswith("Album ") and int(focused.split()[1]) in in_view, (focused, in_view)
+    row = page.evaluate("document.querySelector('son-vlist > .card').offsetHeight")
+    assert before - page.evaluate("document.querySelector('main').scrollTop") < 2.5 * row
+
     stats = page.evaluate("window.__vl")
     assert 0 < stats["max"] < MAX_IN_DOM, stats
     assert stats["cls"] < 0.01, stats  # covers and pages arriving move nothing

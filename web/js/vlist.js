@@ -15,7 +15,8 @@
 // run of them, not of every retry.
 //
 // Accessibility: the box is a list (role=list) of listitems carrying aria-posinset/aria-setsize; the
-// focused item is never removed while it has focus; arrow keys, Page Up/Down and Home/End move focus
+// focused item is never removed while it has focus; items rendered out of view are inert, so that Tab
+// enters the list in view; arrow keys, Page Up/Down and Home/End move focus
 // through the whole list (scrolling, loading and rendering on the way).
 
 import { loadDeferred } from './ui.js';
@@ -178,6 +179,12 @@ export function virtualList({ source, render, skeleton, columns = true, label, c
     const r1 = Math.min(rows - 1, Math.floor((bottom + OVERSCAN_PX) / geo.pitchY));
     const from = r0 * geo.cols, to = Math.min(total, (r1 + 1) * geo.cols); // [from, to)
     render_(from, to);
+    // Tab enters the list at an item in view, not at one rendered above it for smooth scrolling:
+    // items wholly out of view are inert (the focused one excepted, which keeps focus when scrolled away)
+    const vFrom = Math.max(0, Math.floor(top / geo.pitchY)) * geo.cols;
+    const vTo = (Math.floor(bottom / geo.pitchY) + 1) * geo.cols;
+    const focused = document.activeElement?.closest?.('[data-vi]');
+    for (const [i, el] of nodes) el.inert = (i < vFrom || i >= vTo) && el !== focused;
     if (speed < FAST_PX_S) loadDeferred(box);
     // ask for what is in view plus about a screen beyond it
     const ahead = to + Math.ceil(scrollEl.clientHeight / geo.pitchY) * geo.cols;
