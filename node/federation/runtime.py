@@ -34,8 +34,8 @@ import trio
 
 from sonantica.protocol import (
     Announce, DropLog, Entry, GossipMachine, Head, LogReplica, Manifest, MembershipState, NodeId, NodeIdentity,
-    PeerState, RemoteProtocolError, RequestVerifier, Send, ServeLog, StoreEntries, StoreRecords, StoreSnapshot, TrackRecord,
-    serialize, serve_log,
+    PeerState, RemoteProtocolError, RequestVerifier, Send, ServeLog, StoreEntries, StoreRecords, StoreSnapshot,
+    TrackRecord, serialize, serve_log,
 )
 from sonantica.protocol.membership import Genesis, parse_record
 
