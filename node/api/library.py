@@ -6,7 +6,7 @@ from quart import Blueprint, current_app, jsonify, request
 
 from ..library import lyrics as lyrics_mod
 from ..library import search as search_mod
-from .covers import cover_bytes
+from .covers import cover_or_placeholder
 from ..store import annotations, browse
 from ..store import tracks as tracks_store
 from .access import ADMIN, USER, access
@@ -200,8 +200,8 @@ async def search():
 async def cover(ident: str):
     from quart import Response
 
-    data, mime = await cover_bytes(current_app.node, ident, _int("size", None, 16, 4096))
-    return Response(data, mimetype=mime, headers={"Cache-Control": "private, max-age=604800"})
+    cover = await cover_or_placeholder(current_app.node, ident, _int("size", None, 16, 4096), current_user())
+    return Response(cover.data, mimetype=cover.mime, headers={"Cache-Control": cover.cache_control})
 
 
 @bp.get("/tracks/<track_id>/lyrics")

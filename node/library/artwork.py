@@ -1,5 +1,7 @@
-"""Cover art: originals (embedded pictures in the cover cache, folder images in the library)
-and resized thumbnails (Pillow, in a worker thread), cached on disk by (cover, size)."""
+"""Cover art: originals (embedded pictures in the cover cache, folder images in the library),
+resized thumbnails (Pillow, in a worker thread), cached on disk by (cover, size), and the
+placeholder pictures served for an item that has no art (as Navidrome does: clients expect
+every album, artist and song to carry a cover id that answers an image)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,9 @@ from .paths import OutsideLibrary, confine
 
 MAX_SOURCE = 32 * 1024 * 1024
 SIZES = (64, 128, 256, 300, 512, 600, 1024, 2048)
+PLACEHOLDER_SIZE = 600  # a placeholder asked without a size
+PLACEHOLDER_KINDS = ("album", "artist")
+_placeholders: dict[tuple[str, int], bytes] = {}  # at most len(PLACEHOLDER_KINDS) × len(SIZES) small PNGs
 
 
 def _sniff(data: bytes) -> str:
@@ -97,3 +102,35 @@ async def cover_bytes(node, ident: str, size: int | None) -> tuple[bytes, str]:
         raise NotFound(f"cover art for {ident} cannot be read: {exc.strerror or exc}") from exc
     except Exception as exc:  # Pillow on a corrupt picture
         raise InvalidInput(f"cover art for {ident} is not a readable image") from exc
+
+
+def _draw_placeholder(kind: str, size: int) -> bytes:
+    """A flat PNG: a record for albums and songs, a head and shoulders for artists."""
+    from PIL import Image, ImageDraw
+
+    im = Image.new("RGB", (size, size), (44, 46, 56))
+    draw = ImageDraw.Draw(im)
+    c, fg, hole = size / 2, (92, 96, 112), (44, 46, 56)
+    if kind == "artist":
+        draw.ellipse((c - size * 0.17, size * 0.2, c + size * 0.17, size * 0.54), fill=fg)
+        draw.ellipse((c - size * 0.32, size * 0.6, c + size * 0.32, size * 1.1), fill=fg)
+    else:
+        r = size * 0.34
+        draw.ellipse((c - r, c - r, c + r, c + r), fill=fg)
+        for k in (0.8, 0.62):
+            draw.ellipse((c - r * k, c - r * k, c + r * k, c + r * k), outline=hole, width=max(1, size // 150))
+        draw.ellipse((c - r * 0.3, c - r * 0.3, c + r * 0.3, c + r * 0.3), fill=(150, 156, 176))
+        draw.ellipse((c - r * 0.06, c - r * 0.06, c + r * 0.06, c + r * 0.06), fill=hole)
+    buf = io.BytesIO()
+    im.save(buf, "PNG", optimize=True)
+    return buf.getvalue()
+
+
+async def placeholder(kind: str, size: int | None) -> tuple[bytes, str]:
+    """(PNG bytes, MIME type) of the placeholder for an ``album`` (also songs, playlists) or an ``artist``."""
+    kind = kind if kind in PLACEHOLDER_KINDS else "album"
+    size = PLACEHOLDER_SIZE if size is None else _snap(size)
+    data = _placeholders.get((kind, size))
+    if data is None:
+        data = _placeholders[(kind, size)] = await trio.to_thread.run_sync(_draw_placeholder, kind, size)
+    return data, "image/png"

@@ -304,6 +304,41 @@ def cover_row(db: sqlite_utils.Database, cover_id: str) -> dict | None:
     return rows[0] if rows else None
 
 
+ITEM_KINDS = {"tr-": "track", "al-": "album", "ar-": "artist"}
+_ITEM_SQL = {
+    "track": "SELECT 1 FROM lib_track WHERE id = ?",
+    "album": "SELECT 1 FROM lib_album WHERE id = ?",
+    "artist": "SELECT 1 FROM lib_artist WHERE id = ?",
+}
+
+
+def item_kind(db: sqlite_utils.Database, ident: str) -> str | None:
+    """"track", "album" or "artist" if ``ident`` is one of the library's or the members' items, else None.
+
+    The one test of "does this id exist" for stars, ratings and covers: a client's stale or made-up
+    id is refused there, not written or answered as if it were real."""
+    kind = ITEM_KINDS.get(ident[:3])
+    if kind is None or db.conn.execute(_ITEM_SQL[kind], (ident,)).fetchone() is None:
+        return None
+    return kind
+
+
+def cover_exists(db: sqlite_utils.Database, cover_id: str) -> bool:
+    """Whether ``cover_id`` (``em-…``/``fi-…``) is a cover of this library or of a member's record."""
+    if db.conn.execute("SELECT 1 FROM cover WHERE id = ?", (cover_id,)).fetchone():
+        return True
+    return bool(cover_id.startswith("em-") and db.conn.execute(
+        "SELECT 1 FROM remote_track WHERE cover = ? LIMIT 1", (cover_id,)).fetchone())
+
+
+def first_cover_of(db: sqlite_utils.Database, track_ids: list[str]) -> str | None:
+    """The cover of the first of ``track_ids`` that has one (a playlist's cover), looking at 100 at most."""
+    for t in tracks_by_ids(db, track_ids[:100]):
+        if t.get("cover"):
+            return t["cover"]
+    return None
+
+
 def cover_for(db: sqlite_utils.Database, ident: str) -> str | None:
     """The cover id for a cover, track, album or artist id."""
     if ident.startswith(("em-", "fi-")):

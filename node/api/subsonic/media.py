@@ -15,9 +15,8 @@ from quart import Response
 
 from ...errors import NotFound
 from ...library import lyrics as lyrics_mod
-from ..covers import cover_bytes
+from ..covers import cover_or_placeholder
 from ...store import browse
-from ...store import playlists as pl
 from ...store import subsonic_queries as sq
 from ...streaming import FORMATS
 from ..streams import choose_format, client_is_local, stream_response, track_source
@@ -77,16 +76,14 @@ async def download(call: Call) -> Response:
 
 @method("getCoverArt")
 async def get_cover_art(call: Call) -> Response:
+    """The art of any advertised coverArt id, or a placeholder picture (see api/covers.py); 70 if the id is unknown."""
     ident = call.require("id")
-    if ident.startswith("pl-"):  # a playlist's cover is its first song's
-        items = await call.store.read(pl.items, ident)
-        ident = items[0] if items else ident
     size = call.int("size", None, 16, 4096)
     try:
-        data, mime = await cover_bytes(call.node, ident, size)
+        cover = await cover_or_placeholder(call.node, ident, size, call.user)
     except NotFound:
         raise not_found(f"cover art {ident!r}") from None
-    return Response(data, mimetype=mime, headers={"Cache-Control": "private, max-age=604800"})
+    return Response(cover.data, mimetype=cover.mime, headers={"Cache-Control": cover.cache_control})
 
 
 async def _lyrics_of(call: Call, track: dict) -> dict:
