@@ -156,6 +156,10 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def cmd_user(data: DataDir, args: argparse.Namespace) -> int:
+    """The CLI acts as the node's operator (:data:`accounts.OPERATOR`): whoever can run it on the data
+    folder can read the database anyway, so every account rule but "keep one owner" yields to it."""
+    from . import accounts
+
     with open_store(data) as store:
         action = args.user_command
         if action == "list":
@@ -169,16 +173,17 @@ def cmd_user(data: DataDir, args: argparse.Namespace) -> int:
             password_hash = users_store.hash_password(_read_password(args.password_stdin))
             first = store.read_sync(users_store.count) == 0
             role = "owner" if first else ("admin" if args.admin else "listener")
-            user = store.write_sync(users_store.create, args.name, password_hash, role)
+            user = store.write_sync(accounts.create, accounts.OPERATOR, args.name, password_hash, role)
             print(f"added {user['name']} ({user['role']})")
             return 0
         user = store.read_sync(users_store.require_by_name, args.name)
         if action == "passwd":
             password_hash = users_store.hash_password(_read_password(args.password_stdin))
-            store.write_sync(users_store.set_password, user["id"], password_hash)
+            store.write_sync(lambda db: accounts.update(db, accounts.OPERATOR, user["id"],
+                                                        password_hash=password_hash))
             print(f"password of {user['name']} changed; their sessions are signed out")
         elif action == "remove":
-            store.write_sync(users_store.remove, user["id"])
+            store.write_sync(accounts.remove, accounts.OPERATOR, user["id"])
             print(f"removed {user['name']}")
     return 0
 

@@ -44,3 +44,7 @@ class FileOperationError(NodeError):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+class Forbidden(NodeError):
+    """The caller's role does not allow this action on this account (see :mod:`sonantica.node.accounts`)."""

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ..errors import InvalidInput, NodeError, NodeIsRunning, NotFound
+from ..errors import Forbidden, InvalidInput, NodeError, NodeIsRunning, NotFound
 
 
 class ApiError(Exception):
@@ -43,6 +43,8 @@ def from_node_error(exc: NodeError) -> ApiError:
         return ApiError(503, "source_unavailable", str(exc), {"Retry-After": "10"})
     if isinstance(exc, PeerRejected):
         return ApiError(502, "peer_refused", str(exc))
+    if isinstance(exc, Forbidden):
+        return ApiError(403, "forbidden", str(exc))
     if isinstance(exc, NotFound):
         return ApiError(404, "not_found", str(exc))
     if isinstance(exc, InvalidInput):

@@ -8,6 +8,7 @@ import logging
 
 from quart import Blueprint, current_app, jsonify, request
 
+from .. import accounts
 from ..store import users as users_store
 from .access import ADMIN, PUBLIC, USER, access
 from .app import SESSION_COOKIE, current_user, json_body
@@ -128,7 +129,8 @@ async def change_my_password():
     found = await store.read(users_store.password_hash_of, user["name"])
     if not found or not await trio.to_thread.run_sync(users_store.verify_password, found[1], str(body["old_password"])):
         raise ApiError(401, "bad_credentials", "the current password is wrong")
-    await store.write(users_store.set_password, user["id"], await _hash(str(body["new_password"])))
+    password_hash = await _hash(str(body["new_password"]))
+    await store.write(accounts.update, user, user["id"], password_hash=password_hash, proved_current=True)
     return jsonify({"ok": True})
 
 
@@ -165,37 +167,33 @@ async def list_users():
 async def create_user():
     body = await json_body("username", "password")
     role = str(body.get("role", "listener"))
-    if role == "owner" and current_user()["role"] != "owner":
-        raise forbidden("only the owner can make another owner")
+    accounts.check_create(current_user(), role)
     password_hash = await _hash(str(body["password"]))
-    user = await current_app.node.store.write(users_store.create, str(body["username"]), password_hash, role)
+    user = await current_app.node.store.write(accounts.create, current_user(), str(body["username"]),
+                                              password_hash, role)
     return jsonify({"user": user}), 201
 
 
 @bp.patch("/users/<user_id>")
 @access(ADMIN)
 async def update_user(user_id: str):
+    """Change an account's role and/or password (who may: specs/api.md, Who manages whom).
+
+    The checks (:mod:`sonantica.node.accounts`) run again in the write that makes the change, on
+    the target as it is then: a refused request changes nothing, and a concurrent role change
+    cannot slip between check and write."""
     body = await json_body()
     store = current_app.node.store
-    target = await store.read(users_store.get, user_id)
-    me_ = current_user()
-    if target["role"] == "owner" and me_["role"] != "owner":
-        raise forbidden("only the owner can change the owner")
-    if "role" in body:
-        if body["role"] == "owner" and me_["role"] != "owner":
-            raise forbidden("only the owner can make another owner")
-        await store.write(users_store.set_role, user_id, str(body["role"]))
-    if "password" in body:
-        await store.write(users_store.set_password, user_id, await _hash(str(body["password"])))
+    actor = current_user()
+    role = str(body["role"]) if "role" in body else None
+    await store.read(accounts.check_update, actor, user_id, role, "password" in body)  # before argon2 time
+    password_hash = await _hash(str(body["password"])) if "password" in body else None
+    await store.write(accounts.update, actor, user_id, role=role, password_hash=password_hash)
     return jsonify({"user": await store.read(users_store.get, user_id)})
 
 
 @bp.delete("/users/<user_id>")
 @access(ADMIN)
 async def delete_user(user_id: str):
-    store = current_app.node.store
-    target = await store.read(users_store.get, user_id)
-    if target["role"] == "owner" and current_user()["role"] != "owner":
-        raise forbidden("only the owner can remove an owner")
-    await store.write(users_store.remove, user_id)
+    await current_app.node.store.write(accounts.remove, current_user(), user_id)
     return "", 204

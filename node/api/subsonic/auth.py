@@ -25,7 +25,7 @@ import trio
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from quart import current_app, request
+from quart import current_app, g, request
 
 from ...identity import load_seed
 from ...store import subsonic_queries as sq
@@ -39,6 +39,9 @@ from .envelope import (
 )
 
 log = logging.getLogger(__name__)
+
+# how the caller proved who they are (``g.subsonic_auth``): changing one's own password needs LOGIN_PASSWORD
+LOGIN_PASSWORD, APP_PASSWORD, TOKEN, API_KEY = "login password", "app password", "token", "api key"
 
 HKDF_INFO = b"sonantica subsonic app password v1"
 APP_PASSWORD_BYTES = 18  # 24 url-safe characters
@@ -127,6 +130,7 @@ async def _by_api_key(key: str) -> dict:
     if user is None:
         limiter.failure(address_key)
         raise SubsonicError(INVALID_API_KEY, "invalid API key")
+    g.subsonic_auth = API_KEY
     return user
 
 
@@ -146,11 +150,14 @@ async def _by_password(name: str, params) -> dict | None:
             return None
         expected = hashlib.md5((app_password + params["s"]).encode()).hexdigest()
         ok = hmac.compare_digest(expected.encode(), params["t"].strip().lower().encode())
+        g.subsonic_auth = TOKEN
     else:
         password = decode_password(params["p"])
         ok = app_password is not None and hmac.compare_digest(app_password.encode(), password.encode())
+        g.subsonic_auth = APP_PASSWORD
         if not ok:
             ok = await _login_password_ok(name, user_id, password)
+            g.subsonic_auth = LOGIN_PASSWORD
     return await store.read(users_store.get, user_id) if ok else None
 
 

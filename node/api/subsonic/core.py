@@ -20,7 +20,7 @@ from quart import Response, current_app, g, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from ...errors import InvalidInput, NodeError, NotFound
+from ...errors import Forbidden, InvalidInput, NodeError, NotFound
 from ..errors import ApiError
 from .envelope import (
     GENERIC,
@@ -147,6 +147,8 @@ async def dispatch(name: str) -> Response:
         error = exc
     except NotFound as exc:
         error = SubsonicError(NOT_FOUND, str(exc))
+    except Forbidden as exc:
+        error = SubsonicError(NOT_AUTHORISED, str(exc))
     except InvalidInput as exc:
         error = SubsonicError(GENERIC, str(exc))
     except NodeError as exc:

@@ -1,10 +1,17 @@
-"""Users: getUser, getUsers; and the native endpoint where a signed-in user manages
-their Subsonic app password (``/api/v1/me/subsonic-password``)."""
+"""Users: getUser, getUsers, createUser, updateUser, deleteUser, changePassword; and the native
+endpoint where a signed-in user manages their Subsonic app password (``/api/v1/me/subsonic-password``).
+
+Who may manage whom is decided by :mod:`sonantica.node.accounts`, the same rules as the
+native API's; a refusal is error 50. Only the role (``adminRole``) and the password are kept:
+the other Subsonic role flags and ``email`` are accepted and ignored.
+"""
 
 from __future__ import annotations
 
-from quart import Blueprint, current_app, jsonify, request
+import trio
+from quart import Blueprint, current_app, g, jsonify, request
 
+from ... import accounts
 from ...store import subsonic_queries as sq
 from ...store import tracks as tracks_store
 from ...store import users as users_store
@@ -13,7 +20,7 @@ from ..app import current_user
 from ..errors import bad_request
 from . import auth, shapes
 from .core import Call, method
-from .envelope import NOT_AUTHORISED, SubsonicError, not_found
+from .envelope import GENERIC, NOT_AUTHORISED, SubsonicError, not_found
 
 native = Blueprint("subsonic_native", __name__, url_prefix="/api/v1")
 
@@ -39,6 +46,81 @@ async def get_users(call: Call) -> dict:
         raise SubsonicError(NOT_AUTHORISED, "only an admin can list users")
     folders = await _folders(call)
     return {"users": {"user": [shapes.user(u, folders) for u in await call.store.read(users_store.list_users)]}}
+
+
+# -- user management -----------------------------------------------------------
+def _new_password(call: Call) -> str:
+    raw = call.require("password")
+    if raw.startswith("enc:"):
+        try:
+            return bytes.fromhex(raw[4:]).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            raise SubsonicError(GENERIC, "password: after 'enc:' send the hex of the UTF-8 password") from None
+    return raw
+
+
+async def _hash(password: str) -> str:
+    users_store.check_password_rules(password)
+    return await trio.to_thread.run_sync(users_store.hash_password, password)
+
+
+async def _target(call: Call) -> dict:
+    """The account named by ``username``; listeners learn nothing about other accounts."""
+    name = call.require("username")
+    if name.casefold() != call.user["name"].casefold() and call.user["role"] not in ("owner", "admin"):
+        raise SubsonicError(NOT_AUTHORISED, "only an admin can manage other users")
+    found = await call.store.read(users_store.by_name, name)
+    if found is None:
+        raise not_found(f"user {name!r}")
+    return found
+
+
+def _proved_current() -> bool:
+    """This call was signed with the account's login password itself (``p=``), not an app
+    password, token or API key: the proof a user gives to change their own password."""
+    return g.get("subsonic_auth") == auth.LOGIN_PASSWORD
+
+
+@method("createUser")
+async def create_user(call: Call) -> dict:
+    name = call.require("username")
+    role = "admin" if call.bool("adminRole") else "listener"
+    accounts.check_create(call.user, role)  # before spending argon2 time
+    password_hash = await _hash(_new_password(call))
+    await call.store.write(accounts.create, call.user, name, password_hash, role)
+    return {}
+
+
+@method("updateUser")
+async def update_user(call: Call) -> dict:
+    target = await _target(call)
+    role = None
+    if call.get("adminRole") not in (None, ""):
+        wanted = "admin" if call.bool("adminRole") else "listener"
+        role = None if target["role"] == "owner" and wanted == "admin" else wanted  # owner ⊃ admin
+    has_password = call.get("password") not in (None, "")
+    await call.store.read(accounts.check_update, call.user, target["id"], role, has_password, _proved_current())
+    password_hash = await _hash(_new_password(call)) if has_password else None
+    await call.store.write(accounts.update, call.user, target["id"], role=role, password_hash=password_hash,
+                           proved_current=_proved_current())
+    return {}
+
+
+@method("deleteUser")
+async def delete_user(call: Call) -> dict:
+    target = await _target(call)
+    await call.store.write(accounts.remove, call.user, target["id"])
+    return {}
+
+
+@method("changePassword")
+async def change_password(call: Call) -> dict:
+    target = await _target(call)
+    await call.store.read(accounts.check_update, call.user, target["id"], None, True, _proved_current())
+    password_hash = await _hash(_new_password(call))
+    await call.store.write(accounts.update, call.user, target["id"], password_hash=password_hash,
+                           proved_current=_proved_current())
+    return {}
 
 
 # -- native: the Subsonic app password ---------------------------------------------
