@@ -6,7 +6,8 @@ import time
 
 import sqlite_utils
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotFound
+from . import browse
 
 MIGRATIONS = [
     (
@@ -36,8 +37,17 @@ def kind_of(item_id: str) -> str:
     return kind
 
 
-def star(db: sqlite_utils.Database, user_id: str, item_id: str, on: bool = True) -> None:
+def _existing(db: sqlite_utils.Database, item_id: str) -> str:
+    """The kind of ``item_id``; NotFound if no track, album or artist (local or a member's) has it,
+    so that a stale or made-up id is refused instead of stored as an annotation nobody can see."""
     kind = kind_of(item_id)
+    if browse.item_kind(db, item_id) != kind:
+        raise NotFound(f"no {kind} {item_id}")
+    return kind
+
+
+def star(db: sqlite_utils.Database, user_id: str, item_id: str, on: bool = True) -> None:
+    kind = _existing(db, item_id)
     db.conn.execute(
         "INSERT INTO annotation(user_id, kind, item_id, starred_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT(user_id, kind, item_id) DO UPDATE SET starred_at = excluded.starred_at",
@@ -48,7 +58,7 @@ def star(db: sqlite_utils.Database, user_id: str, item_id: str, on: bool = True)
 def rate(db: sqlite_utils.Database, user_id: str, item_id: str, rating: int) -> None:
     if not isinstance(rating, int) or not 0 <= rating <= 5:
         raise InvalidInput("rating must be an integer from 0 (none) to 5")
-    kind = kind_of(item_id)
+    kind = _existing(db, item_id)
     db.conn.execute(
         "INSERT INTO annotation(user_id, kind, item_id, rating) VALUES (?, ?, ?, ?) "
         "ON CONFLICT(user_id, kind, item_id) DO UPDATE SET rating = excluded.rating",

@@ -96,6 +96,15 @@ def test_subsonic_genres_songs_and_album_lists_include_members(genre_nodes):
     assert sorted(al["name"] for al in albums) == ["Blue Days", "Mixed"]
     randoms = rest("getRandomSongs", genre="Blues", size=10)["randomSongs"]["song"]
     assert [s["title"] for s in randoms] == ["Blue"]
+    # members' songs, albums and artists can be starred (ids that name nothing cannot: issue 18, 9c)
+    blue = randoms[0]
+    rest("star", id=blue["id"], albumId=blue["albumId"], artistId=blue["artistId"])
+    starred = rest("getStarred2")["starred2"]
+    assert ([s["id"] for s in starred["song"]], [al["id"] for al in starred["album"]],
+            [ar["id"] for ar in starred["artist"]]) == ([blue["id"]], [blue["albumId"]], [blue["artistId"]])
+    rest("unstar", id=blue["id"])
+    ghost = httpx.get(f"{a.url}/rest/star", params={**params, "id": "tr-0123456789abcdef"}, timeout=30)
+    assert ghost.json()["subsonic-response"]["error"]["code"] == 70
 
 
 def test_a_member_leaving_takes_its_genres_away(genre_nodes):

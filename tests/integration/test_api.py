@@ -263,6 +263,12 @@ async def test_stars_and_ratings_per_user(data):
         assert [t["id"] for t in (await lis.get("/api/v1/stars")).json()["tracks"]] == [track["id"]]
         await lis.delete(f"/api/v1/stars/{track['id']}")
         assert (await lis.get("/api/v1/stars")).json()["tracks"] == []
+        # ids that name nothing are not found, and nothing is stored for them
+        for ghost in ("tr-0123456789abcdef", "al-0123456789abcdef", "ar-0123456789abcdef"):
+            assert (await lis.put(f"/api/v1/stars/{ghost}")).status_code == 404
+            assert (await lis.delete(f"/api/v1/stars/{ghost}")).status_code == 404
+            assert (await lis.put(f"/api/v1/ratings/{ghost}", json={"rating": 3})).status_code == 404
+        assert (await lis.get("/api/v1/stars")).json() == {"artists": [], "albums": [], "tracks": []}
 
 
 async def test_playlists_crud_reorder_privacy_and_m3u_round_trip(data):

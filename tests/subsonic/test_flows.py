@@ -109,6 +109,29 @@ def test_star_unstar_and_rate(owner, listener, ids):
     assert owner.error("star", {})["code"] == 10
 
 
+def _annotations(node) -> list[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(node.data.db_path) as db:
+        return db.execute("SELECT user_id, kind, item_id, starred_at, rating FROM annotation ORDER BY 1, 2, 3").fetchall()
+
+
+def test_star_unstar_rate_unknown_ids_are_not_found_and_write_nothing(node, owner, ids):
+    """Issue 18, 9c: a stale or made-up id answers 70, also beside valid ones, and nothing is stored."""
+    before = _annotations(node)
+    unknown = {"id": "tr-0123456789abcdef", "albumId": "al-0123456789abcdef", "artistId": "ar-0123456789abcdef"}
+    for method in ("star", "unstar"):
+        for param, ident in unknown.items():
+            err = owner.error(method, {param: ident})
+            assert err["code"] == 70 and ident in err["message"], (method, param, err)
+            # a valid id in the same call is not written either
+            assert owner.error(method, [("id", ids["lovely"]), (param, ident)])["code"] == 70
+        assert owner.error(method, {"albumId": ids["army"]})["code"] == 70  # a song id given as an album
+    assert owner.error("setRating", {"id": unknown["albumId"], "rating": 3})["code"] == 70
+    assert _annotations(node) == before
+    assert ids["lovely"] not in {s["id"] for s in owner.json("getStarred2")["starred2"].get("song", [])}
+
+
 def test_playlists(owner, listener, ids):
     created = owner.json("createPlaylist", [("name", "Mix"), ("songId", ids["army"]), ("songId", ids["love"])],
                          post=True)["playlist"]

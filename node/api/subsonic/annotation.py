@@ -38,12 +38,16 @@ async def scrobble(call: Call) -> dict:
 
 
 def _targets(call: Call) -> list[str]:
-    ids = call.all("id") + call.all("albumId") + call.all("artistId")
+    """The ids to (un)star: ``id`` a song, album or artist, ``albumId`` an album, ``artistId`` an artist.
+    The store refuses ids that name nothing (error 70, nothing written)."""
+    ids = []
+    for param, prefixes in (("id", ("tr-", "al-", "ar-")), ("albumId", ("al-",)), ("artistId", ("ar-",))):
+        for ident in call.all(param):
+            if ident[:3] not in prefixes:
+                raise not_found(f"{param} {ident!r}")
+            ids.append(ident)
     if not ids:
         raise missing("id")
-    for ident in ids:
-        if ident[:3] not in ("tr-", "al-", "ar-"):
-            raise not_found(f"item {ident!r}")
     return ids
 
 
