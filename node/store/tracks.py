@@ -174,6 +174,18 @@ MIGRATIONS = [
         );
         """,
     ),
+    (
+        # A fingerprint of each artist index clients sync (Subsonic getIndexes) and when it last
+        # changed: its lastModified, which a scan that changes nothing must not move.
+        "0002_index_mark",
+        """
+        CREATE TABLE index_mark (
+            key TEXT PRIMARY KEY,
+            digest TEXT NOT NULL,
+            changed_at REAL NOT NULL
+        );
+        """,
+    ),
 ]
 
 
@@ -494,6 +506,21 @@ def scan_state(db: sqlite_utils.Database) -> dict | None:
     if row is None:
         return None
     return {"started_at": row[0], "finished_at": row[1], "summary": json.loads(row[2]) if row[2] else None}
+
+
+def index_mark(db: sqlite_utils.Database, key: str) -> tuple[str, float] | None:
+    """(fingerprint, time it last changed) of the index ``key``, if it was ever marked."""
+    row = db.conn.execute("SELECT digest, changed_at FROM index_mark WHERE key = ?", (key,)).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def set_index_mark(db: sqlite_utils.Database, key: str, digest: str, now: float) -> float:
+    """Record the index ``key``'s fingerprint; its change time moves only if the fingerprint did."""
+    db.conn.execute(
+        "INSERT INTO index_mark(key, digest, changed_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+        "digest = excluded.digest, changed_at = excluded.changed_at WHERE index_mark.digest != excluded.digest",
+        (key, digest, now))
+    return db.conn.execute("SELECT changed_at FROM index_mark WHERE key = ?", (key,)).fetchone()[0]
 
 
 def counts(db: sqlite_utils.Database) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from ...errors import NotFound
@@ -39,15 +40,36 @@ async def get_music_folders(call: Call) -> dict:
     return {"musicFolders": {"musicFolder": [{"id": r["id"], "name": r["name"]} for r in rows]}}
 
 
+def _index_with_mark(db, folder: int | None) -> tuple[list[dict], str, tuple[str, float] | None]:
+    """The folder's (or all) album artists, a fingerprint of what getIndexes lists, and the stored mark."""
+    artists = browse.all_album_artists(db, folder)
+    h = hashlib.blake2b(digest_size=16)
+    for ar in artists:
+        h.update(f"{ar['id']}\0{ar['name']}\n".encode())
+    return artists, h.hexdigest(), tracks_store.index_mark(db, _index_key(folder))
+
+
+def _index_key(folder: int | None) -> str:
+    return "indexes" if folder is None else f"indexes:{folder}"
+
+
 @method("getIndexes")
 async def get_indexes(call: Call) -> dict:
+    """``lastModified`` is when the listed artists last changed (a scan that changes nothing leaves it),
+    and ``ifModifiedSince`` at or past it answers the indexes element without an index, as Subsonic says."""
     folder = call.int("musicFolderId", None)
-    artists = await call.store.read(browse.all_album_artists, folder)
+    artists, digest, mark = await call.store.read(_index_with_mark, folder)
+    if mark is not None and mark[0] == digest:
+        changed = mark[1]
+    else:
+        changed = await call.store.write(tracks_store.set_index_mark, _index_key(folder), digest, time.time())
+    modified = int(changed * 1000)
+    since = call.int("ifModifiedSince", None, 0, 2**62)
+    out = {"ignoredArticles": IGNORED_ARTICLES, "lastModified": modified}
+    if since is not None and since >= modified:
+        return {"indexes": out}
     x = await shapes.decorate(call, artists=artists)
-    state = await call.store.read(tracks_store.scan_state)
-    modified = int(((state or {}).get("finished_at") or time.time()) * 1000)
-    return {"indexes": {"ignoredArticles": IGNORED_ARTICLES, "lastModified": modified,
-                        "index": _group(artists, lambda a: shapes.artist_v1(a, x))}}
+    return {"indexes": out | {"index": _group(artists, lambda a: shapes.artist_v1(a, x))}}
 
 
 @method("getArtists")
