@@ -10,6 +10,7 @@ from ..library.paths import OutsideLibrary, existing_file
 from ..store import browse
 from ..streaming import (
     FORMATS,
+    OffsetPastEnd,
     SourceUnavailable,
     TranscodeBusy,
     TranscodeFailed,
@@ -64,9 +65,25 @@ def choose_format(track: dict, fmt: str | None, kbps: int | None, local: bool, s
     return TranscodeSpec(fmt, bitrate, 0.0)
 
 
+def past_end(message: str) -> ApiError:
+    """416: the stream was asked to start at or after the end (Subsonic answers it as error 0)."""
+    return ApiError(416, "offset_past_end", message)
+
+
+def check_offset(track: dict, offset: float) -> None:
+    """Refuse an offset at or past the track's known end before any work (HEAD and GET alike).
+
+    The transcoder refuses it too (OffsetPastEnd) where the stored duration is unknown or long.
+    """
+    duration = track.get("duration")
+    if offset > 0 and duration and offset >= duration:
+        raise past_end(f"offset {offset:g} s is past the end of track {track['id']} ({duration:.3f} s long)")
+
+
 async def stream_response(track: dict, path: str | None, spec: TranscodeSpec | None, offset: float,
                           download: bool = False) -> Response:
     node = current_app.node
+    check_offset(track, offset)
     if path is None:
         from ..federation.errors import FederationError
         from ..federation.remote import local_copy, remote_stream
@@ -105,6 +122,8 @@ async def stream_response(track: dict, path: str | None, spec: TranscodeSpec | N
         raise ApiError(503, "transcode_busy", str(exc), {"Retry-After": "5"}) from exc
     except TranscodeFailed as exc:
         raise ApiError(422, "transcode_failed", str(exc)) from exc
+    except OffsetPastEnd as exc:
+        raise past_end(f"track {track['id']}: {exc}") from exc
     except ValueError as exc:
         raise bad_request(str(exc)) from exc
     activity = getattr(node, "stream_activity", None)  # analysis backs off while streams play

@@ -10,12 +10,12 @@ A handler is a thin wrapper (quart-trio)::
                                  request.headers, method=request.method,
                                  limiter=limiter, cache=cache, source_identity=file_id)
 
-Errors to map: SourceUnavailable → 404, TranscodeFailed → 422,
+Errors to map: SourceUnavailable → 404, TranscodeFailed → 422, OffsetPastEnd → 416,
 TranscodeBusy → 503 + Retry-After, ValueError from TranscodeSpec → 400.
 """
 
 from .cache import CacheWriter, TranscodeCache, cache_key
-from .errors import SourceUnavailable, StreamingError, TranscodeBusy, TranscodeFailed
+from .errors import OffsetPastEnd, SourceUnavailable, StreamingError, TranscodeBusy, TranscodeFailed
 from .mime import mime_for, mime_for_format
 from .originals import EmptyBody, FileBody, StreamResponse, content_disposition, serve_file, serve_original
 from .ranges import ByteSpan, Decision, FileFacts, decide, make_etag
@@ -29,6 +29,7 @@ __all__ = [
     "EmptyBody",
     "FileBody",
     "FileFacts",
+    "OffsetPastEnd",
     "SourceUnavailable",
     "StreamResponse",
     "StreamingError",

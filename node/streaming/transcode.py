@@ -24,8 +24,15 @@ Theory of operation
   closes the receiving end; a blocked send fails with ``BrokenResourceError``
   and the per-packet loop checks the flag, so the thread ends within one
   packet's work.  The limiter slot is released only when the thread has ended.
-* **Exact offsets**: we seek to the key frame before ``offset`` and then drop
-  decoded samples up to the exact sample at ``offset``.
+* **Exact offsets**: we seek to the key frame ``PREROLL`` before ``offset``
+  and drop decoded samples up to the exact sample at ``offset``.  The
+  pre-roll is what lossy decoders need after a seek (an MP3 decoder answers
+  silence until its bit reservoir refills, ~8 frames; AAC frames overlap);
+  times count from the stream's ``start_time`` (an MP3's encoder delay), as
+  players count them.  A seek the demuxer refuses (FLAC without a seek
+  table, near its end) or that lands past the offset is retried further
+  back, at worst from the start.  No audio at or after the offset is
+  ``OffsetPastEnd``, raised before the first byte.
 * **Limits**: at most N transcodes run at once; past that ``TranscodeBusy`` is
   raised immediately — no unbounded queue.
 * **AAC default is ADTS** (``format="aac"``): a self-synchronising stream that
@@ -38,11 +45,12 @@ Theory of operation
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -53,7 +61,7 @@ import numpy as np
 import trio
 
 from .cache import CacheWriter, TranscodeCache
-from .errors import SourceUnavailable, TranscodeBusy, TranscodeFailed
+from .errors import OffsetPastEnd, SourceUnavailable, TranscodeBusy, TranscodeFailed
 from .mime import mime_for_format
 from .originals import EmptyBody, StreamResponse, content_disposition, serve_file
 from .ranges import Headers
@@ -74,6 +82,8 @@ log = logging.getLogger(__name__)
 CHUNK_SIZE = 32 * 1024
 CHANNEL_DEPTH = 4
 CLOSE_TIMEOUT = 5.0  # seconds aclose() waits for the worker thread to notice
+PREROLL = 1.0  # seconds decoded and dropped before an offset: decoders need them after a seek
+SEEK_RETRY_BACK = 10.0  # seconds before the offset to seek to when the first seek fails
 
 _AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
 _MP3_RATES = (48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
@@ -216,33 +226,90 @@ def _drop_leading(frame: av.AudioFrame, drop: int) -> av.AudioFrame:
     return out
 
 
-def _trimmed_frames(inp: av.container.InputContainer, ins: av.AudioStream, offset: float, stop: Callable[[], bool]):
-    """Decoded frames from ``offset`` on, trimmed to the exact sample."""
-    if offset > 0:
-        inp.seek(int(offset / ins.time_base), stream=ins, backward=True, any_frame=False)
-    trimming = offset > 0
+def _decoded(inp: av.container.InputContainer, ins: av.AudioStream, stop: Callable[[], bool]) -> Iterator[av.AudioFrame]:
+    """Every frame decoded from the demuxer's position on; a corrupt packet is skipped."""
     for packet in inp.demux(ins):
         if stop():
             raise _Stopped
         try:
             frames = packet.decode()
-        except av.error.InvalidDataError as exc:  # a corrupt packet: skip it, go on
+        except av.error.InvalidDataError as exc:
             log.debug("skipping undecodable packet: %s", exc)
             continue
-        for frame in frames:
-            if trimming:
-                if frame.pts is None:
-                    trimming = False
-                else:
-                    start = float(frame.pts * frame.time_base)
-                    drop = round((offset - start) * frame.sample_rate)
-                    if drop >= frame.samples:
-                        continue
-                    trimming = False
-                    if drop > 0:
-                        frame = _drop_leading(frame, drop)
-            frame.pts = None
-            yield frame
+        yield from frames
+
+
+def _seek_targets(offset: float) -> list[float]:
+    """Where to seek for ``offset``, best first: PREROLL before it, further back, the start."""
+    return sorted({max(0.0, offset - PREROLL), max(0.0, offset - SEEK_RETRY_BACK), 0.0}, reverse=True)
+
+
+def _seek(inp: av.container.InputContainer, ins: av.AudioStream, target: float, origin: int) -> bool:
+    """Seek to the key frame at or before ``target`` s; False when the demuxer cannot."""
+    try:
+        inp.seek(origin + int(target / ins.time_base), stream=ins, backward=True, any_frame=False)
+    except av.FFmpegError as exc:  # e.g. FLAC without a seek table near its end: EPERM from the search
+        log.debug("cannot seek to %.3f s: %s", target, exc)
+        return False
+    return True
+
+
+def _trimmed_frames(
+    inp: av.container.InputContainer, ins: av.AudioStream, offset: float, stop: Callable[[], bool]
+) -> Iterator[av.AudioFrame]:
+    """Decoded frames from ``offset`` on, trimmed to the exact sample (nothing when it is past the end).
+
+    Times are counted from the stream's ``start_time`` (an MP3's encoder delay),
+    as players count them.  A seek that fails, or lands after the offset, is
+    retried further back, down to decoding from the start.
+    """
+    origin = ins.start_time or 0
+    base = float(origin * ins.time_base)
+    if offset <= 0:
+        yield from _frames_after(_decoded(inp, ins, stop), None, base)
+        return
+    for target in _seek_targets(offset):
+        if not _seek(inp, ins, target, origin):
+            if target > 0:
+                continue
+            raise TranscodeFailed(inp.name, "cannot seek to the start")
+        frames = _decoded(inp, ins, stop)
+        first = next(frames, None)
+        if target > 0 and (first is None or _starts_at(first, base) > offset):
+            continue  # landed past the offset (or nowhere): look further back
+        if first is not None:
+            yield from _frames_after(itertools.chain([first], frames), offset, base)
+        return
+
+
+def _starts_at(frame: av.AudioFrame, base: float) -> float:
+    """Where ``frame`` starts in the track, in seconds (0 when it carries no time)."""
+    return float(frame.pts * frame.time_base) - base if frame.pts is not None else 0.0
+
+
+def _frames_after(frames: Iterator[av.AudioFrame], offset: float | None, base: float) -> Iterator[av.AudioFrame]:
+    """``frames`` without what lies before ``offset`` (None: keep all); pts cleared for the encoder."""
+    trimming = offset is not None
+    for frame in frames:
+        if trimming:
+            if frame.pts is None:
+                trimming = False
+            else:
+                drop = round((offset - _starts_at(frame, base)) * frame.sample_rate)
+                if drop >= frame.samples:
+                    continue
+                trimming = False
+                if drop > 0:
+                    frame = _drop_leading(frame, drop)
+        frame.pts = None
+        yield frame
+
+
+def _duration(inp: av.container.InputContainer, ins: av.AudioStream) -> float | None:
+    """The stream's length in seconds as its container says (for messages only)."""
+    if ins.duration is not None:
+        return float(ins.duration * ins.time_base)
+    return inp.duration / av.time_base if inp.duration is not None else None
 
 
 def _transcode(source: Path, spec: TranscodeSpec, sink: _ChannelSink, opened: Callable[[], None], stop) -> None:
@@ -264,6 +331,8 @@ def _transcode(source: Path, spec: TranscodeSpec, sink: _ChannelSink, opened: Ca
         first = next(frames, None)
         if first is None and spec.offset == 0:
             raise TranscodeFailed(source, "no decodable audio")
+        if first is None:
+            raise OffsetPastEnd(source, spec.offset, _duration(inp, ins))
         opened()
         out = av.open(sink, mode="w", format=fmt.container, options=dict(fmt.container_options))
         try:
@@ -405,7 +474,8 @@ async def start_transcode(
     """Start transcoding ``source``; returns once the input is open and decodable.
 
     Raises TranscodeBusy at once when ``limiter`` is full, SourceUnavailable
-    when the file cannot be opened, TranscodeFailed when it has no decodable audio.  When a ``cache_writer``
+    when the file cannot be opened, TranscodeFailed when it has no decodable audio,
+    OffsetPastEnd when there is none at or after ``spec.offset``.  When a ``cache_writer``
     is given, the output is also written there and committed only if the
     whole transcode completes.  The caller must ``aclose()`` the stream.
     """
@@ -422,7 +492,7 @@ async def start_transcode(
     if not stream._opened:
         error = stream.error
         await stream.aclose()
-        if isinstance(error, (TranscodeFailed, SourceUnavailable)):
+        if isinstance(error, (TranscodeFailed, SourceUnavailable, OffsetPastEnd)):
             raise error
         raise TranscodeFailed(source, repr(error)) from error
     return stream
@@ -454,7 +524,8 @@ async def serve_transcode(
 
     ``source_identity`` (e.g. the track's file_id) keys the cache; without it
     the source's device, inode, size and mtime are used.  Raises
-    SourceUnavailable, TranscodeBusy, TranscodeFailed before any byte is sent.
+    SourceUnavailable, TranscodeBusy, TranscodeFailed, OffsetPastEnd before any
+    byte is sent.
     """
     source = Path(source)
     extra = [("Content-Disposition", content_disposition(download_name))] if download_name else []

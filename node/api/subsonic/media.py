@@ -64,8 +64,21 @@ async def stream(call: Call) -> Response:
     kbps = call.int("maxBitRate", 0, 0, 10_000) or None
     spec = choose_format(track, _format(track, call.get("format")), kbps, client_is_local(request.remote_addr),
                          await _settings(call))
-    offset = float(call.int("timeOffset", 0, 0, 86_399) or 0)
-    return await stream_response(track, path, spec, offset)
+    return await stream_response(track, path, spec, _time_offset(call))
+
+
+def _time_offset(call: Call) -> float:
+    """``timeOffset`` in seconds; fractions are kept (players resume at a position, not a whole second)."""
+    raw = call.get("timeOffset")
+    if raw is None or raw == "":
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SubsonicError(GENERIC, "parameter 'timeOffset' must be a number of seconds") from None
+    if not 0 <= value < 86_400:  # also refuses nan and inf
+        raise SubsonicError(GENERIC, "parameter 'timeOffset' must be between 0 and 86400 seconds")
+    return value
 
 
 @method("download")

@@ -7,7 +7,7 @@ def test_exported_members():
     assert sorted(streaming.__all__) == sorted(
         [
             "FORMATS", "ByteSpan", "CacheWriter", "Decision", "EmptyBody", "FileBody", "FileFacts",
-            "SourceUnavailable", "StreamResponse", "StreamingError", "TranscodeBusy", "TranscodeCache",
+            "OffsetPastEnd", "SourceUnavailable", "StreamResponse", "StreamingError", "TranscodeBusy", "TranscodeCache",
             "TranscodeFailed", "TranscodeLimiter", "TranscodeSpec", "TranscodeStream", "cache_key",
             "content_disposition", "decide", "make_etag", "mime_for", "mime_for_format", "serve_file",
             "serve_original", "serve_transcode", "start_transcode",
@@ -19,5 +19,6 @@ def test_exported_members():
 
 
 def test_errors_share_one_base():
-    for exc in (streaming.SourceUnavailable, streaming.TranscodeBusy, streaming.TranscodeFailed):
+    for exc in (streaming.SourceUnavailable, streaming.TranscodeBusy, streaming.TranscodeFailed,
+                streaming.OffsetPastEnd):
         assert issubclass(exc, streaming.StreamingError)

@@ -11,6 +11,7 @@ import pytest
 import trio
 
 from sonantica.node.streaming import (
+    OffsetPastEnd,
     SourceUnavailable,
     TranscodeBusy,
     TranscodeFailed,
@@ -18,6 +19,7 @@ from sonantica.node.streaming import (
     TranscodeSpec,
     start_transcode,
 )
+from sonantica.node.streaming import transcode
 from sonantica.node.streaming.testing import AUDIO_KINDS, make_audio
 
 FRAME_TOLERANCE = 0.06  # two AAC/MP3 frames at 44.1 kHz, plus encoder priming
@@ -89,12 +91,37 @@ async def test_mono_and_high_rate_inputs(tmp_path):
         assert (s.rate, s.codec_context.channels) == (48000, 1)
 
 
-async def test_offset_past_the_end_gives_an_empty_stream(tmp_path):
-    src = make_audio(tmp_path / "in", "flac16", 1.0)
-    stream = await start_transcode(src, TranscodeSpec("opus", 64_000, offset=5.0))
-    data = b"".join([c async for c in stream])
-    await stream.aclose()
-    assert stream.completed and stream.error is None and len(data) < 1000
+async def test_offset_at_or_past_the_end_is_refused_before_any_byte(tmp_path):
+    src = make_audio(tmp_path / "in", "flac16", 1.5)
+    limiter = TranscodeLimiter(1)
+    for offset in (1.5, 2.0, 100.0):
+        with pytest.raises(OffsetPastEnd) as info:
+            await start_transcode(src, TranscodeSpec("opus", 64_000, offset=offset), limiter=limiter)
+        assert info.value.offset == offset and "past the end" in str(info.value) and "1.500 s" in str(info.value)
+    assert limiter.in_use == 0
+    pcm, rate, _ = decode(await transcode_bytes(src, TranscodeSpec("opus", 64_000, offset=1.49)))
+    assert abs(len(pcm) / rate - 0.01) < 0.002  # the last 10 ms still play
+
+
+async def test_a_seek_the_demuxer_refuses_falls_back_to_decoding_from_further_back(tmp_path, monkeypatch):
+    # libavformat cannot seek this FLAC (no seek table) 0.2 s before its end; without pre-roll the seek
+    # lands exactly there
+    monkeypatch.setattr(transcode, "PREROLL", 0.0)
+    src = make_audio(tmp_path / "in", "flac16", 3.0, data=burst_signal(3.0, at=2.85))
+    for offset in (2.8, 2.85):
+        pcm, rate, _ = decode(await transcode_bytes(src, TranscodeSpec("opus", 128_000, offset=offset)))
+        assert abs(len(pcm) / rate - (3.0 - offset)) < 0.003, offset
+        assert abs(onset(pcm, rate) - (2.85 - offset)) < 0.003, offset
+
+
+@pytest.mark.parametrize("kind", ["mp3", "aac", "ogg", "opus"])
+async def test_lossy_sources_start_at_the_offset_with_sound(tmp_path, kind):
+    """After a seek an MP3 decoder answers silence for ~8 frames, and AAC frames overlap: pre-roll hides both."""
+    rate = 48000 if kind == "opus" else 44100
+    src = make_audio(tmp_path / "in", kind, 3.0, rate=rate, data=burst_signal(3.0, at=1.35, rate=rate))
+    pcm, out_rate, _ = decode(await transcode_bytes(src, TranscodeSpec("opus", 128_000, offset=1.3)))
+    assert abs(onset(pcm, out_rate) - 0.05) < 0.005
+    assert np.abs(pcm[int(0.06 * out_rate) : int(0.14 * out_rate)]).max() > 0.3
 
 
 def test_spec_validation():
