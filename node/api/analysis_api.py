@@ -17,6 +17,7 @@ from ..analysis.runner import KIND, current_versions
 from ..store import analysis as analysis_store
 from ..store import browse, jobs
 from .access import ADMIN, USER, access
+from .app import query_int
 from .errors import ApiError, bad_request
 
 bp = Blueprint("analysis", __name__, url_prefix="/api/v1")
@@ -28,11 +29,7 @@ async def waveform(track_id: str):
     """Waveform peaks of a track in the audiowaveform/peaks.js JSON format."""
     store = current_app.node.store
     await store.read(browse.require_track, track_id)
-    spp = request.args.get("spp", "")
-    try:
-        wanted = int(spp) if spp else 0
-    except ValueError:
-        raise bad_request("spp must be an integer (samples per pixel)") from None
+    wanted = query_int("spp", 0, 0, 2**31)  # samples per pixel; 0: the finest level
     data = await store.read(analysis_store.blob, track_id, "waveform")
     if data is None:
         raise ApiError(404, "not_found", f"track {track_id} has no waveform yet (analysis pending)")

@@ -22,7 +22,8 @@ from ..store import plays as ps
 from ..store import playlists as pl
 from ..store import users as users_store
 from .access import USER, access
-from .app import current_user, json_body, query_int
+from . import params
+from .app import current_user, json_body, query_bool, query_int
 from .errors import ApiError, bad_request, forbidden
 from .library import annotate, track_json
 
@@ -48,15 +49,10 @@ async def _subject() -> dict:
 
 
 def _at(value) -> float | None:
-    """Client times are milliseconds since the epoch; a time far in the future is refused."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise bad_request("at must be milliseconds since the epoch")
-    at = value / 1000
-    if at > time.time() + 300 or at < 946684800:
-        raise bad_request("at is not a plausible time")
-    return at
+    """Client times are milliseconds since the epoch (a JSON number); implausible times are refused."""
+    if isinstance(value, str):
+        raise bad_request("at must be milliseconds since the epoch (a number)")
+    return params.timestamp_ms(value, "at")
 
 
 def _event_body(body: dict) -> dict:
@@ -71,9 +67,9 @@ def _event_body(body: dict) -> dict:
             out[key] = body[key]
     for key in ("position_ms", "play_id", "from_ms"):
         if body.get(key) is not None:
-            if isinstance(body[key], bool) or not isinstance(body[key], int):
+            if not isinstance(body[key], int):
                 raise bad_request(f"{key} must be an integer")
-            out[key] = body[key]
+            out[key] = params.integer(body[key], key, 0, params.MAX_POSITION_MS if key != "play_id" else 2**62)
     if isinstance(body.get("meta"), dict):
         out["meta"] = body["meta"]
     return out
@@ -126,9 +122,9 @@ def _range_args(tz) -> tuple[float | None, float | None]:
             return None
         try:
             d = date.fromisoformat(raw)
-        except ValueError:
-            raise bad_request(f"{name} must be a date like 2024-05-31") from None
-        return datetime.combine(d + timedelta(days=plus), dtime(), tz).timestamp()
+            return datetime.combine(d + timedelta(days=plus), dtime(), tz).timestamp()
+        except (ValueError, OverflowError):
+            raise bad_request(f"{name} must be a date like 2024-05-31, from year 1 to 9998") from None
 
     return edge("from", 0), edge("to", 1)
 
@@ -141,7 +137,7 @@ async def history():
     start, end = _range_args(tz)
     limit = query_int("limit", 100, 1, HISTORY_MAX)
     before = query_int("before", 0, 0, 2**62) or None
-    counted = request.args.get("counted", "").lower() in ("1", "true", "yes")
+    counted = bool(query_bool("counted", False))
     rows = await _store().read(ps.history, user["id"], start or 0, end or 1e12, limit, before, counted)
     return jsonify({"items": [_public_play(p) for p in rows],
                     "next_before": rows[-1]["id"] if len(rows) == limit else None})
@@ -212,7 +208,8 @@ async def put_settings():
     tz = body.get("tz", current.get("tz"))
     if tz is not None and not isinstance(tz, str):
         raise bad_request("tz must be an IANA zone name or null")
-    share = bool(body.get("share_aggregates", current.get("share_aggregates", False)))
+    share = params.boolean(body.get("share_aggregates"), "share_aggregates",
+                           bool(current.get("share_aggregates", False)))
     await _store().write(stats_mod.set_timezone, me["id"], tz, share)
     return await get_settings()
 
@@ -236,7 +233,7 @@ async def recommendations():
     """The caller's next tracks with reasons; ``?new=1`` keeps to tracks never played."""
     user = await _subject()
     count = query_int("count", 20, 1, 200)
-    new = request.args.get("new", "").lower() in ("1", "true", "yes")
+    new = bool(query_bool("new", False))
     picks = await _store().read(lambda db: rec.recommend(db, user["id"], count, exclude_played=new))
     return jsonify({"items": await _tracks_for(picks)})
 

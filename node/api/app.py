@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from ..errors import NodeError
 from ..store import users as users_store
 from . import access as acc
+from . import params
 from .errors import HTTP_CODES, ApiError, forbidden, from_node_error, unauthorized
 from .ratelimit import LoginLimiter
 
@@ -183,17 +184,15 @@ async def json_body(*required: str) -> dict:
 
 
 def query_int(name: str, default: int | None = None, lo: int = 0, hi: int = 10**9) -> int | None:
-    """An integer query parameter within [lo, hi], or a 400 in the one error shape."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
+    """An integer query parameter within [lo, hi], or a 400 in the one error shape (see :mod:`.params`)."""
+    return params.integer(request.args.get(name), name, lo, hi, default)
+
+
+def query_bool(name: str, default: bool | None = None) -> bool | None:
+    """A boolean query parameter (true/false, 1/0, yes/no, on/off), or a 400 in the one error shape."""
+    if request.args.get(name) in (None, ""):
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, "invalid_input", f"{name} must be an integer") from None
-    if not lo <= value <= hi:
-        raise ApiError(400, "invalid_input", f"{name} must be between {lo} and {hi}")
-    return value
+    return params.boolean(request.args.get(name), name)
 
 
 def current_user() -> dict:

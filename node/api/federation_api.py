@@ -9,6 +9,7 @@ from ..federation import invites
 from ..store import browse
 from ..store import peers as peers_store
 from .access import ADMIN, OWNER, USER, access
+from . import params
 from .app import json_body
 from .errors import ApiError
 
@@ -56,7 +57,7 @@ async def create_invite():
     """Make an invite code (founds the federation on first use)."""
     body = await json_body()
     node = current_app.node
-    uses = int(body.get("uses", 1))
+    uses = params.integer(body.get("uses"), "uses", 1, 100, 1)
     ttl = invites.parse_duration(str(body.get("ttl", "24h")))
     role = "admin" if body.get("admin") else "member"
     code = await trio.to_thread.run_sync(lambda: invites.create_invite(node.store, node.data, node.config, uses,

@@ -10,7 +10,7 @@ from .covers import cover_or_placeholder
 from ..store import annotations, browse
 from ..store import tracks as tracks_store
 from .access import ADMIN, USER, access
-from .app import current_user, json_body
+from .app import current_user, json_body, query_bool
 from .app import query_int as _int
 from .errors import bad_request
 
@@ -18,10 +18,7 @@ bp = Blueprint("library", __name__, url_prefix="/api/v1")
 
 
 def _bool(name: str) -> bool | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return None
-    return raw.lower() in ("1", "true", "yes")
+    return query_bool(name)
 
 
 async def annotate(items: list[dict]) -> list[dict]:

@@ -10,6 +10,7 @@ from ..library import playlist_files
 from ..store import browse
 from ..store import playlists as pl
 from .access import USER, access
+from . import params
 from .app import current_user, json_body
 from .errors import ApiError, bad_request, forbidden
 from .library import annotate, track_json
@@ -209,5 +210,7 @@ async def save_queue():
     if current is not None and current not in ids:
         raise bad_request("current must be one of track_ids")
     await current_app.node.store.write(pl.save_queue, current_user()["id"], ids, current,
-                                       int(body.get("position_ms", 0)), str(body.get("client", "web")))
+                                       params.integer(body.get("position_ms"), "position_ms", 0,
+                                                      params.MAX_POSITION_MS, 0),
+                                       str(body.get("client", "web")))
     return "", 204

@@ -24,15 +24,10 @@ async def scrobble(call: Call) -> dict:
         raise not_found(f"song {unknown[0]!r}")
     from ...analytics import plays
 
-    times = call.all("time")
+    times = call.times("time")  # every value parsed before anything is written
     submission = call.bool("submission", True)
     for pos, ident in enumerate(ids):
-        at = None
-        if pos < len(times):
-            try:
-                at = int(times[pos]) / 1000
-            except ValueError:
-                raise SubsonicError(GENERIC, "time must be milliseconds since the epoch") from None
+        at = times[pos] if pos < len(times) else None
         await plays.scrobble(call.node, call.uid, ident, submission, call.client(), at=at)
     return {}
 

@@ -21,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from ...errors import Forbidden, InvalidInput, NodeError, NotFound
+from .. import params
 from ..errors import ApiError
 from .envelope import (
     GENERIC,
@@ -86,20 +87,22 @@ class Call:
         return [v for v in self.params.getlist(name) if v != ""]
 
     def int(self, name: str, default: int | None = None, lo: int = 0, hi: int = 10**9) -> int | None:
-        raw = self.params.get(name)
-        if raw is None or raw == "":
-            return default
-        try:
-            value = int(float(raw))
-        except ValueError:
-            raise SubsonicError(GENERIC, f"parameter {name!r} must be a number") from None
-        return max(lo, min(hi, value))
+        """An integer, pulled into [lo, hi] (apps ask for ``size=1000`` and expect the most we give).
+
+        A value that is not an integer is refused with error 0 (see :mod:`..params`).
+        """
+        return params.integer(self.params.get(name), name, lo, hi, default, clamp=True)
+
+    def ints(self, name: str, lo: int = 0, hi: int = 10**9) -> list[int]:
+        """Every value of a repeated integer parameter, each within [lo, hi] or refused."""
+        return [params.integer(v, name, lo, hi) for v in self.all(name)]  # type: ignore[misc]
 
     def bool(self, name: str, default: bool = False) -> bool:
-        raw = self.params.get(name)
-        if raw is None or raw == "":
-            return default
-        return raw.lower() in ("true", "1", "yes")
+        return params.boolean(self.params.get(name), name, default)
+
+    def times(self, name: str) -> list[float]:
+        """Every value of a repeated time parameter (ms since the epoch), as seconds; refused if implausible."""
+        return [params.timestamp_ms(v, name) for v in self.all(name)]  # type: ignore[misc]
 
     def client(self) -> str:
         return (self.params.get("c") or "unknown")[:100]

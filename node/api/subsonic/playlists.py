@@ -86,15 +86,12 @@ async def update_playlist(call: Call) -> dict:
     ident = call.require("playlistId")
     await _writable(call, ident)
     add = await _known(call, call.all("songIdToAdd"))
-    try:
-        remove = [int(i) for i in call.all("songIndexToRemove")]
-    except ValueError:
-        raise SubsonicError(0, "songIndexToRemove must be integers") from None
-    public = call.get("public")
+    remove = call.ints("songIndexToRemove", 0, pl.MAX_ITEMS)
+    public = None if call.get("public") in (None, "") else call.bool("public")
 
     def run(db):
         pl.update(db, ident, name=call.get("name") or None, comment=call.get("comment"),
-                  public=None if public is None else public.lower() == "true")
+                  public=public)
         if add or remove:
             pl.edit(db, ident, add, remove)
 
