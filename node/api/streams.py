@@ -81,8 +81,11 @@ def check_offset(track: dict, offset: float) -> None:
 
 
 async def stream_response(track: dict, path: str | None, spec: TranscodeSpec | None, offset: float,
-                          download: bool = False) -> Response:
+                          download: bool = False, method: str | None = None) -> Response:
+    """The track's bytes as asked; ``method`` is the HTTP method the request stands for (Range and
+    conditionals depend on it; the Subsonic API answers a form POST as a GET), default the request's."""
     node = current_app.node
+    method = method or request.method
     check_offset(track, offset)
     if path is None:
         from ..federation.errors import FederationError
@@ -90,7 +93,7 @@ async def stream_response(track: dict, path: str | None, spec: TranscodeSpec | N
 
         try:
             if spec is None and offset <= 0:
-                resp = await remote_stream(node, track, request.method, request.headers, download)
+                resp = await remote_stream(node, track, method, request.headers, download)
                 return Response(resp.body, status=resp.status, headers=resp.headers)
             path = await local_copy(node, track)
         except FederationError as exc:
@@ -103,7 +106,7 @@ async def stream_response(track: dict, path: str | None, spec: TranscodeSpec | N
         name = posixpath.basename(track["path"])
     try:
         if spec is None and offset <= 0:
-            resp = await serve_original(path, request.headers, method=request.method, download_name=name,
+            resp = await serve_original(path, request.headers, method=method, download_name=name,
                                         content_id=track.get("file_id") or track.get("audio_id"))
         else:
             if spec is None:
@@ -112,7 +115,7 @@ async def stream_response(track: dict, path: str | None, spec: TranscodeSpec | N
                 spec = TranscodeSpec(spec.format, spec.bitrate, offset)
             if name:
                 name = name.rsplit(".", 1)[0] + "." + {"aac": "aac", "m4a": "m4a", "mp3": "mp3"}.get(spec.format, "opus")
-            resp = await serve_transcode(path, spec, request.headers, method=request.method,
+            resp = await serve_transcode(path, spec, request.headers, method=method,
                                          limiter=node.transcode_limiter, cache=node.transcode_cache,
                                          source_identity=track.get("file_id") or track.get("audio_id"),
                                          download_name=name)

@@ -3,8 +3,9 @@
 Each API-area module registers its handlers with ``@method("getAlbum")``; a
 handler takes a :class:`Call` and returns a dict (the envelope's payload) or
 a ready :class:`quart.Response` (streams, images). The dispatcher strips
-``.view``, merges query and form parameters (so GET and ``formPost`` give the
-same answer), authenticates, runs the handler, and turns *every* failure
+``.view``, merges query and form parameters and tells handlers to answer a
+POST as the GET it stands for (so GET and ``formPost`` give the same answer,
+byte ranges included), authenticates, runs the handler, and turns *every* failure
 into an envelope with HTTP 200: unknown methods are error 70, never a 404.
 """
 
@@ -61,9 +62,13 @@ def method(*names: str, auth: bool = True) -> Callable[[Handler], Handler]:
 
 @dataclass
 class Call:
+    """One Subsonic call. ``http_method`` is what it stands for: GET for GET and form POST (formPost:
+    a POST is answered like the same GET, Range and conditionals included), HEAD for HEAD."""
+
     params: MultiDict
     user: dict | None
     node: Any
+    http_method: str = "GET"
 
     @property
     def store(self):
@@ -142,7 +147,7 @@ async def dispatch(name: str) -> Response:
             user = await authenticate(params)
             g.user = user
         node = current_app.node
-        result = await m.fn(Call(params, user, node))
+        result = await m.fn(Call(params, user, node, "HEAD" if request.method == "HEAD" else "GET"))
         if isinstance(result, Response):
             return result
         return render(result, params.get("f"), params.get("callback"), True, version)

@@ -64,7 +64,7 @@ async def stream(call: Call) -> Response:
     kbps = call.int("maxBitRate", 0, 0, 10_000) or None
     spec = choose_format(track, _format(track, call.get("format")), kbps, client_is_local(request.remote_addr),
                          await _settings(call))
-    return await stream_response(track, path, spec, _time_offset(call))
+    return await stream_response(track, path, spec, _time_offset(call), method=call.http_method)
 
 
 def _time_offset(call: Call) -> float:
@@ -84,7 +84,7 @@ def _time_offset(call: Call) -> float:
 @method("download")
 async def download(call: Call) -> Response:
     track, path = await _source(call, call.require("id"))
-    return await stream_response(track, path, None, 0.0, download=True)
+    return await stream_response(track, path, None, 0.0, download=True, method=call.http_method)
 
 
 @method("getCoverArt")
