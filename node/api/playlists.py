@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import posixpath
-
 from quart import Blueprint, Response, current_app, jsonify, request
 
 from ..library import playlist_files
@@ -129,7 +127,9 @@ async def delete_playlist(playlist_id: str):
 def _match_all(db, entries, base: str) -> tuple[list[str], int]:
     rows = db.conn.execute(
         "SELECT t.id, f.path, t.path, t.artist, t.title FROM track t JOIN folder f ON f.id = t.folder_id").fetchall()
-    matcher = playlist_files.Matcher(rows)
+    named = list({e.ident for e in entries if e.ident})
+    known = frozenset(t["id"] for t in browse.tracks_by_ids(db, named))  # ids our exports carry, members' too
+    matcher = playlist_files.Matcher(rows, known)
     ids, missing = [], 0
     for entry in entries:
         tid = matcher.match(entry, base)
@@ -172,11 +172,11 @@ async def export_playlist(playlist_id: str):
     store = current_app.node.store
 
     def rows(db):
-        ids = pl.items(db, playlist_id)
-        tracks = browse.tracks_by_ids(db, ids)
-        folders = {f["id"]: f["path"] for f in db.query("SELECT id, path FROM folder")}
+        # paths relative to each track's music folder (a member's: artist/album/title), never the
+        # server's absolute layout: any listener may export a public playlist
+        tracks = browse.tracks_by_ids(db, pl.items(db, playlist_id))
         for t in tracks:
-            t["abs_path"] = posixpath.join(folders[t["folder_id"]], t["path"])
+            t["location"] = t["path"]
         return tracks
 
     tracks = await store.read(rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from quart import Blueprint, Response, current_app, request
 
@@ -44,6 +45,14 @@ async def track_source(track_id: str) -> tuple[dict, str]:
         return t, existing_file(folder["path"], t["path"])
     except OutsideLibrary as exc:
         raise ApiError(404, "not_found", f"track {track_id} is not inside a library folder") from exc
+
+
+def _without_path(reason: str, path: str | None, track: dict) -> str:
+    """A decoder's or the OS's reason, told to a listener: the file's server path (which decoders quote)
+    becomes its path in the library, so the answer never shows the server's layout."""
+    if path:
+        reason = reason.replace(path, track["path"])
+    return re.sub(r"(?<![\w.])/(?:[^/\s'\"]+/)+[^/'\"]*", "…", reason)  # any other absolute path
 
 
 def choose_format(track: dict, fmt: str | None, kbps: int | None, local: bool, settings: dict) -> TranscodeSpec | None:
@@ -120,11 +129,13 @@ async def stream_response(track: dict, path: str | None, spec: TranscodeSpec | N
                                          source_identity=track.get("file_id") or track.get("audio_id"),
                                          download_name=name)
     except SourceUnavailable as exc:
-        raise ApiError(404, "not_found", f"the file of track {track['id']} cannot be read: {exc}") from exc
+        raise ApiError(404, "not_found", f"the file of track {track['id']} cannot be read: "
+                                         f"{_without_path(exc.reason, path, track)}") from exc
     except TranscodeBusy as exc:
         raise ApiError(503, "transcode_busy", str(exc), {"Retry-After": "5"}) from exc
     except TranscodeFailed as exc:
-        raise ApiError(422, "transcode_failed", str(exc)) from exc
+        raise ApiError(422, "transcode_failed", f"cannot transcode track {track['id']}: "
+                                               f"{_without_path(exc.reason, path, track)}") from exc
     except OffsetPastEnd as exc:
         raise past_end(f"track {track['id']}: {exc}") from exc
     except ValueError as exc:

@@ -36,5 +36,5 @@ def confine(root: str | Path, relpath: str) -> str:
 def existing_file(root: str | Path, relpath: str) -> str:
     full = confine(root, relpath)
     if not os.path.isfile(full):
-        raise NotFound(f"{relpath}: file not found in {root}")
+        raise NotFound(f"{relpath}: file not found in its library folder")  # the root is not the asker's business
     return full
