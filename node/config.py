@@ -8,6 +8,7 @@ else ``~/.local/share/sonantica``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -48,6 +49,7 @@ class Config:
     default_bitrate_wan: int = 128
     # Web
     cors_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()  # reverse proxies whose X-Forwarded-For names the client
     # Scanner
     watch: bool = True
     scan_workers: int = 0  # 0: one per core
@@ -107,6 +109,8 @@ def parse_config(text: str, source: str = CONFIG_FILE) -> Config:
                 raise ConfigError(f"{source}: {key} must be an integer")
         elif not isinstance(value, str):
             raise ConfigError(f"{source}: {key} must be a string")
+        if key == "trusted_proxies":
+            value = tuple(_network(v, source) for v in value)
         if key == "peer_advertise":
             if len(value) > MAX_PEER_ADVERTISE:
                 raise ConfigError(f"{source}: peer_advertise: at most {MAX_PEER_ADVERTISE} addresses "
@@ -114,6 +118,15 @@ def parse_config(text: str, source: str = CONFIG_FILE) -> Config:
             value = tuple(_peer_address(v, source) for v in value)
         values[key] = value
     return replace(Config(), **values)
+
+
+def _network(text: str, source: str) -> str:
+    """An address or network (``10.0.0.1``, ``172.16.0.0/12``, ``::1``) of a trusted reverse proxy."""
+    try:
+        return str(ipaddress.ip_network(text.strip(), strict=False))
+    except ValueError:
+        raise ConfigError(f"{source}: trusted_proxies: {text!r} is not an IP address or network "
+                          "(e.g. \"127.0.0.1\" or \"10.0.0.0/8\")") from None
 
 
 _PEER_ADDRESS = re.compile(r"^https://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$")

@@ -22,7 +22,7 @@ from ..store import users as users_store
 from . import access as acc
 from . import params
 from .errors import HTTP_CODES, ApiError, forbidden, from_node_error, unauthorized
-from .ratelimit import LoginLimiter
+from .ratelimit import LoginGuard, client_address
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def create_app(node: Any) -> QuartTrio:
     app.config["RESPONSE_TIMEOUT"] = None  # streams last as long as the song
     app.config["BODY_TIMEOUT"] = 120
     app.node = node  # type: ignore[attr-defined]
-    app.login_limiter = LoginLimiter()  # type: ignore[attr-defined]
+    app.login_guard = LoginGuard()  # type: ignore[attr-defined]
     app.setup_token = secrets.token_urlsafe(16)  # type: ignore[attr-defined]
 
     from . import events, library, playlists, streams, users, web
@@ -193,6 +193,14 @@ def query_bool(name: str, default: bool | None = None) -> bool | None:
     if request.args.get(name) in (None, ""):
         return default
     return params.boolean(request.args.get(name), name)
+
+
+def request_address() -> str:
+    """The client's address for throttling: the TCP peer, or what a configured trusted proxy says."""
+    from quart import current_app
+
+    return client_address(request.remote_addr or "?", request.headers.getlist("X-Forwarded-For"),
+                          current_app.node.config.trusted_proxies)
 
 
 def current_user() -> dict:

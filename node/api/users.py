@@ -11,8 +11,9 @@ from quart import Blueprint, current_app, jsonify, request
 from .. import accounts
 from ..store import users as users_store
 from .access import ADMIN, PUBLIC, USER, access
-from .app import SESSION_COOKIE, current_user, json_body
+from .app import SESSION_COOKIE, current_user, json_body, request_address
 from .errors import ApiError, forbidden
+from .ratelimit import RateLimited
 
 log = logging.getLogger(__name__)
 bp = Blueprint("users", __name__, url_prefix="/api/v1")
@@ -63,30 +64,38 @@ async def _hash(password: str) -> str:
 @bp.post("/auth/login")
 @access(PUBLIC)
 async def login():
-    import trio
-
     body = await json_body("username", "password")
     name, password = str(body["username"])[:64], str(body["password"])
-    address = request.remote_addr or "?"
-    limiter = current_app.login_limiter
-    account_key, address_key = f"user:{name.casefold()}", f"addr:{address}"
-    wait = limiter.retry_after(account_key, address_key)
-    if wait > 0:
-        log.warning("login refused for %r from %s: rate limited for %.0f s", name, address, wait)
-        raise ApiError(429, "rate_limited", f"too many failed sign-ins: try again in {int(wait) + 1} s",
-                       {"Retry-After": str(int(wait) + 1)})
-    store = current_app.node.store
-    found = await store.read(users_store.password_hash_of, name)
+    user_id = await _check_login_password(name, password)
+    if user_id is None:
+        raise ApiError(401, "bad_credentials", "wrong user name or password")
+    user = await current_app.node.store.read(users_store.get, user_id)
+    return await _signed_in(user)
+
+
+async def _check_login_password(name: str, password: str) -> str | None:
+    """The account's id if ``password`` is its login password, else None; 429 while this account
+    must wait from this address (:class:`.ratelimit.LoginGuard`: other accounts never wait)."""
+    import trio
+
+    found = await current_app.node.store.read(users_store.password_hash_of, name)
     # verify against a dummy hash when the user does not exist, so timing tells nothing
     stored = found[1] if found else _DUMMY_HASH
-    ok = await trio.to_thread.run_sync(users_store.verify_password, stored, password)
-    if not (found and ok):
-        limiter.failure(account_key, address_key)
+    guard, address = current_app.login_guard, request_address()
+
+    async def verify() -> bool:
+        ok = await trio.to_thread.run_sync(users_store.verify_password, stored, password, limiter=guard.cpu)
+        return bool(found) and ok
+
+    try:
+        ok = await guard.attempt(name, address, guard.fingerprint("login", stored, password), verify)
+    except RateLimited as exc:
+        log.warning("sign-in for %r from %s: rate limited for %d s", name, address, exc.retry_after)
+        raise ApiError(429, "rate_limited", f"too many failed sign-ins for this account from your address: "
+                       f"{exc}", {"Retry-After": str(exc.retry_after)}) from None
+    if not ok:
         log.warning("failed sign-in for %r from %s", name, address)
-        raise ApiError(401, "bad_credentials", "wrong user name or password")
-    limiter.success(account_key)
-    user = await store.read(users_store.get, found[0])
-    return await _signed_in(user)
+    return found[0] if ok and found else None
 
 
 _DUMMY_HASH = users_store.hash_password("dummy password for timing")
@@ -121,13 +130,10 @@ async def me():
 @bp.put("/me/password")
 @access(USER)
 async def change_my_password():
-    import trio
-
     body = await json_body("old_password", "new_password")
     user = current_user()
     store = current_app.node.store
-    found = await store.read(users_store.password_hash_of, user["name"])
-    if not found or not await trio.to_thread.run_sync(users_store.verify_password, found[1], str(body["old_password"])):
+    if await _check_login_password(user["name"], str(body["old_password"])) != user["id"]:
         raise ApiError(401, "bad_credentials", "the current password is wrong")
     password_hash = await _hash(str(body["new_password"]))
     await store.write(accounts.update, user, user["id"], password_hash=password_hash, proved_current=True)

@@ -99,11 +99,15 @@ def test_plain_login_password_is_fast_after_the_first_check(node):
     assert call(node, {"u": "owner", "p": PASSWORD + "x"})["error"]["code"] == 40
 
 
-def test_failures_are_rate_limited_and_answer_40(node):
-    """Last in the module: after the free tries even a right password waits (per account and address)."""
+def test_failures_are_rate_limited_not_40(node):
+    """Last in the module: after the free tries a stale password is answered "rate limited" (HTTP 429,
+    error 0), while the right password of any account, the throttled one included, goes through."""
     for _ in range(FREE_TRIES):
         assert call(node, {"u": "ghost", "p": "wrong password"})["error"]["code"] == 40
-    err = call(node, {"u": "lis", "p": PASSWORD})["error"]
-    assert err["code"] == 40 and "try again" in err["message"]
-    r = httpx.get(f"{node.url}/rest/ping", params={"u": "lis", "p": PASSWORD})
-    assert r.status_code == 200 and b'code="40"' in r.content
+    r = httpx.get(f"{node.url}/rest/ping", params={"u": "ghost", "p": "wrong password", "f": "json"})
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    err = r.json()["subsonic-response"]["error"]
+    assert err["code"] == 0 and err["message"].startswith("rate limited, retry in")
+    r = httpx.get(f"{node.url}/rest/ping", params={"u": "ghost", "p": "wrong password"})
+    assert r.status_code == 429 and b'code="0"' in r.content
+    assert call(node, {"u": "lis", "p": PASSWORD})["status"] == "ok"

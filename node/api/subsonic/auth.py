@@ -8,8 +8,10 @@ leaves the data folder. The login hash stays argon2id; a stolen database
 alone reveals no app password. ``p=`` accepts the app password and also the
 account's login password (checked with argon2id in a worker thread).
 API keys (``apiKey``, the apiKeyAuthentication extension) are the node's
-own API keys. Every failure answers error 40 (44 for a bad API key) and
-counts against the app's login limiter, like a failed web sign-in.
+own API keys. A wrong secret answers error 40 (44 for a bad API key); password
+and token tries go through the app's LoginGuard (node/api/ratelimit.py), like web
+sign-ins: throttled per (account, address), answered HTTP 429 + error 0 "rate
+limited, retry in N s" while throttled, never 40 for credentials that verify.
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ from quart import current_app, g, request
 from ...identity import load_seed
 from ...store import subsonic_queries as sq
 from ...store import users as users_store
+from ..app import request_address
+from ..ratelimit import RateLimited
 from .envelope import (
     CONFLICTING_AUTH,
+    GENERIC,
     INVALID_API_KEY,
     MISSING_PARAMETER,
     WRONG_CREDENTIALS,
@@ -104,61 +109,76 @@ async def authenticate(params) -> dict:
         raise SubsonicError(MISSING_PARAMETER, "required parameter 'p' or 't' and 's' is missing")
     if params.get("t") is not None and not params.get("s"):
         raise SubsonicError(MISSING_PARAMETER, "token authentication needs the salt 's'")
-    limiter = current_app.login_limiter
-    account_key, address_key = f"user:{name[:64].casefold()}", f"addr:{request.remote_addr or '?'}"
-    wait = limiter.retry_after(account_key, address_key)
-    if wait > 0:
-        raise SubsonicError(WRONG_CREDENTIALS, f"too many failed sign-ins: try again in {int(wait) + 1} s")
-    user = await _by_password(name[:64], params)
-    if user is None:
-        limiter.failure(account_key, address_key)
-        log.warning("failed Subsonic sign-in for %r from %s", name, request.remote_addr)
-        raise SubsonicError(WRONG_CREDENTIALS, "wrong username or password")
-    limiter.success(account_key)
-    return user
+    return await _by_password(name[:64], params)
 
 
 async def _by_api_key(key: str) -> dict:
-    limiter = current_app.login_limiter
-    address_key = f"addr:{request.remote_addr or '?'}"
-    wait = limiter.retry_after(address_key)
-    if wait > 0:
-        raise SubsonicError(INVALID_API_KEY, f"too many failed sign-ins: try again in {int(wait) + 1} s")
+    """API keys are 256-bit random: a wrong one is answered 44 at once, never throttled, and
+    never makes anyone else wait."""
     user = None
     if key.startswith("son_") and len(key) <= 200:
         user = await current_app.node.store.write(users_store.user_for_api_key, key)
     if user is None:
-        limiter.failure(address_key)
+        log.warning("invalid Subsonic API key from %s", request_address())
         raise SubsonicError(INVALID_API_KEY, "invalid API key")
     g.subsonic_auth = API_KEY
     return user
 
 
-async def _by_password(name: str, params) -> dict | None:
+async def _by_password(name: str, params) -> dict:
+    """The user of ``u`` with ``p``/``enc:`` or ``t``+``s``, through the app's LoginGuard: a wrong
+    secret is error 40, a throttled (account, address) pair is HTTP 429 with error 0 "rate limited"
+    (apps must not take it for a wrong password and forget the server)."""
     store = current_app.node.store
+    guard, address = current_app.login_guard, request_address()
     found = await store.read(sq.secret_of, name)
-    if found is None:
-        # spend the same argon2id time as for a real user, so timing tells nothing
-        if params.get("p") is not None:
-            dummy = await trio.to_thread.run_sync(_dummy_hash)
-            await trio.to_thread.run_sync(users_store.verify_password, dummy, decode_password(params["p"]))
-        return None
-    user_id, blob = found
-    app_password = await app_password_of(user_id, blob)
+    blob = bytes(found[1]) if found and found[1] else b""
     if params.get("t") is not None:
-        if app_password is None:
-            return None
-        expected = hashlib.md5((app_password + params["s"]).encode()).hexdigest()
-        ok = hmac.compare_digest(expected.encode(), params["t"].strip().lower().encode())
-        g.subsonic_auth = TOKEN
+        fingerprint = guard.fingerprint("token", found[0] if found else "", blob, params["t"], params["s"])
+
+        async def verify() -> bool:
+            return await _token_ok(found, params["t"], params["s"])
     else:
         password = decode_password(params["p"])
-        ok = app_password is not None and hmac.compare_digest(app_password.encode(), password.encode())
+        stored = await store.read(users_store.password_hash_of, name)
+        fingerprint = guard.fingerprint("p", found[0] if found else "", blob, stored[1] if stored else "", password)
+
+        async def verify() -> bool:
+            return await _password_ok(found, stored, password)
+    try:
+        ok = await guard.attempt(name, address, fingerprint, verify)
+    except RateLimited as exc:
+        log.warning("Subsonic sign-in for %r from %s: rate limited for %d s", name, address, exc.retry_after)
+        raise SubsonicError(GENERIC, str(exc), status=429, headers={"Retry-After": str(exc.retry_after)}) from None
+    if not ok or found is None:
+        log.warning("failed Subsonic sign-in for %r from %s", name, address)
+        raise SubsonicError(WRONG_CREDENTIALS, "wrong username or password")
+    return await store.read(users_store.get, found[0])
+
+
+async def _token_ok(found: tuple | None, token: str, salt: str) -> bool:
+    app_password = await app_password_of(found[0], found[1]) if found else None
+    if app_password is None:
+        return False
+    expected = hashlib.md5((app_password + salt).encode()).hexdigest()
+    g.subsonic_auth = TOKEN
+    return hmac.compare_digest(expected.encode(), token.strip().lower().encode())
+
+
+async def _password_ok(found: tuple | None, stored: tuple | None, password: str) -> bool:
+    limiter = current_app.login_guard.cpu
+    if found is None:
+        # spend the same argon2id time as for a real user, so timing tells nothing
+        dummy = await trio.to_thread.run_sync(_dummy_hash)
+        await trio.to_thread.run_sync(users_store.verify_password, dummy, password, limiter=limiter)
+        return False
+    user_id, blob = found
+    app_password = await app_password_of(user_id, blob)
+    if app_password is not None and hmac.compare_digest(app_password.encode(), password.encode()):
         g.subsonic_auth = APP_PASSWORD
-        if not ok:
-            ok = await _login_password_ok(name, user_id, password)
-            g.subsonic_auth = LOGIN_PASSWORD
-    return await store.read(users_store.get, user_id) if ok else None
+        return True
+    g.subsonic_auth = LOGIN_PASSWORD
+    return await _login_password_ok(user_id, stored, password)
 
 
 # Apps that send p= repeat it on every request; argon2id costs ~0.5 s and 128 MiB each
@@ -168,8 +188,7 @@ _VERIFIED: dict[tuple[str, str], bytes] = {}
 MAX_VERIFIED = 1000
 
 
-async def _login_password_ok(name: str, user_id: str, password: str) -> bool:
-    stored = await current_app.node.store.read(users_store.password_hash_of, name)
+async def _login_password_ok(user_id: str, stored: tuple | None, password: str) -> bool:
     if not stored or stored[0] != user_id:
         return False
     key = (user_id, stored[1])
@@ -177,7 +196,8 @@ async def _login_password_ok(name: str, user_id: str, password: str) -> bool:
     remembered = _VERIFIED.get(key)
     if remembered is not None and hmac.compare_digest(remembered, mac):
         return True
-    if not await trio.to_thread.run_sync(users_store.verify_password, stored[1], password):
+    if not await trio.to_thread.run_sync(users_store.verify_password, stored[1], password,
+                                         limiter=current_app.login_guard.cpu):
         return False
     if len(_VERIFIED) >= MAX_VERIFIED:
         _VERIFIED.clear()

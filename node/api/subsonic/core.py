@@ -6,7 +6,7 @@ a ready :class:`quart.Response` (streams, images). The dispatcher strips
 ``.view``, merges query and form parameters and tells handlers to answer a
 POST as the GET it stands for (so GET and ``formPost`` give the same answer,
 byte ranges included), authenticates, runs the handler, and turns *every* failure
-into an envelope with HTTP 200: unknown methods are error 70, never a 404.
+into an envelope with HTTP 200 (429 when rate limited): unknown methods are error 70, never a 404.
 """
 
 from __future__ import annotations
@@ -169,7 +169,10 @@ async def dispatch(name: str) -> Response:
     except Exception:
         log.exception("Subsonic %s failed", name)
         error = SubsonicError(GENERIC, "the node hit an unexpected error; see its log")
-    return render(error.payload(), params.get("f"), params.get("callback"), False, version)
+    resp = render(error.payload(), params.get("f"), params.get("callback"), False, version)
+    resp.status_code = error.status
+    resp.headers.update(error.headers)
+    return resp
 
 
 __all__ = ["Call", "METHODS", "dispatch", "method"]

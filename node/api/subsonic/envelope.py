@@ -9,7 +9,7 @@ repeated child elements (of text for lists of scalars), and the key
 a child element (artist/album info) are listed in :data:`TEXT_ELEMENTS`.
 Keys are emitted in dict order, so handlers build dicts in the XSD's
 sequence order (``artist``, ``album``, ``song``). Errors are answered with
-HTTP 200, as every client expects.
+HTTP 200, as every client expects, except "rate limited" (429 with Retry-After).
 """
 
 from __future__ import annotations
@@ -49,11 +49,14 @@ _CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,99}$")
 class SubsonicError(Exception):
     """An error answered in the envelope: ``code`` from the table above, ``message`` for people."""
 
-    def __init__(self, code: int, message: str, help_url: str | None = None) -> None:
+    def __init__(self, code: int, message: str, help_url: str | None = None, *, status: int = 200,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.help_url = help_url
+        self.status = status  # 200 but for rate limiting (429 with Retry-After)
+        self.headers = headers or {}
 
     def payload(self) -> dict:
         error: dict = {"code": self.code, "message": self.message}
