@@ -100,7 +100,7 @@ async def test_exports_and_status_hold_no_server_path_and_round_trip(tmp_path):
             while (s := (await owner.get("/api/v1/scan")).json())["scanning"] or s["last"]["finished_at"] == before:
                 await trio.sleep(0.05)
         assert any("missing" in p for p in s["last"]["summary"]["problems"])  # the admin is told
-        pages.append(await lis.get("/api/v1/scan"))
+        pages += [await lis.get("/api/v1/scan"), await lis.get("/api/v1/analysis")]
         for page in pages:
             assert not _leaks(page.text, roots), (str(page.url), page.text[:500])
         await owner.aclose()
