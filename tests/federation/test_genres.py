@@ -107,8 +107,17 @@ def test_subsonic_genres_songs_and_album_lists_include_members(genre_nodes):
     assert ghost.json()["subsonic-response"]["error"]["code"] == 70
 
 
+def _indexes(node, client, **extra) -> dict:
+    pw = client.post("/api/v1/me/subsonic-password").json()["password"]
+    params = {"u": "owner", "p": pw, "c": "test", "v": "1.16.1", "f": "json", **extra}
+    return httpx.get(f"{node.url}/rest/getIndexes", params=params, timeout=30).json()["subsonic-response"]["indexes"]
+
+
 def test_a_member_leaving_takes_its_genres_away(genre_nodes):
     a, b, c = genre_nodes
+    with a.client() as client:
+        synced = _indexes(a, client)
+        assert "index" not in _indexes(a, client, ifModifiedSince=synced["lastModified"])
     cli(a.data, "revoke", c.node_id())
 
     def rock_gone():
@@ -117,3 +126,9 @@ def test_a_member_leaving_takes_its_genres_away(genre_nodes):
         return "rock" not in names and names["ambient"]["track_count"] == 1 and names
     wait_for(rock_gone, what="C's genres gone from A, B's Drift still there")
     assert _titles(a, "/api/v1/tracks", genre="Ambient") == ["Drift"]
+    # C's artist Cy left the artist index: getIndexes says so to a client that synced before (issue 18, 9b)
+    with a.client() as client:
+        now = _indexes(a, client, ifModifiedSince=synced["lastModified"])
+    assert now["lastModified"] > synced["lastModified"]
+    names = [ar["name"] for i in now["index"] for ar in i["artist"]]
+    assert "Cy" in [ar["name"] for i in synced["index"] for ar in i["artist"]] and "Cy" not in names
