@@ -1,29 +1,35 @@
 """The ``sonantica`` command: thin wrappers over the node's modules.
 
 Every :class:`NodeError` prints one line (``sonantica: error: …``) and exits
-non-zero; anything else is a bug and keeps its traceback.
+non-zero; anything else is a bug and keeps its traceback. Each command imports
+what it uses inside its function, so that ``status`` or an up-to-date ``scan``
+starts without loading the HTTP app, the federation or the audio libraries.
+Subsystems add their commands through their own ``cli`` modules (imported
+below; they keep their imports light in the same way).
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import sys
-import tarfile
-import tempfile
 import time
 from pathlib import Path
 
-import trio
-
-from . import identity
+from .analysis import cli as analysis_cli
+from .analytics import cli as analytics_cli
 from .config import Config, DataDir, default_data_dir
 from .errors import AlreadyInitialised, InvalidInput, NodeError, NodeIsRunning
+from .federation import cli as federation_cli
 from .store import tracks as tracks_store
 from .store import users as users_store
 from .store.db import Store
+
+#: Subsystems' commands: each module has ``add_parsers(subparsers, commands)``, which adds
+#: its parsers and puts ``name: handler(data, args) -> int`` into ``commands``; those
+#: with ``status(store)`` / ``print_status(status)`` add to ``sonantica status``.
+SUBSYSTEM_CLIS = (analysis_cli, federation_cli, analytics_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,29 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("demo", help="generate the demo library into a folder")
     s.add_argument("dest", metavar="DIR")
     s.add_argument("--variant", type=int, default=0)
-    for module in _extensions():
+    for module in SUBSYSTEM_CLIS:
         module.add_parsers(sub, COMMANDS)
     return p
-
-
-# Subsystems add their own commands: each module has add_parsers(subparsers, commands),
-# which adds its parsers and puts `name: handler(data, args) -> int` into ``commands``.
-EXTENSIONS = (
-    "sonantica.node.analysis.cli",
-    "sonantica.node.federation.cli",
-    "sonantica.node.analytics.cli",
-)
-
-
-def _extensions():
-    from importlib import import_module
-
-    for name in EXTENSIONS:
-        try:
-            yield import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,6 +103,10 @@ def open_store(data: DataDir) -> Store:
 
 # -- init ---------------------------------------------------------------------
 def cmd_init(data: DataDir, args: argparse.Namespace) -> int:
+    import getpass
+
+    from . import identity
+
     if data.exists() or data.key_path.exists() or data.db_path.exists():
         raise AlreadyInitialised(
             f"a node already exists in {data.root}; refusing to reset it (use another --data folder, or remove it by hand)"
@@ -142,6 +132,8 @@ def cmd_init(data: DataDir, args: argparse.Namespace) -> int:
 
 # -- users --------------------------------------------------------------------
 def _read_password(from_stdin: bool) -> str:
+    import getpass
+
     if from_stdin:
         line = sys.stdin.readline()
         if not line:
@@ -190,6 +182,8 @@ def cmd_user(data: DataDir, args: argparse.Namespace) -> int:
 
 # -- scan ---------------------------------------------------------------------
 def cmd_scan(data: DataDir, args: argparse.Namespace) -> int:
+    import trio
+
     from .library.scanner import Scanner
 
     config = data.load_config()
@@ -226,7 +220,7 @@ async def _scan_with_progress(scanner, full: bool, show: bool):
 
 # -- status -------------------------------------------------------------------
 def cmd_status(data: DataDir, args: argparse.Namespace) -> int:
-    from .daemon import running_pid
+    from .serving import running_pid
 
     config = data.load_config()
     with open_store(data) as store:
@@ -259,7 +253,7 @@ def cmd_status(data: DataDir, args: argparse.Namespace) -> int:
         print(f"files that could not be read ({lib['errors']}):")
         for e in status["scan_errors"]:
             print(f"  {e['path']}: {e['reason']}")
-    for module in _extensions():
+    for module in SUBSYSTEM_CLIS:
         if hasattr(module, "print_status"):
             module.print_status(status)
     return 0
@@ -268,7 +262,7 @@ def cmd_status(data: DataDir, args: argparse.Namespace) -> int:
 def _extra_status(store: Store) -> dict:
     """Status from other domains, when they exist (analysis, federation)."""
     extra = {}
-    for module in _extensions():
+    for module in SUBSYSTEM_CLIS:
         if hasattr(module, "status"):
             extra.update(module.status(store))
     return extra
@@ -276,6 +270,8 @@ def _extra_status(store: Store) -> dict:
 
 # -- serve --------------------------------------------------------------------
 def cmd_serve(data: DataDir, args: argparse.Namespace) -> int:
+    import trio
+
     from .daemon import serve
 
     config = data.load_config()
@@ -298,6 +294,9 @@ BACKUP_MEMBERS = ("config.toml", "node.key", "sonantica.db")
 
 
 def cmd_backup(data: DataDir, args: argparse.Namespace) -> int:
+    import tarfile
+    import tempfile
+
     dest = Path(args.file).expanduser()
     with open_store(data) as store, tempfile.TemporaryDirectory() as tmp:
         snapshot = Path(tmp) / "sonantica.db"
@@ -314,7 +313,10 @@ def cmd_backup(data: DataDir, args: argparse.Namespace) -> int:
 
 
 def cmd_restore(data: DataDir, args: argparse.Namespace) -> int:
-    from .daemon import running_pid
+    import tarfile
+    import tempfile
+
+    from .serving import running_pid
 
     src = Path(args.file).expanduser()
     if running_pid(data) is not None:

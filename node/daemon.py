@@ -1,25 +1,23 @@
 """The serving node: one root nursery for the store, scanner, watcher, workers and HTTP.
 
-``serve`` holds an exclusive lock on ``serve.lock`` (with the pid inside) so
-that a second ``serve`` on the same data folder refuses to start and
-``restore`` knows the node is live. SIGINT/SIGTERM cancel the root nursery;
+``serve`` holds the data folder's serve lock (see :mod:`.serving`) so that a
+second ``serve`` on the same data folder refuses to start and ``restore``
+knows the node is live. SIGINT/SIGTERM cancel the root nursery;
 hypercorn gets a graceful-shutdown deadline, then everything is cancelled.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import signal
-from pathlib import Path
 
 import trio
 
 from .bus import Bus
 from .config import Config, DataDir
-from .errors import NodeIsRunning
 from .library.scanner import Scanner
+from .serving import hold_serve_lock
 from .store.db import Store
 
 log = logging.getLogger("sonantica")
@@ -27,54 +25,18 @@ log = logging.getLogger("sonantica")
 SHUTDOWN_GRACE_S = 3.0
 
 
-# Subsystems that run beside the HTTP app while serving: each module has
-# ``async def run(node, *, task_status)`` (it calls task_status.started() once ready).
-SERVICES = (
-    "sonantica.node.analysis.service",
-    "sonantica.node.federation.service",
-    "sonantica.node.analytics.service",
-)
+def background_services() -> list:
+    """The subsystems that run beside the HTTP app while serving, in start order.
 
+    Each is ``async def run(node, *, task_status)`` and calls ``task_status.started()``
+    once ready. Imported here, when a node starts serving, so that CLI commands that
+    never serve do not load them.
+    """
+    from .analysis import service as analysis
+    from .analytics import service as analytics
+    from .federation import service as federation
 
-def _service_modules():
-    from importlib import import_module
-
-    for name in SERVICES:
-        try:
-            yield import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-
-
-def running_pid(data: DataDir) -> int | None:
-    """The pid of the process serving this data folder, or None."""
-    path = data.serve_lock
-    if not path.exists():
-        return None
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        try:
-            return int(Path(path).read_text().strip() or 0) or -1
-        except (OSError, ValueError):
-            return -1
-    finally:
-        os.close(fd)
-    return None
-
-
-def _hold_serve_lock(data: DataDir) -> int:
-    fd = os.open(data.serve_lock, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise NodeIsRunning(f"another `sonantica serve` already runs on {data.root}") from None
-    os.ftruncate(fd, 0)
-    os.write(fd, str(os.getpid()).encode())
-    return fd
+    return [analysis.run, federation.run, analytics.run]
 
 
 class Node:
@@ -94,8 +56,8 @@ class Node:
         self.nursery: trio.Nursery | None = None
         self.app = None
         self.federation = None  # set by federation.service while serving
-        # background services of subsystems: async fn(node, *, task_status), see SERVICES
-        self.services: list = [module.run for module in _service_modules()]
+        # background services of subsystems: async fn(node, *, task_status), see background_services
+        self.services: list = background_services()
 
     def start_scan(self, full: bool = False) -> bool:
         """Start a scan in the background; False when one is already running."""
@@ -117,7 +79,7 @@ async def serve(data: DataDir, config: Config, *, task_status=trio.TASK_STATUS_I
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     data.require()
-    lock_fd = _hold_serve_lock(data)
+    lock_fd = hold_serve_lock(data)
     store = Store.open(data.db_path)
     try:
         node = Node(data, config, store)
@@ -142,12 +104,8 @@ async def serve(data: DataDir, config: Config, *, task_status=trio.TASK_STATUS_I
 
 
 async def _run_http(node: Node, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-    try:
-        from .api.server import run_http
-    except ImportError:
-        task_status.started([])
-        await trio.sleep_forever()
-        return
+    from .api.server import run_http
+
     await run_http(node, task_status=task_status)
 
 

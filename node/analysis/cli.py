@@ -1,4 +1,4 @@
-"""``sonantica analyze`` and the analysis lines of ``sonantica status`` (see ``cli.EXTENSIONS``).
+"""``sonantica analyze`` and the analysis lines of ``sonantica status`` (see ``cli.SUBSYSTEM_CLIS``).
 
 ``analyze`` queues the tracks whose results are missing or outdated (all of
 them with ``--force``), then:
@@ -17,13 +17,10 @@ import json
 import sys
 import time
 
-import trio
-
 from ..config import DataDir
 from ..store import analysis as analysis_store
 from ..store import jobs
 from ..store.db import Store
-from .runner import KIND, Runner, current_versions, worker_count
 
 POLL_S = 0.5
 _WHERE = {"here": "here", "node": "by the serving node", "nothing to do": "nothing to do"}
@@ -37,6 +34,10 @@ def add_parsers(subparsers, commands: dict) -> None:
 
 
 def cmd_analyze(data: DataDir, args: argparse.Namespace) -> int:
+    import trio
+
+    from .runner import worker_count
+
     config = data.load_config()
     show = not args.json and sys.stderr.isatty()
     with Store.open(data.db_path) as store:
@@ -56,8 +57,12 @@ def cmd_analyze(data: DataDir, args: argparse.Namespace) -> int:
 
 async def analyze(data: DataDir, store: Store, workers: int, force: bool, show: bool = False) -> dict:
     """Queue, then run here or wait for the serving node; the summary as a dict."""
-    from ..daemon import running_pid
+    import trio
+
+    from ..serving import running_pid
+    from .runner import Runner
     from .service import SETTINGS
+    from .versions import KIND, current_versions
 
     t0, started = time.monotonic(), time.time()
     runner = Runner(store, workers=workers, settings=SETTINGS)
@@ -82,7 +87,10 @@ async def analyze(data: DataDir, store: Store, workers: int, force: bool, show: 
 
 
 async def _show_progress(store: Store) -> None:
+    import trio
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from .versions import current_versions
 
     versions = current_versions()
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
@@ -95,6 +103,8 @@ async def _show_progress(store: Store) -> None:
 
 
 def status(store: Store) -> dict:
+    from .versions import KIND, current_versions
+
     versions = current_versions()
 
     def read(db):

@@ -45,17 +45,11 @@ from ..library.paths import existing_file
 from ..store import analysis as analysis_store
 from ..store import jobs
 from ..store.db import Store
-from .features import feature_versions
-from .worker import FILE_ID_VERSION, HEADER, frame
+from .versions import KIND, current_versions
+from .worker import HEADER, frame
 
 log = logging.getLogger(__name__)
 
-KIND = "analysis"
-
-
-def current_versions() -> dict[str, int]:
-    """Every stored result and its current version: the features plus the file id."""
-    return {**feature_versions(), analysis_store.FILE_ID: FILE_ID_VERSION}
 
 
 def worker_count(configured: int = 0) -> int:

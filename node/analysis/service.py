@@ -1,4 +1,4 @@
-"""The analysis service of a serving node (see ``daemon.SERVICES``).
+"""The analysis service of a serving node (see ``daemon.background_services``).
 
 It owns the :class:`~.runner.Runner` (the worker processes) and the
 scheduler: after every scan, and every ``Settings.sweep_s``, tracks with a

@@ -98,13 +98,12 @@ def file_identity(path: str) -> dict:
     return {"file_id": file_id, "size": size, "chunks": len(leaves), "chunk_size": CHUNK_SIZE}
 
 
-FILE_ID_VERSION = 1
-
 
 def handle(request: dict) -> dict:
     """One job: every requested feature from one decode, plus the file id."""
     from .decode import DecodeError
     from .engine import analyse_file
+    from .versions import FILE_ID_VERSION
 
     t0 = time.perf_counter()
     path, features = request["path"], set(request.get("features") or ())

@@ -28,10 +28,10 @@ import logging
 import time
 
 import httpx
-import sqlite_utils
 
 from ..errors import InvalidInput
 from ..store import plays as ps
+from ..store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class GiveUp(Exception):
 
 
 # -- queueing (inside the play's write transaction) -----------------------------------------
-def enqueue(db: sqlite_utils.Database, play: dict) -> None:
+def enqueue(db: Database, play: dict) -> None:
     services = ps.enabled_services(db, play["user_id"])
     if not services:
         return
@@ -70,7 +70,7 @@ def enqueue(db: sqlite_utils.Database, play: dict) -> None:
 
 
 # -- accounts ----------------------------------------------------------------------------------
-def save_account(db: sqlite_utils.Database, user_id: str, service: str, body: dict) -> dict:
+def save_account(db: Database, user_id: str, service: str, body: dict) -> dict:
     if service not in SERVICES:
         raise InvalidInput(f"service must be one of {', '.join(SERVICES)}")
     values: dict = {}
@@ -106,7 +106,7 @@ def public_account(account: dict) -> dict:
             "held_until": account["held_until"]}
 
 
-def status(db: sqlite_utils.Database, user_id: str) -> dict:
+def status(db: Database, user_id: str) -> dict:
     have = {a["service"]: public_account(a) for a in ps.accounts(db, user_id)}
     counts = ps.queue_counts(db, user_id)
     out = {}

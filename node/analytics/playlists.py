@@ -26,12 +26,12 @@ import time
 from datetime import date, datetime
 
 import numpy as np
-import sqlite_utils
 
 from ..errors import InvalidInput, NotFound
 from ..store import browse
 from ..store import playlists as pl
 from ..store import plays as ps
+from ..store.db import Database
 from . import recommend as rec
 
 MIX_SIZE = 30
@@ -179,7 +179,7 @@ def compile_rules(rules: dict, now: float | None = None) -> tuple[str, list, str
     return where, params, order, limit
 
 
-def evaluate(db: sqlite_utils.Database, user_id: str, rules: dict, now: float | None = None) -> list[str]:
+def evaluate(db: Database, user_id: str, rules: dict, now: float | None = None) -> list[str]:
     where, params, order, limit = compile_rules(rules, now)
     sql = f"SELECT t.id FROM track t WHERE {where} ORDER BY {order} LIMIT {int(limit)}"
     # named :user inside, positional ? for values: sqlite3 wants one style, so inline the user as a parameter
@@ -229,19 +229,19 @@ def _upsert(db, user_id: str, kind: str, name: str, comment: str, track_ids: lis
     return pid
 
 
-def generated_of(db: sqlite_utils.Database, user_id: str) -> list[dict]:
+def generated_of(db: Database, user_id: str) -> list[dict]:
     ids = [r[0] for r in db.conn.execute(
         "SELECT id FROM playlist WHERE owner_id = ? AND generated IS NOT NULL ORDER BY generated", (user_id,))]
     return [pl.get(db, i) for i in ids]
 
 
-def create_smart(db: sqlite_utils.Database, user_id: str, name: str, rules: dict, comment: str = "") -> str:
+def create_smart(db: Database, user_id: str, name: str, rules: dict, comment: str = "") -> str:
     ids = evaluate(db, user_id, rules)
     return _upsert(db, user_id, "smart", name, comment, ids, rules, playlist_id=pl.create(db, user_id, name, [],
                                                                                           comment))
 
 
-def update_smart(db: sqlite_utils.Database, user_id: str, playlist_id: str, rules: dict | None,
+def update_smart(db: Database, user_id: str, playlist_id: str, rules: dict | None,
                  name: str | None = None) -> None:
     p = pl.get(db, playlist_id)
     if p["owner_id"] != user_id or p["generated"] != "smart":
@@ -251,7 +251,7 @@ def update_smart(db: sqlite_utils.Database, user_id: str, playlist_id: str, rule
             playlist_id=playlist_id)
 
 
-def refresh_smart(db: sqlite_utils.Database, user_id: str | None = None, now: float | None = None) -> int:
+def refresh_smart(db: Database, user_id: str | None = None, now: float | None = None) -> int:
     """Re-evaluate smart playlists (of one user, or all): they follow plays, stars and the library."""
     sql = "SELECT id, owner_id, rules FROM playlist WHERE generated = 'smart'"
     rows = db.conn.execute(sql + (" AND owner_id = ?" if user_id else ""), (user_id,) if user_id else ()).fetchall()
@@ -266,14 +266,14 @@ def refresh_smart(db: sqlite_utils.Database, user_id: str | None = None, now: fl
 
 
 # -- generated ------------------------------------------------------------------------------------------
-def discoveries(db: sqlite_utils.Database, user_id: str, count: int = 50, now: float | None = None) -> list[str]:
+def discoveries(db: Database, user_id: str, count: int = 50, now: float | None = None) -> list[str]:
     """Tracks the user never played, friends' first: what members hold that this user has not heard."""
     picks = rec.recommend(db, user_id, count * 3, now=now, exclude_played=True)
     picks.sort(key=lambda p: (p.source == "local", -p.score))
     return [p.id for p in picks[:count]]
 
 
-def forgotten(db: sqlite_utils.Database, user_id: str, count: int = 50, now: float | None = None,
+def forgotten(db: Database, user_id: str, count: int = 50, now: float | None = None,
               min_plays: int = 3, idle_days: float = 60) -> list[str]:
     """Favourites not played for ``idle_days``: many plays, long ago first."""
     now = time.time() if now is None else now
@@ -284,7 +284,7 @@ def forgotten(db: sqlite_utils.Database, user_id: str, count: int = 50, now: flo
     return [cat.ids[i] for i in rec.diverse(order, cat, count, max_per_artist=max(2, count // 8))]
 
 
-def daily_mixes(db: sqlite_utils.Database, user_id: str, now: float | None = None, size: int = MIX_SIZE,
+def daily_mixes(db: Database, user_id: str, now: float | None = None, size: int = MIX_SIZE,
                 max_mixes: int = MAX_MIXES) -> list[dict]:
     """A few mixes by taste cluster (the user's genres), each a third favourites, two thirds new to them."""
     now = time.time() if now is None else now
@@ -330,7 +330,7 @@ def _interleave(favs: list[int], new: list[int]) -> list[int]:
     return out
 
 
-def refresh_user(db: sqlite_utils.Database, user_id: str, now: float | None = None) -> list[str]:
+def refresh_user(db: Database, user_id: str, now: float | None = None) -> list[str]:
     """Recompute every generated playlist of one user; returns their ids."""
     now = time.time() if now is None else now
     ids = []
@@ -352,7 +352,7 @@ def refresh_user(db: sqlite_utils.Database, user_id: str, now: float | None = No
     return ids
 
 
-def users_due(db: sqlite_utils.Database, now: float, every_s: float = 86400) -> list[str]:
+def users_due(db: Database, now: float, every_s: float = 86400) -> list[str]:
     """Users whose generated playlists are older than ``every_s`` (or who have none but have listened)."""
     return [r[0] for r in db.conn.execute(
         "SELECT u.id FROM user u WHERE EXISTS (SELECT 1 FROM listen_item li WHERE li.user_id = u.id AND li.plays > 0) "
@@ -361,7 +361,7 @@ def users_due(db: sqlite_utils.Database, now: float, every_s: float = 86400) -> 
 
 
 # -- radio ---------------------------------------------------------------------------------------------------
-def radio_seeds(db: sqlite_utils.Database, kind: str, ident: str) -> list[str]:
+def radio_seeds(db: Database, kind: str, ident: str) -> list[str]:
     if kind == "track":
         browse.require_track(db, ident)
         return [ident]
@@ -378,7 +378,7 @@ def radio_seeds(db: sqlite_utils.Database, kind: str, ident: str) -> list[str]:
     return ids
 
 
-def radio_next(db: sqlite_utils.Database, user_id: str, seed_ids: list[str], served: list[str], count: int
+def radio_next(db: Database, user_id: str, seed_ids: list[str], served: list[str], count: int
                ) -> list[rec.Pick]:
     """The next ``count`` tracks of an endless radio: like the seeds, never one already served."""
     return rec.similar_to(db, seed_ids, count, user_id=user_id, exclude_ids=set(served))

@@ -17,11 +17,10 @@ import time
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from ..errors import InvalidInput, NotFound
 from ..store import plays as ps
 from ..store import tracks as tracks_store
+from ..store.db import Database
 from . import forward, timezone
 
 EVENTS = ("start", "progress", "pause", "resume", "seek", "skip", "end")
@@ -32,7 +31,7 @@ SCROBBLE_WINDOW_S = 30.0  # a retried submission without a time lands within thi
 
 
 # -- track facts ---------------------------------------------------------------------
-def track_facts(db: sqlite_utils.Database, track_id: str, meta: dict | None = None) -> dict:
+def track_facts(db: Database, track_id: str, meta: dict | None = None) -> dict:
     """What booking needs about a track: duration, album, artists, genres and names.
 
     Local tracks come from the library; a remote track (federation) is
@@ -80,7 +79,7 @@ def _buckets(local: datetime) -> list[tuple[str, int]]:
             ("y", local.year), ("a", 0)]
 
 
-def book_play(db: sqlite_utils.Database, play: dict, facts: dict, tz, plays: int, ms: int) -> None:
+def book_play(db: Database, play: dict, facts: dict, tz, plays: int, ms: int) -> None:
     """Add one play (or only listening time, ``plays=0``) to the user's aggregates."""
     local = datetime.fromtimestamp(play["started_at"], tz)
     ps.book(db, play["user_id"], _keys(play["track_id"], facts, local), _buckets(local), plays, ms)
@@ -136,7 +135,7 @@ def _save(db, play: dict) -> None:
 
 
 # -- events ----------------------------------------------------------------------------------------
-def apply_event(db: sqlite_utils.Database, user_id: str, event: str, *, track_id: str | None = None,
+def apply_event(db: Database, user_id: str, event: str, *, track_id: str | None = None,
                 position_ms: int = 0, client: str = "", device: str = "", at: float | None = None,
                 play_id: int | None = None, source_node: str | None = None, meta: dict | None = None,
                 from_ms: int | None = None) -> dict:
@@ -216,7 +215,7 @@ def _result(play: dict, duplicate: bool = False) -> dict:
             "duplicate": duplicate}
 
 
-def apply_scrobble(db: sqlite_utils.Database, user_id: str, track_id: str, submission: bool, client: str,
+def apply_scrobble(db: Database, user_id: str, track_id: str, submission: bool, client: str,
                    at: float | None = None, source_node: str | None = None, meta: dict | None = None,
                    now: float | None = None) -> dict:
     """Subsonic ``scrobble``: ``submission=False`` is now playing; ``True`` is one counted play, once."""
@@ -245,7 +244,7 @@ def apply_scrobble(db: sqlite_utils.Database, user_id: str, track_id: str, submi
     return {"track_id": track_id, "counted": True, "duplicate": False, "now_playing": False, "play_id": play["id"]}
 
 
-def close_stale(db: sqlite_utils.Database, now: float | None = None, ttl: float = ps.OPEN_PLAY_TTL_S) -> int:
+def close_stale(db: Database, now: float | None = None, ttl: float = ps.OPEN_PLAY_TTL_S) -> int:
     """Close listens whose client went away without an end event (their time so far still counts)."""
     now = time.time() if now is None else now
     stale = ps.stale_open_plays(db, now - ttl)
@@ -255,7 +254,7 @@ def close_stale(db: sqlite_utils.Database, now: float | None = None, ttl: float 
     return len(stale)
 
 
-def apply_many(db: sqlite_utils.Database, user_id: str, events: list[dict]) -> list[dict]:
+def apply_many(db: Database, user_id: str, events: list[dict]) -> list[dict]:
     """Several events in one transaction (offline queue of a client, bulk import, benchmarks).
 
     A failing event is reported in its slot and the batch goes on.

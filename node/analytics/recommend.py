@@ -38,10 +38,10 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import sqlite_utils
 
 from ..store import annotations
 from ..store import plays as ps
+from ..store.db import Database
 
 SESSION_GAP_S = 30 * 60
 COLISTEN_PLAYS = 200_000
@@ -94,7 +94,7 @@ _catalogues: dict[str, tuple[tuple, Catalogue]] = {}
 _colistens: dict[str, tuple[tuple, Colisten]] = {}
 
 
-def _db_key(db: sqlite_utils.Database) -> str:
+def _db_key(db: Database) -> str:
     return next((r[2] for r in db.conn.execute("PRAGMA database_list") if r[1] == "main"), "") or str(id(db))
 
 
@@ -103,7 +103,7 @@ def _has_table(db, name: str) -> bool:
 
 
 # -- candidates ----------------------------------------------------------------------------------
-def candidates(db: sqlite_utils.Database) -> Catalogue:
+def candidates(db: Database) -> Catalogue:
     """Every track a user could be recommended: the local library plus federated catalogues.
 
     This is where the federation joins: rows of ``remote_track`` (a member's
@@ -227,7 +227,7 @@ def _camelots(db):
 
 
 # -- co-listening --------------------------------------------------------------------------------------
-def colisten(db: sqlite_utils.Database, cat: Catalogue) -> Colisten:
+def colisten(db: Database, cat: Catalogue) -> Colisten:
     key = (db.conn.execute("SELECT max(id), count(*) FROM play").fetchone(), len(cat))
     path = _db_key(db)
     with _lock:
@@ -351,7 +351,7 @@ class UserState:
     touched: np.ndarray  # bool: ever started (played, skipped or listened to)
 
 
-def user_state(db: sqlite_utils.Database, cat: Catalogue, user_id: str, now: float) -> UserState:
+def user_state(db: Database, cat: Catalogue, user_id: str, now: float) -> UserState:
     n = len(cat)
     last, plays, skips = np.zeros(n), np.zeros(n, np.float32), np.zeros(n, np.float32)
     touched = np.zeros(n, bool)
@@ -471,7 +471,7 @@ def _co_seed(co: Colisten, i: int, seedw: np.ndarray) -> int | None:
     return best if votes[best] > 0 else None
 
 
-def recommend(db: sqlite_utils.Database, user_id: str, count: int = 20, *, now: float | None = None,
+def recommend(db: Database, user_id: str, count: int = 20, *, now: float | None = None,
               exclude_played: bool = False, seeds: dict[int, float] | None = None,
               exclude: set[int] | None = None, cat: Catalogue | None = None) -> list[Pick]:
     """The user's best next tracks, with reasons; ``exclude_played`` keeps to tracks never started."""
@@ -511,13 +511,13 @@ def _cold(db, cat: Catalogue) -> Scored:
     return Scored(total, z, z, z, np.full(len(cat), -1, np.int32), profile(cat, {}), colisten(db, cat))
 
 
-def popular(db: sqlite_utils.Database, count: int, exclude: set[str] = frozenset()) -> list[str]:
+def popular(db: Database, count: int, exclude: set[str] = frozenset()) -> list[str]:
     """The node's most played tracks (all users): the baseline recommendations are measured against."""
     rows = sorted(ps.item_popularity(db, "track"), key=lambda r: -r[1])
     return [r[0] for r in rows if r[0] not in exclude][:count]
 
 
-def similar_to(db: sqlite_utils.Database, seed_ids: list[str], count: int, *, user_id: str | None = None,
+def similar_to(db: Database, seed_ids: list[str], count: int, *, user_id: str | None = None,
                exclude_ids: set[str] = frozenset(), now: float | None = None) -> list[Pick]:
     """Tracks like the given ones (radio, getSimilarSongs); lightly personalised when ``user_id`` is given."""
     cat = candidates(db)
@@ -538,7 +538,7 @@ def similar_to(db: sqlite_utils.Database, seed_ids: list[str], count: int, *, us
     return [Pick(cat.ids[i], float(total[i]), cat.source[i], explain(cat, sc, i, seeds)) for i in picks]
 
 
-def similar_artists(db: sqlite_utils.Database, artist_id: str, count: int) -> list[tuple[str, str, float]]:
+def similar_artists(db: Database, artist_id: str, count: int) -> list[tuple[str, str, float]]:
     """(artist id, name, score) of artists whose tracks are most like this artist's."""
     cat = candidates(db)
     try:

@@ -1,4 +1,4 @@
-"""The analytics service of a serving node (see ``daemon.SERVICES``).
+"""The analytics service of a serving node (see ``daemon.background_services``).
 
 One task, woken by bus events or a timer, never in the way of playback:
 

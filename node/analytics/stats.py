@@ -18,10 +18,9 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime, time as dtime, timedelta, tzinfo
 
-import sqlite_utils
-
 from ..errors import InvalidInput
 from ..store import plays as ps
+from ..store.db import Database
 from . import plays as plays_mod
 from . import timezone
 
@@ -105,7 +104,7 @@ def resolve(period: str, now: float, tz: tzinfo, start: str | None = None, end: 
 
 
 # -- reading -----------------------------------------------------------------------------------------
-def stats(db: sqlite_utils.Database, user_id: str, period: str = "month", *, now: float | None = None,
+def stats(db: Database, user_id: str, period: str = "month", *, now: float | None = None,
           start: str | None = None, end: str | None = None, limit: int = TOP_DEFAULT) -> dict:
     now = time.time() if now is None else now
     limit = max(1, min(int(limit), TOP_MAX))
@@ -217,7 +216,7 @@ def streaks(days: list[int], today: date) -> dict:
 
 
 # -- maintenance ---------------------------------------------------------------------------------------
-def rebuild(db: sqlite_utils.Database, user_id: str) -> int:
+def rebuild(db: Database, user_id: str) -> int:
     """Recompute a user's aggregates from their plays (after a delete or a time-zone change)."""
     ps.clear_aggregates(db, user_id)
     tz = timezone.of_user(db, user_id)
@@ -232,14 +231,14 @@ def rebuild(db: sqlite_utils.Database, user_id: str) -> int:
     return n
 
 
-def delete_history(db: sqlite_utils.Database, user_id: str, start: float | None = None,
+def delete_history(db: Database, user_id: str, start: float | None = None,
                    end: float | None = None) -> int:
     n = ps.delete_history(db, user_id, start, end)
     rebuild(db, user_id)
     return n
 
 
-def set_timezone(db: sqlite_utils.Database, user_id: str, tz_name: str | None, share_aggregates: bool) -> None:
+def set_timezone(db: Database, user_id: str, tz_name: str | None, share_aggregates: bool) -> None:
     timezone.zone(tz_name)  # refuses unknown zones
     before = ps.user_settings(db, user_id)
     ps.set_user_settings(db, user_id, tz_name, share_aggregates)

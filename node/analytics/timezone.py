@@ -13,9 +13,8 @@ import os
 from datetime import tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import sqlite_utils
-
 from ..errors import InvalidInput
+from ..store.db import Database
 
 
 @functools.lru_cache(maxsize=64)
@@ -45,7 +44,7 @@ def node_zone() -> tzinfo:
     return ZoneInfo("UTC")
 
 
-def of_user(db: sqlite_utils.Database, user_id: str) -> tzinfo:
+def of_user(db: Database, user_id: str) -> tzinfo:
     row = db.conn.execute("SELECT tz FROM analytics_user WHERE user_id = ?", (user_id,)).fetchone()
     return zone(row[0] if row else None)  # one primary-key lookup; zone() is cached
 

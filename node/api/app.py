@@ -52,19 +52,13 @@ def create_app(node: Any) -> QuartTrio:
     app.login_guard = LoginGuard()  # type: ignore[attr-defined]
     app.setup_token = secrets.token_urlsafe(16)  # type: ignore[attr-defined]
 
-    from . import events, library, playlists, streams, users, web
+    from . import analysis_api, analytics_api, events, federation_api, library, playlists, streams, users, web
+    from .subsonic import bp as subsonic_bp
 
-    for module in (users, library, playlists, streams, events, web):
-        app.register_blueprint(module.bp)
-    for optional in ("subsonic", "peer", "federation_api", "analysis_api", "analytics_api"):
-        try:
-            module = __import__(f"{__package__}.{optional}", fromlist=["bp"])
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__package__}.{optional}":
-                continue
-            raise
-        if hasattr(module, "bp"):
-            app.register_blueprint(module.bp)
+    # the peer API is an app of its own, on --peer-bind (see .peer and .server)
+    for bp in (users.bp, library.bp, playlists.bp, streams.bp, events.bp, web.bp, subsonic_bp,
+               federation_api.bp, analysis_api.bp, analytics_api.bp):
+        app.register_blueprint(bp)
 
     app.before_request(_authorise)
     app.after_request(_headers)

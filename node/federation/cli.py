@@ -1,17 +1,16 @@
-"""Federation commands of the ``sonantica`` CLI: invite, join, peers, revoke, leave, pin, unpin."""
+"""Federation commands of the ``sonantica`` CLI: invite, join, peers, revoke, leave, pin, unpin.
+
+Imported by every command to add its parsers, so the federation itself (protocol,
+TLS, HTTP client) is imported inside the commands that use it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
 
-import trio
-
-from ..store import browse
 from ..store import peers as peers_store
 from ..store.db import Store
-from . import invites
 
 
 def add_parsers(sub, commands: dict) -> None:
@@ -41,6 +40,8 @@ def _open(data) -> tuple[Store, object]:
 
 
 def cmd_invite(data, args: argparse.Namespace) -> int:
+    from . import invites
+
     store, config = _open(data)
     with store:
         code = invites.create_invite(store, data, config, uses=args.uses, ttl_ms=invites.parse_duration(args.ttl),
@@ -51,6 +52,8 @@ def cmd_invite(data, args: argparse.Namespace) -> int:
 
 
 def cmd_join(data, args: argparse.Namespace) -> int:
+    from . import invites
+
     store, config = _open(data)
     with store:
         result = invites.join(store, data, config, args.code)
@@ -60,6 +63,8 @@ def cmd_join(data, args: argparse.Namespace) -> int:
 
 
 def cmd_peers(data, args: argparse.Namespace) -> int:
+    import time
+
     from .runtime import load_identity, membership_from
 
     store, config = _open(data)
@@ -102,6 +107,8 @@ def _nid(text: str):
 
 
 def cmd_revoke(data, args: argparse.Namespace) -> int:
+    from . import invites
+
     store, config = _open(data)
     with store:
         short = invites.revoke(store, data, config, args.node_id, args.reason)
@@ -110,6 +117,10 @@ def cmd_revoke(data, args: argparse.Namespace) -> int:
 
 
 def cmd_leave(data, args: argparse.Namespace) -> int:
+    import trio
+
+    from . import invites
+
     store, config = _open(data)
     with store:
         trio.run(invites.leave, store, data, config)
@@ -118,6 +129,8 @@ def cmd_leave(data, args: argparse.Namespace) -> int:
 
 
 def cmd_pin(data, args: argparse.Namespace) -> int:
+    from ..store import browse
+
     store, _ = _open(data)
     with store:
         album = store.read_sync(browse.get_album, args.album_id)

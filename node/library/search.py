@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 
-import sqlite_utils
-
+from ..store.db import Database
 from .tagmap import normalise
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -28,7 +27,7 @@ def fts_query(text: str) -> str | None:
     return " ".join(f'"{w}"*' for w in words)
 
 
-def search_tracks(db: sqlite_utils.Database, text: str, limit: int = 20, offset: int = 0) -> list[str]:
+def search_tracks(db: Database, text: str, limit: int = 20, offset: int = 0) -> list[str]:
     """Track ids best first."""
     q = fts_query(text)
     if q is None:
@@ -43,7 +42,7 @@ def search_tracks(db: sqlite_utils.Database, text: str, limit: int = 20, offset:
     return [r[0] for r in _rerank(rows, text, lambda r: (r[1], r[2]))][offset : offset + limit]
 
 
-def _remote(db: sqlite_utils.Database, sql: str, params: tuple) -> list:
+def _remote(db: Database, sql: str, params: tuple) -> list:
     """Matches among members' catalogues (the federation tables may be empty or absent)."""
     try:
         return db.conn.execute(sql, params).fetchall()
@@ -53,7 +52,7 @@ def _remote(db: sqlite_utils.Database, sql: str, params: tuple) -> list:
         raise
 
 
-def search_albums(db: sqlite_utils.Database, text: str, limit: int = 20, offset: int = 0) -> list[str]:
+def search_albums(db: Database, text: str, limit: int = 20, offset: int = 0) -> list[str]:
     q = fts_query(text)
     if q is None:
         return []
@@ -68,7 +67,7 @@ def search_albums(db: sqlite_utils.Database, text: str, limit: int = 20, offset:
     return [r[0] for r in _rerank(rows, text, lambda r: (r[1], r[2]))][offset : offset + limit]
 
 
-def search_artists(db: sqlite_utils.Database, text: str, limit: int = 20, offset: int = 0) -> list[str]:
+def search_artists(db: Database, text: str, limit: int = 20, offset: int = 0) -> list[str]:
     q = fts_query(text)
     if q is None:
         return []

@@ -13,8 +13,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .paths import is_within
-from .tags import AUDIO_EXTENSIONS
 
+#: The audio files the scanner reads: the keys of ``tags.AUDIO_EXTENSIONS`` (which maps each
+#: to its mutagen class; a test keeps the two equal), here so that walking loads no mutagen.
+AUDIO_EXTENSIONS = frozenset({
+    ".flac", ".mp3", ".m4a", ".m4b", ".mp4", ".aac", ".ogg", ".oga", ".opus", ".wav", ".aif", ".aiff", ".aifc",
+    ".wv", ".ape",
+})
 IMAGE_NAMES = ("cover", "folder", "front", "album", "albumart")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
 LYRICS_EXTENSIONS = (".lrc",)

@@ -37,7 +37,8 @@ import time
 import zlib
 from collections.abc import Iterable
 
-import sqlite_utils
+from .db import Database
+
 
 MIGRATIONS = [
     (
@@ -92,7 +93,7 @@ def _versions_cte(versions: dict[str, int]) -> tuple[str, list]:
     return f"WITH f(name, version) AS (VALUES {values})", [x for kv in sorted(versions.items()) for x in kv]
 
 
-def stale_tracks(db: sqlite_utils.Database, versions: dict[str, int]) -> list[tuple[str, str]]:
+def stale_tracks(db: Database, versions: dict[str, int]) -> list[tuple[str, str]]:
     """(track id, file stamp) of every track with a missing, outdated or stale feature."""
     cte, params = _versions_cte(versions)
     sql = (
@@ -104,11 +105,11 @@ def stale_tracks(db: sqlite_utils.Database, versions: dict[str, int]) -> list[tu
     return [(r[0], r[1]) for r in db.conn.execute(sql, params)]
 
 
-def all_tracks(db: sqlite_utils.Database) -> list[tuple[str, str]]:
+def all_tracks(db: Database) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in db.conn.execute(f"SELECT t.id, {_FILE} FROM track t")]
 
 
-def plan(db: sqlite_utils.Database, track_id: str, versions: dict[str, int], force: bool = False) -> dict | None:
+def plan(db: Database, track_id: str, versions: dict[str, int], force: bool = False) -> dict | None:
     """What to compute for one track: its folder, path, stamps and stale features; None if gone."""
     row = db.conn.execute(
         "SELECT t.id, t.folder_id, t.path, t.size, t.mtime_ns, t.audio_id, f.path FROM track t "
@@ -134,7 +135,7 @@ def plan(db: sqlite_utils.Database, track_id: str, versions: dict[str, int], for
 
 
 # -- saving ---------------------------------------------------------------------
-def save(db: sqlite_utils.Database, track_id: str, results: dict[str, dict], stamps: dict[str, str],
+def save(db: Database, track_id: str, results: dict[str, dict], stamps: dict[str, str],
          now: float | None = None) -> str | None:
     """Store packed results ``{feature: {"version", "result", "blob"?, "keys"?}}`` of one track.
 
@@ -203,7 +204,7 @@ def _fill(conn, track_id: str, new: dict, old: dict, key: str | None = None, whe
     )
 
 
-def update_album_gain(db: sqlite_utils.Database, album_id: str, loudness_version: int,
+def update_album_gain(db: Database, album_id: str, loudness_version: int,
                       now: float | None = None) -> dict | None:
     """Album gain once every track of ``album_id`` has a current loudness; None until then."""
     from ..analysis.features.loudness import album_gain
@@ -229,7 +230,7 @@ def update_album_gain(db: sqlite_utils.Database, album_id: str, loudness_version
     return gain
 
 
-def refill_tracks(db: sqlite_utils.Database) -> int:
+def refill_tracks(db: Database) -> int:
     """After a scan: put analysis values back into track columns the rescan left empty."""
     conn = db.conn
     before = conn.total_changes
@@ -255,7 +256,7 @@ def refill_tracks(db: sqlite_utils.Database) -> int:
     return conn.total_changes - before
 
 
-def prune(db: sqlite_utils.Database) -> None:
+def prune(db: Database) -> None:
     """Forget the results of tracks that are gone."""
     conn = db.conn
     conn.execute("DELETE FROM analysis WHERE track_id NOT IN (SELECT id FROM track)")
@@ -268,7 +269,7 @@ def prune(db: sqlite_utils.Database) -> None:
 _HIDDEN = {"loudness": ("block_histogram",)}
 
 
-def summary(db: sqlite_utils.Database, track_id: str) -> dict | None:
+def summary(db: Database, track_id: str) -> dict | None:
     """Every result of a track for the API, without the big blobs; None when nothing is analysed yet."""
     rows = db.conn.execute(
         "SELECT feature, version, result, computed_at FROM analysis WHERE track_id = ?", (track_id,)
@@ -293,7 +294,7 @@ def summary(db: sqlite_utils.Database, track_id: str) -> dict | None:
     return out
 
 
-def blob(db: sqlite_utils.Database, track_id: str, feature: str) -> dict | None:
+def blob(db: Database, track_id: str, feature: str) -> dict | None:
     row = db.conn.execute(
         "SELECT blob FROM analysis WHERE track_id = ? AND feature = ?", (track_id, feature)).fetchone()
     if row is None or row[0] is None:
@@ -301,7 +302,7 @@ def blob(db: sqlite_utils.Database, track_id: str, feature: str) -> dict | None:
     return json.loads(zlib.decompress(row[0]))
 
 
-def candidates(db: sqlite_utils.Database, keys: Iterable[tuple[int, int]], limit: int = 10) -> list[tuple[str, int]]:
+def candidates(db: Database, keys: Iterable[tuple[int, int]], limit: int = 10) -> list[tuple[str, int]]:
     """Tracks ranked by LSH votes at their best single offset (keys: (key, position) of the query)."""
     conn = db.conn
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS fp_query (key INTEGER, pos INTEGER)")
@@ -315,7 +316,7 @@ def candidates(db: sqlite_utils.Database, keys: Iterable[tuple[int, int]], limit
     return [(r[0], r[1]) for r in rows]
 
 
-def matches(db: sqlite_utils.Database, raw: list[int], threshold: float = 0.5, limit: int = 10) -> list[tuple[str, float]]:
+def matches(db: Database, raw: list[int], threshold: float = 0.5, limit: int = 10) -> list[tuple[str, float]]:
     """Tracks holding the same recording as fingerprint ``raw``: verified by similarity, best first."""
     from ..analysis.features.fingerprint import lsh_keys, similarity
 
@@ -329,7 +330,7 @@ def matches(db: sqlite_utils.Database, raw: list[int], threshold: float = 0.5, l
     return sorted(out, key=lambda kv: -kv[1])
 
 
-def progress(db: sqlite_utils.Database, versions: dict[str, int]) -> dict[str, int]:
+def progress(db: Database, versions: dict[str, int]) -> dict[str, int]:
     """Tracks, and tracks with every feature current."""
     tracks = db.conn.execute("SELECT count(*) FROM track").fetchone()[0]
     stale = len({t for t, _ in stale_tracks(db, versions)}) if tracks else 0

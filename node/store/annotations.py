@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import time
 
-import sqlite_utils
-
 from ..errors import InvalidInput, NotFound
 from . import browse
+from .db import Database
 
 MIGRATIONS = [
     (
@@ -37,7 +36,7 @@ def kind_of(item_id: str) -> str:
     return kind
 
 
-def _existing(db: sqlite_utils.Database, item_id: str) -> str:
+def _existing(db: Database, item_id: str) -> str:
     """The kind of ``item_id``; NotFound if no track, album or artist (local or a member's) has it,
     so that a stale or made-up id is refused instead of stored as an annotation nobody can see."""
     kind = kind_of(item_id)
@@ -46,7 +45,7 @@ def _existing(db: sqlite_utils.Database, item_id: str) -> str:
     return kind
 
 
-def star(db: sqlite_utils.Database, user_id: str, item_id: str, on: bool = True) -> None:
+def star(db: Database, user_id: str, item_id: str, on: bool = True) -> None:
     kind = _existing(db, item_id)
     db.conn.execute(
         "INSERT INTO annotation(user_id, kind, item_id, starred_at) VALUES (?, ?, ?, ?) "
@@ -55,7 +54,7 @@ def star(db: sqlite_utils.Database, user_id: str, item_id: str, on: bool = True)
     )
 
 
-def rate(db: sqlite_utils.Database, user_id: str, item_id: str, rating: int) -> None:
+def rate(db: Database, user_id: str, item_id: str, rating: int) -> None:
     if not isinstance(rating, int) or not 0 <= rating <= 5:
         raise InvalidInput("rating must be an integer from 0 (none) to 5")
     kind = _existing(db, item_id)
@@ -66,7 +65,7 @@ def rate(db: sqlite_utils.Database, user_id: str, item_id: str, rating: int) -> 
     )
 
 
-def of(db: sqlite_utils.Database, user_id: str, item_ids: list[str]) -> dict[str, dict]:
+def of(db: Database, user_id: str, item_ids: list[str]) -> dict[str, dict]:
     """{item_id: {"starred_at": …, "rating": …}} for those of ``item_ids`` the user annotated."""
     out: dict[str, dict] = {}
     for i in range(0, len(item_ids), 500):
@@ -78,13 +77,13 @@ def of(db: sqlite_utils.Database, user_id: str, item_ids: list[str]) -> dict[str
     return out
 
 
-def starred(db: sqlite_utils.Database, user_id: str, kind: str) -> list[str]:
+def starred(db: Database, user_id: str, kind: str) -> list[str]:
     return [r[0] for r in db.conn.execute(
         "SELECT item_id FROM annotation WHERE user_id = ? AND kind = ? AND starred_at IS NOT NULL "
         "ORDER BY starred_at DESC", (user_id, kind))]
 
 
-def rated(db: sqlite_utils.Database, user_id: str, kind: str) -> list[str]:
+def rated(db: Database, user_id: str, kind: str) -> list[str]:
     return [r[0] for r in db.conn.execute(
         "SELECT item_id FROM annotation WHERE user_id = ? AND kind = ? AND rating > 0 ORDER BY rating DESC",
         (user_id, kind))]

@@ -12,9 +12,8 @@ import base64
 import json
 from typing import Any
 
-import sqlite_utils
-
 from ..errors import InvalidInput, NotFound
+from .db import Database
 from .tracks import _track_dict
 
 ALBUM_COLUMNS = (
@@ -83,7 +82,7 @@ def _page(db, base_sql: str, params: list, sort_expr: str, id_col: str, order: s
 
 # -- tracks -------------------------------------------------------------------
 def list_tracks(
-    db: sqlite_utils.Database,
+    db: Database,
     *,
     sort: str = "title",
     order: str = "asc",
@@ -123,7 +122,7 @@ def list_tracks(
     return [_track_dict(r) for r in rows], nxt, total
 
 
-def tracks_by_ids(db: sqlite_utils.Database, ids: list[str]) -> list[dict]:
+def tracks_by_ids(db: Database, ids: list[str]) -> list[dict]:
     """Tracks in the order of ``ids``; unknown ids are left out."""
     found: dict[str, dict] = {}
     for i in range(0, len(ids), 500):
@@ -133,19 +132,19 @@ def tracks_by_ids(db: sqlite_utils.Database, ids: list[str]) -> list[dict]:
     return [found[i] for i in ids if i in found]
 
 
-def require_track(db: sqlite_utils.Database, track_id: str) -> dict:
+def require_track(db: Database, track_id: str) -> dict:
     rows = tracks_by_ids(db, [track_id])
     if not rows:
         raise NotFound(f"no track {track_id}")
     return rows[0]
 
 
-def album_tracks(db: sqlite_utils.Database, album_id: str) -> list[dict]:
+def album_tracks(db: Database, album_id: str) -> list[dict]:
     return [_track_dict(r) for r in db.query(
         "SELECT * FROM lib_track WHERE album_id = ? ORDER BY coalesce(disc_no, 1), coalesce(track_no, 0), path", [album_id])]
 
 
-def random_tracks(db: sqlite_utils.Database, size: int, genre: str | None = None, year_from: int | None = None,
+def random_tracks(db: Database, size: int, genre: str | None = None, year_from: int | None = None,
                   year_to: int | None = None, folder_id: int | None = None) -> list[dict]:
     clauses, params = ["1 = 1"], []
     if genre:
@@ -161,7 +160,7 @@ def random_tracks(db: sqlite_utils.Database, size: int, genre: str | None = None
     return [_track_dict(r) for r in db.query(sql, [*params, max(0, min(size, MAX_PAGE))])]
 
 
-def all_tracks_page(db: sqlite_utils.Database, offset: int, limit: int, folder_id: int | None = None) -> list[dict]:
+def all_tracks_page(db: Database, offset: int, limit: int, folder_id: int | None = None) -> list[dict]:
     where, params = ("WHERE folder_id = ?", [folder_id]) if folder_id is not None else ("", [])
     return [_track_dict(r) for r in db.query(
         f"SELECT * FROM lib_track {where} ORDER BY source, created_at, id LIMIT ? OFFSET ?", [*params, limit, offset])]
@@ -176,7 +175,7 @@ def _album(row: dict) -> dict:
 
 
 def list_albums(
-    db: sqlite_utils.Database,
+    db: Database,
     *,
     sort: str = "name",
     order: str = "asc",
@@ -210,7 +209,7 @@ def list_albums(
     return [_album(r) for r in rows], nxt, total
 
 
-def albums_page(db: sqlite_utils.Database, order_sql: str, offset: int, limit: int, where: str = "1 = 1",
+def albums_page(db: Database, order_sql: str, offset: int, limit: int, where: str = "1 = 1",
                 params: list | None = None) -> list[dict]:
     """Offset paging for the Subsonic album lists (their clients page by offset)."""
     cols = ", ".join(f"a.{c.strip()}" for c in ALBUM_COLUMNS.split(","))
@@ -219,14 +218,14 @@ def albums_page(db: sqlite_utils.Database, order_sql: str, offset: int, limit: i
         [*(params or []), max(0, min(limit, MAX_PAGE)), max(0, offset)])]
 
 
-def get_album(db: sqlite_utils.Database, album_id: str) -> dict:
+def get_album(db: Database, album_id: str) -> dict:
     rows = list(db.query(f"SELECT {ALBUM_COLUMNS} FROM lib_album WHERE id = ?", [album_id]))
     if not rows:
         raise NotFound(f"no album {album_id}")
     return _album(rows[0])
 
 
-def albums_by_ids(db: sqlite_utils.Database, ids: list[str]) -> list[dict]:
+def albums_by_ids(db: Database, ids: list[str]) -> list[dict]:
     if not ids:
         return []
     rows = {r["id"]: _album(r) for r in db.query(
@@ -244,46 +243,46 @@ ARTIST_SQL = (
 )
 
 
-def list_artists(db: sqlite_utils.Database, *, album_artists_only: bool = False, limit: int = 50,
+def list_artists(db: Database, *, album_artists_only: bool = False, limit: int = 50,
                  cursor: str | None = None, order: str = "asc") -> tuple[list[dict], str | None, int | None]:
     where = " WHERE ar.id IN (SELECT artist_id FROM lib_album)" if album_artists_only else \
         " WHERE ar.id IN (SELECT artist_id FROM lib_track_artist WHERE role != 'composer' UNION SELECT artist_id FROM lib_album)"
     return _page(db, ARTIST_SQL + where, [], "lower(coalesce(ar.sort_name, ar.name))", "ar.id", order, limit, cursor)
 
 
-def all_album_artists(db: sqlite_utils.Database, folder_id: int | None = None) -> list[dict]:
+def all_album_artists(db: Database, folder_id: int | None = None) -> list[dict]:
     where = " WHERE ar.id IN (SELECT artist_id FROM lib_album" + (" WHERE folder_id = ?)" if folder_id is not None else ")")
     params = [folder_id] if folder_id is not None else []
     return list(db.query(ARTIST_SQL + where + " ORDER BY lower(coalesce(ar.sort_name, ar.name))", params))
 
 
-def get_artist(db: sqlite_utils.Database, artist_id: str) -> dict:
+def get_artist(db: Database, artist_id: str) -> dict:
     rows = list(db.query(ARTIST_SQL + " WHERE ar.id = ?", [artist_id]))
     if not rows:
         raise NotFound(f"no artist {artist_id}")
     return rows[0]
 
 
-def artists_by_ids(db: sqlite_utils.Database, ids: list[str]) -> list[dict]:
+def artists_by_ids(db: Database, ids: list[str]) -> list[dict]:
     if not ids:
         return []
     rows = {r["id"]: r for r in db.query(ARTIST_SQL + f" WHERE ar.id IN ({','.join('?' * len(ids))})", ids)}
     return [rows[i] for i in ids if i in rows]
 
 
-def artist_albums(db: sqlite_utils.Database, artist_id: str) -> list[dict]:
+def artist_albums(db: Database, artist_id: str) -> list[dict]:
     return [_album(r) for r in db.query(
         f"SELECT {ALBUM_COLUMNS} FROM lib_album WHERE artist_id = ? ORDER BY coalesce(year, 0), lower(name)", [artist_id])]
 
 
-def top_tracks_of_artist(db: sqlite_utils.Database, artist_id: str, count: int) -> list[dict]:
+def top_tracks_of_artist(db: Database, artist_id: str, count: int) -> list[dict]:
     return [_track_dict(r) for r in db.query(
         "SELECT t.* FROM lib_track t JOIN lib_track_artist ta ON ta.track_id = t.id AND ta.role = 'artist' "
         "WHERE ta.artist_id = ? ORDER BY coalesce(t.year, 0) DESC, t.title LIMIT ?", [artist_id, count])]
 
 
 # -- genres -------------------------------------------------------------------
-def list_genres(db: sqlite_utils.Database) -> list[dict]:
+def list_genres(db: Database) -> list[dict]:
     """Every genre of the library and the members' music; a recording counts once (by its lib_track row)."""
     return list(db.query(
         "SELECT min(g.genre) AS name, count(DISTINCT g.track_id) AS track_count, "
@@ -292,14 +291,14 @@ def list_genres(db: sqlite_utils.Database) -> list[dict]:
         "GROUP BY g.genre COLLATE NOCASE ORDER BY lower(min(g.genre))"))
 
 
-def folder_of(db: sqlite_utils.Database, folder_id: int) -> dict:
+def folder_of(db: Database, folder_id: int) -> dict:
     rows = list(db.query("SELECT id, path, name FROM folder WHERE id = ?", [folder_id]))
     if not rows:
         raise NotFound(f"no music folder {folder_id}")
     return rows[0]
 
 
-def cover_row(db: sqlite_utils.Database, cover_id: str) -> dict | None:
+def cover_row(db: Database, cover_id: str) -> dict | None:
     rows = list(db.query("SELECT id, source, folder_id, path, mime FROM cover WHERE id = ?", [cover_id]))
     return rows[0] if rows else None
 
@@ -312,7 +311,7 @@ _ITEM_SQL = {
 }
 
 
-def item_kind(db: sqlite_utils.Database, ident: str) -> str | None:
+def item_kind(db: Database, ident: str) -> str | None:
     """"track", "album" or "artist" if ``ident`` is one of the library's or the members' items, else None.
 
     The one test of "does this id exist" for stars, ratings and covers: a client's stale or made-up
@@ -323,7 +322,7 @@ def item_kind(db: sqlite_utils.Database, ident: str) -> str | None:
     return kind
 
 
-def cover_exists(db: sqlite_utils.Database, cover_id: str) -> bool:
+def cover_exists(db: Database, cover_id: str) -> bool:
     """Whether ``cover_id`` (``em-…``/``fi-…``) is a cover of this library or of a member's record."""
     if db.conn.execute("SELECT 1 FROM cover WHERE id = ?", (cover_id,)).fetchone():
         return True
@@ -331,7 +330,7 @@ def cover_exists(db: sqlite_utils.Database, cover_id: str) -> bool:
         "SELECT 1 FROM remote_track WHERE cover = ? LIMIT 1", (cover_id,)).fetchone())
 
 
-def first_cover_of(db: sqlite_utils.Database, track_ids: list[str]) -> str | None:
+def first_cover_of(db: Database, track_ids: list[str]) -> str | None:
     """The cover of the first of ``track_ids`` that has one (a playlist's cover), looking at 100 at most."""
     for t in tracks_by_ids(db, track_ids[:100]):
         if t.get("cover"):
@@ -339,7 +338,7 @@ def first_cover_of(db: sqlite_utils.Database, track_ids: list[str]) -> str | Non
     return None
 
 
-def cover_for(db: sqlite_utils.Database, ident: str) -> str | None:
+def cover_for(db: Database, ident: str) -> str | None:
     """The cover id for a cover, track, album or artist id."""
     if ident.startswith(("em-", "fi-")):
         return ident

@@ -6,8 +6,9 @@ serialised through one connection (``await store.write(fn)``) inside
 scan`` while ``serve`` runs) waits on SQLite's lock rather than failing. Reads
 use a small pool of connections (``await store.read(fn)``); WAL mode lets them
 run while a write is in progress. The domain modules in this package take a
-:class:`sqlite_utils.Database` and are plain synchronous functions, so the CLI
-and tests can also call them through :meth:`Store.write_sync` / ``read_sync``.
+:class:`Database` and are plain synchronous functions, so the CLI and tests
+can also call them through :meth:`Store.write_sync` / ``read_sync`` (which need
+no trio: a command that only reads starts without loading it).
 """
 
 from __future__ import annotations
@@ -15,12 +16,9 @@ from __future__ import annotations
 import functools
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import ParamSpec, TypeVar
-
-import sqlite_utils
-import trio
+from typing import Any, ParamSpec, TypeVar
 
 from . import migrations
 
@@ -30,7 +28,24 @@ P = ParamSpec("P")
 READERS = 4
 
 
-def connect(path: Path | str) -> sqlite_utils.Database:
+class Database:
+    """One connection as the domain modules use it: ``db.conn`` (sqlite3) and ``db.query`` (rows as dicts).
+
+    These two are all the node used of sqlite-utils' ``Database``, whose import (numpy and a scan of
+    installed packages for plugins) cost every command a quarter of a second of CPU.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def query(self, sql: str, params: Any = None) -> Iterator[dict]:
+        cursor = self.conn.execute(sql, params if params is not None else ())
+        keys = [d[0] for d in cursor.description]
+        for row in cursor:
+            yield dict(zip(keys, row))
+
+
+def connect(path: Path | str) -> Database:
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -38,7 +53,7 @@ def connect(path: Path | str) -> sqlite_utils.Database:
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA cache_size=-16000")
     conn.execute("PRAGMA temp_store=MEMORY")
-    return sqlite_utils.Database(conn)
+    return Database(conn)
 
 
 class Store:
@@ -48,10 +63,9 @@ class Store:
         self.path = Path(path)
         self._writer = connect(self.path)
         self._write_lock = threading.Lock()
-        self._readers: list[sqlite_utils.Database] = []
+        self._readers: list[Database] = []
         self._readers_lock = threading.Lock()
-        self._write_limiter = trio.CapacityLimiter(1)
-        self._read_limiter = trio.CapacityLimiter(READERS)
+        self._limiters: tuple | None = None  # trio's (write, read), made on the first async call
 
     @classmethod
     def open(cls, path: Path | str) -> "Store":
@@ -85,22 +99,33 @@ class Store:
 
     # -- async: for the daemon --------------------------------------------
     async def write(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        import trio
+
         if kwargs:
             fn = functools.partial(fn, **kwargs)
-        return await trio.to_thread.run_sync(self.write_sync, fn, *args, limiter=self._write_limiter)
+        return await trio.to_thread.run_sync(self.write_sync, fn, *args, limiter=self._trio_limiters()[0])
 
     async def read(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        import trio
+
         if kwargs:
             fn = functools.partial(fn, **kwargs)
-        return await trio.to_thread.run_sync(self.read_sync, fn, *args, limiter=self._read_limiter)
+        return await trio.to_thread.run_sync(self.read_sync, fn, *args, limiter=self._trio_limiters()[1])
 
-    def _take_reader(self) -> sqlite_utils.Database:
+    def _trio_limiters(self) -> tuple:
+        if self._limiters is None:
+            import trio
+
+            self._limiters = (trio.CapacityLimiter(1), trio.CapacityLimiter(READERS))
+        return self._limiters
+
+    def _take_reader(self) -> Database:
         with self._readers_lock:
             if self._readers:
                 return self._readers.pop()
         return connect(self.path)
 
-    def _give_reader(self, db: sqlite_utils.Database) -> None:
+    def _give_reader(self, db: Database) -> None:
         with self._readers_lock:
             if len(self._readers) < READERS:
                 self._readers.append(db)

@@ -37,7 +37,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import sqlite_utils
+from .db import Database
+
 
 MIGRATIONS = [
     (
@@ -90,7 +91,7 @@ class Job:
     stamp: str | None
 
 
-def enqueue(db: sqlite_utils.Database, kind: str, targets: Iterable[tuple[str, str | None]], now: float,
+def enqueue(db: Database, kind: str, targets: Iterable[tuple[str, str | None]], now: float,
             payload: dict | None = None, force: bool = False) -> int:
     """Queue (target, stamp) pairs; returns how many became pending.
 
@@ -119,7 +120,7 @@ def enqueue(db: sqlite_utils.Database, kind: str, targets: Iterable[tuple[str, s
     return db.conn.total_changes - before
 
 
-def claim(db: sqlite_utils.Database, kind: str, owner: str, lease_s: float, now: float,
+def claim(db: Database, kind: str, owner: str, lease_s: float, now: float,
           backoff: Backoff = Backoff()) -> Job | None:
     """Lease the next ready job (pending and due, or running with an expired lease)."""
     while True:
@@ -147,7 +148,7 @@ def claim(db: sqlite_utils.Database, kind: str, owner: str, lease_s: float, now:
         return Job(job_id, kind, target, attempts + 1, json.loads(payload), stamp)
 
 
-def renew(db: sqlite_utils.Database, job_id: int, owner: str, lease_s: float, now: float) -> bool:
+def renew(db: Database, job_id: int, owner: str, lease_s: float, now: float) -> bool:
     """Extend a lease still held by ``owner``; False when it was lost."""
     cur = db.conn.execute(
         "UPDATE job SET lease_until = ?, updated_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ?",
@@ -156,7 +157,7 @@ def renew(db: sqlite_utils.Database, job_id: int, owner: str, lease_s: float, no
     return cur.rowcount == 1
 
 
-def complete(db: sqlite_utils.Database, job_id: int, owner: str, now: float) -> bool:
+def complete(db: Database, job_id: int, owner: str, now: float) -> bool:
     cur = db.conn.execute(
         "UPDATE job SET state = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL, "
         "updated_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ?",
@@ -165,7 +166,7 @@ def complete(db: sqlite_utils.Database, job_id: int, owner: str, now: float) -> 
     return cur.rowcount == 1
 
 
-def fail(db: sqlite_utils.Database, job_id: int, owner: str, error: str, now: float,
+def fail(db: Database, job_id: int, owner: str, error: str, now: float,
          backoff: Backoff = Backoff(), permanent: bool = False) -> str | None:
     """Record a failed attempt; returns the new state ('pending' or 'failed'), None if the lease was lost."""
     row = db.conn.execute(
@@ -183,7 +184,7 @@ def fail(db: sqlite_utils.Database, job_id: int, owner: str, error: str, now: fl
     return state
 
 
-def release(db: sqlite_utils.Database, job_id: int, owner: str, now: float) -> None:
+def release(db: Database, job_id: int, owner: str, now: float) -> None:
     """Give a leased job back untouched (shutdown): it is pending again, the attempt not counted."""
     db.conn.execute(
         "UPDATE job SET state = 'pending', attempts = max(0, attempts - 1), lease_owner = NULL, "
@@ -192,11 +193,11 @@ def release(db: sqlite_utils.Database, job_id: int, owner: str, now: float) -> N
     )
 
 
-def drop(db: sqlite_utils.Database, kind: str, targets: Iterable[str]) -> None:
+def drop(db: Database, kind: str, targets: Iterable[str]) -> None:
     db.conn.executemany("DELETE FROM job WHERE kind = ? AND target = ?", ((kind, t) for t in targets))
 
 
-def counts(db: sqlite_utils.Database, kind: str) -> dict[str, int]:
+def counts(db: Database, kind: str) -> dict[str, int]:
     """Jobs per state, plus ``total``."""
     out = dict.fromkeys(STATES, 0)
     for state, n in db.conn.execute("SELECT state, count(*) FROM job WHERE kind = ? GROUP BY state", (kind,)):
@@ -205,7 +206,7 @@ def counts(db: sqlite_utils.Database, kind: str) -> dict[str, int]:
     return out
 
 
-def ready(db: sqlite_utils.Database, kind: str, now: float) -> int:
+def ready(db: Database, kind: str, now: float) -> int:
     """Jobs that a worker could claim right now, plus those running (foreground `analyze` waits on these)."""
     return db.conn.execute(
         "SELECT count(*) FROM job WHERE kind = ? AND (state = 'running' OR (state = 'pending' AND next_attempt_at <= ?))",
@@ -213,13 +214,13 @@ def ready(db: sqlite_utils.Database, kind: str, now: float) -> int:
     ).fetchone()[0]
 
 
-def done_since(db: sqlite_utils.Database, kind: str, since: float) -> int:
+def done_since(db: Database, kind: str, since: float) -> int:
     return db.conn.execute(
         "SELECT count(*) FROM job WHERE kind = ? AND state = 'done' AND updated_at >= ?", (kind, since)
     ).fetchone()[0]
 
 
-def failures(db: sqlite_utils.Database, kind: str, limit: int = 50) -> list[dict]:
+def failures(db: Database, kind: str, limit: int = 50) -> list[dict]:
     """Failed jobs and retrying ones (pending with an error), newest first."""
     return [
         dict(r) for r in db.query(
@@ -229,6 +230,6 @@ def failures(db: sqlite_utils.Database, kind: str, limit: int = 50) -> list[dict
     ]
 
 
-def get(db: sqlite_utils.Database, kind: str, target: str) -> dict | None:
+def get(db: Database, kind: str, target: str) -> dict | None:
     rows = list(db.query("SELECT * FROM job WHERE kind = ? AND target = ?", [kind, target]))
     return rows[0] if rows else None

@@ -1,8 +1,8 @@
 """Recorded, idempotent schema migrations.
 
 Each domain module owns its tables and lists its migrations as
-``MIGRATIONS = [(name, sql), ...]``; this module applies, in the order of
-``DOMAINS`` and then of each list, every migration not yet recorded in
+``MIGRATIONS = [(name, sql), ...]``; this module applies, in the order of the
+domains in :func:`all_migrations` and then of each list, every migration not yet recorded in
 ``_migrations``. A migration runs inside the caller's write transaction, so
 a crash leaves it either applied and recorded or neither. Never edit a
 released migration: append a new one.
@@ -11,28 +11,22 @@ released migration: append a new one.
 from __future__ import annotations
 
 import time
-from importlib import import_module
+from typing import TYPE_CHECKING
 
-import sqlite_utils
-
-DOMAINS = ("tracks", "users", "annotations", "playlists", "jobs", "plays", "peers", "analysis")
+if TYPE_CHECKING:
+    from .db import Database
 
 
 def all_migrations() -> list[tuple[str, str]]:
-    result: list[tuple[str, str]] = []
-    for domain in DOMAINS:
-        try:
-            module = import_module(f"{__package__}.{domain}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__package__}.{domain}":
-                continue  # domain not built yet
-            raise
-        for name, sql in getattr(module, "MIGRATIONS", ()):
-            result.append((f"{domain}:{name}", sql))
-    return result
+    """Every domain's migrations, named ``domain:name``, in the order they apply."""
+    from . import analysis, annotations, jobs, peers, playlists, plays, tracks, users
+
+    domains = {"tracks": tracks, "users": users, "annotations": annotations, "playlists": playlists,
+               "jobs": jobs, "plays": plays, "peers": peers, "analysis": analysis}
+    return [(f"{domain}:{name}", sql) for domain, module in domains.items() for name, sql in module.MIGRATIONS]
 
 
-def apply(db: sqlite_utils.Database) -> list[str]:
+def apply(db: Database) -> list[str]:
     db.conn.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
     )

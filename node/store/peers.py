@@ -15,9 +15,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-import sqlite_utils
-
 from ..library.tagmap import normalise
+from .db import Database
 from .tracks import album_key, artist_id
 
 LIB_TRACK_COLUMNS = (
@@ -247,39 +246,39 @@ MIGRATIONS = [
 
 
 # -- federation state -----------------------------------------------------------
-def state(db: sqlite_utils.Database) -> dict:
+def state(db: Database) -> dict:
     row = db.conn.execute("SELECT genesis, generation, own_seq, own_hash, joined_at FROM fed_state WHERE id = 1").fetchone()
     return {"genesis": json.loads(row[0]) if row[0] else None, "generation": row[1], "own_seq": row[2],
             "own_hash": row[3], "joined_at": row[4]}
 
 
-def set_genesis(db: sqlite_utils.Database, genesis_obj: dict | None) -> None:
+def set_genesis(db: Database, genesis_obj: dict | None) -> None:
     db.conn.execute("UPDATE fed_state SET genesis = ?, joined_at = ?, generation = generation + 1 WHERE id = 1",
                     (json.dumps(genesis_obj) if genesis_obj else None, time.time() if genesis_obj else None))
 
 
-def set_addresses(db: sqlite_utils.Database, addresses: list[str]) -> None:
+def set_addresses(db: Database, addresses: list[str]) -> None:
     """The peer addresses the serving node is reachable at (for invites made by the CLI)."""
     db.conn.execute("UPDATE fed_state SET addresses = ? WHERE id = 1", (json.dumps(addresses),))
 
 
-def addresses(db: sqlite_utils.Database) -> list[str]:
+def addresses(db: Database) -> list[str]:
     return json.loads(db.conn.execute("SELECT addresses FROM fed_state WHERE id = 1").fetchone()[0])
 
 
-def bump_generation(db: sqlite_utils.Database) -> None:
+def bump_generation(db: Database) -> None:
     db.conn.execute("UPDATE fed_state SET generation = generation + 1 WHERE id = 1")
 
 
-def generation(db: sqlite_utils.Database) -> int:
+def generation(db: Database) -> int:
     return db.conn.execute("SELECT generation FROM fed_state WHERE id = 1").fetchone()[0]
 
 
-def records(db: sqlite_utils.Database) -> list[dict]:
+def records(db: Database) -> list[dict]:
     return [json.loads(r[0]) for r in db.conn.execute("SELECT obj FROM member_record ORDER BY added_at, id")]
 
 
-def add_records(db: sqlite_utils.Database, recs: Iterable[tuple[str, dict]]) -> int:
+def add_records(db: Database, recs: Iterable[tuple[str, dict]]) -> int:
     now = time.time()
     n = 0
     for rid, obj in recs:
@@ -290,7 +289,7 @@ def add_records(db: sqlite_utils.Database, recs: Iterable[tuple[str, dict]]) -> 
     return n
 
 
-def leave_federation(db: sqlite_utils.Database) -> None:
+def leave_federation(db: Database) -> None:
     """Forget the federation and everything learned from it (our own library stays)."""
     for table in ("member_record", "log_entry", "log_state", "published", "remote_track", "remote_track_artist",
                   "remote_track_genre", "remote_artist", "remote_album", "remote_fts", "remote_fts_row", "peer", "invite",
@@ -301,20 +300,20 @@ def leave_federation(db: sqlite_utils.Database) -> None:
 
 
 # -- logs ---------------------------------------------------------------------
-def set_own(db: sqlite_utils.Database, seq: int, hash_hex: str) -> None:
+def set_own(db: Database, seq: int, hash_hex: str) -> None:
     db.conn.execute("UPDATE fed_state SET own_seq = ?, own_hash = ? WHERE id = 1", (seq, hash_hex))
 
 
-def log_states(db: sqlite_utils.Database) -> list[dict]:
+def log_states(db: Database) -> list[dict]:
     return [dict(r) for r in db.query("SELECT log, seq, hash, head, floor, manifest FROM log_state")]
 
 
-def put_entries(db: sqlite_utils.Database, log: str, entries: list[tuple[int, dict]]) -> None:
+def put_entries(db: Database, log: str, entries: list[tuple[int, dict]]) -> None:
     db.conn.executemany("INSERT OR REPLACE INTO log_entry VALUES (?, ?, ?)",
                         [(log, seq, json.dumps(obj)) for seq, obj in entries])
 
 
-def set_log_state(db: sqlite_utils.Database, log: str, seq: int, hash_hex: str, head: dict | None,
+def set_log_state(db: Database, log: str, seq: int, hash_hex: str, head: dict | None,
                   floor: int | None = None, manifest: dict | None = None) -> None:
     db.conn.execute(
         "INSERT INTO log_state(log, seq, hash, head, floor, manifest) VALUES (?, ?, ?, ?, coalesce(?, 0), ?) "
@@ -326,23 +325,23 @@ def set_log_state(db: sqlite_utils.Database, log: str, seq: int, hash_hex: str, 
     )
 
 
-def entries_from(db: sqlite_utils.Database, log: str, from_seq: int, limit: int) -> list[dict]:
+def entries_from(db: Database, log: str, from_seq: int, limit: int) -> list[dict]:
     return [json.loads(r[0]) for r in db.conn.execute(
         "SELECT obj FROM log_entry WHERE log = ? AND seq >= ? ORDER BY seq LIMIT ?", (log, from_seq, limit))]
 
 
-def drop_log(db: sqlite_utils.Database, log: str) -> set[str]:
+def drop_log(db: Database, log: str) -> set[str]:
     db.conn.execute("DELETE FROM log_entry WHERE log = ?", (log,))
     db.conn.execute("DELETE FROM log_state WHERE log = ?", (log,))
     return remove_remote(db, log, None)
 
 
 # -- published (our own log's view of the local library) --------------------------------
-def published(db: sqlite_utils.Database) -> dict[str, str]:
+def published(db: Database) -> dict[str, str]:
     return dict(db.conn.execute("SELECT key, digest FROM published").fetchall())
 
 
-def set_published(db: sqlite_utils.Database, changes: dict[str, str | None]) -> None:
+def set_published(db: Database, changes: dict[str, str | None]) -> None:
     for key, digest in changes.items():
         if digest is None:
             db.conn.execute("DELETE FROM published WHERE key = ?", (key,))
@@ -351,7 +350,7 @@ def set_published(db: sqlite_utils.Database, changes: dict[str, str | None]) -> 
 
 
 # -- remote catalogue ----------------------------------------------------------------------
-def member_folder(db: sqlite_utils.Database, node: str) -> int:
+def member_folder(db: Database, node: str) -> int:
     row = db.conn.execute("SELECT folder_id FROM member_folder WHERE node = ?", (node,)).fetchone()
     if row:
         return row[0]
@@ -360,14 +359,14 @@ def member_folder(db: sqlite_utils.Database, node: str) -> int:
     return nxt
 
 
-def member_folder_list(db: sqlite_utils.Database) -> list[dict]:
+def member_folder_list(db: Database) -> list[dict]:
     """One music folder per member whose catalogue we hold, named after the member."""
     return [{"id": r[0], "name": r[1] or f"Member {r[2][:7]}", "node": r[2]} for r in db.conn.execute(
         "SELECT f.folder_id, p.name, f.node FROM member_folder f LEFT JOIN peer p ON p.node = f.node "
         "WHERE f.node IN (SELECT DISTINCT log FROM remote_track) ORDER BY f.folder_id")]
 
 
-def member_folders(db: sqlite_utils.Database) -> dict[str, int]:
+def member_folders(db: Database) -> dict[str, int]:
     return dict(db.conn.execute("SELECT node, folder_id FROM member_folder").fetchall())
 
 
@@ -376,7 +375,7 @@ def remote_track_id(audio_id: str | None, log: str, key: str) -> str:
     return "tr-" + hashlib.blake2b(basis.encode(), digest_size=8).hexdigest()
 
 
-def upsert_remote(db: sqlite_utils.Database, log: str, records: list[dict]) -> set[str]:
+def upsert_remote(db: Database, log: str, records: list[dict]) -> set[str]:
     """Apply add/update records of ``log``; returns the album ids touched."""
     conn = db.conn
     folder = member_folder(db, log)
@@ -444,7 +443,7 @@ def _unlink_remote(conn, tid: str, log: str, key: str) -> None:
         conn.execute("DELETE FROM remote_fts_row WHERE id = ?", (tid,))
 
 
-def remove_remote(db: sqlite_utils.Database, log: str, keys: list[str] | None) -> set[str]:
+def remove_remote(db: Database, log: str, keys: list[str] | None) -> set[str]:
     conn = db.conn
     if keys is None:
         rows = conn.execute("SELECT key, id, album_id, audio_id FROM remote_track WHERE log = ?", (log,)).fetchall()
@@ -510,7 +509,7 @@ def _fts_put(conn, tid: str, title: str, artists: str, album: str, genres: str) 
                  (rowid, tid, title, artists, album, genres))
 
 
-def refresh_remote_albums(db: sqlite_utils.Database, album_ids: Iterable[str]) -> None:
+def refresh_remote_albums(db: Database, album_ids: Iterable[str]) -> None:
     conn = db.conn
     now = time.time()
     for aid in album_ids:
@@ -540,7 +539,7 @@ def refresh_remote_albums(db: sqlite_utils.Database, album_ids: Iterable[str]) -
                      (artist_id(album_artists[0]), album_artists[0], normalise(album_artists[0])))
 
 
-def holders(db: sqlite_utils.Database, track_id: str) -> list[dict]:
+def holders(db: Database, track_id: str) -> list[dict]:
     """Every member holding the recording of ``track_id`` (local or remote id): log, file_id, size."""
     row = db.conn.execute("SELECT audio_id, file_id, size FROM track WHERE id = ?", (track_id,)).fetchone()
     if row is None:
@@ -560,25 +559,25 @@ def is_cover_id(value: Any) -> bool:
         all(c in "0123456789abcdef" for c in value[3:])
 
 
-def cover_holders(db: sqlite_utils.Database, cover_id: str) -> list[dict]:
+def cover_holders(db: Database, cover_id: str) -> list[dict]:
     """The members that published a track with this cover: node and one file_id each."""
     rows = db.conn.execute("SELECT log, min(file_id) FROM remote_track WHERE cover = ? GROUP BY log",
                            (cover_id,)).fetchall()
     return [{"node": r[0], "file_id": r[1]} for r in rows]
 
 
-def remote_record(db: sqlite_utils.Database, track_id: str) -> dict | None:
+def remote_record(db: Database, track_id: str) -> dict | None:
     row = db.conn.execute("SELECT record FROM remote_track WHERE id = ? ORDER BY primary_holder DESC LIMIT 1",
                           (track_id,)).fetchone()
     return json.loads(row[0]) if row else None
 
 
-def remote_counts(db: sqlite_utils.Database) -> dict[str, int]:
+def remote_counts(db: Database) -> dict[str, int]:
     return dict(db.conn.execute("SELECT log, count(*) FROM remote_track GROUP BY log").fetchall())
 
 
 # -- peers -------------------------------------------------------------------------------
-def upsert_peer(db: sqlite_utils.Database, node: str, **fields: Any) -> None:
+def upsert_peer(db: Database, node: str, **fields: Any) -> None:
     db.conn.execute("INSERT OR IGNORE INTO peer(node) VALUES (?)", (node,))
     for key, value in fields.items():
         if key == "addresses":
@@ -586,13 +585,13 @@ def upsert_peer(db: sqlite_utils.Database, node: str, **fields: Any) -> None:
         db.conn.execute(f"UPDATE peer SET {key} = ? WHERE node = ?", (value, node))
 
 
-def add_peer_bytes(db: sqlite_utils.Database, node: str, served: int = 0, fetched: int = 0) -> None:
+def add_peer_bytes(db: Database, node: str, served: int = 0, fetched: int = 0) -> None:
     db.conn.execute("INSERT OR IGNORE INTO peer(node) VALUES (?)", (node,))
     db.conn.execute("UPDATE peer SET bytes_served = bytes_served + ?, bytes_fetched = bytes_fetched + ? WHERE node = ?",
                     (served, fetched, node))
 
 
-def peers(db: sqlite_utils.Database) -> list[dict]:
+def peers(db: Database) -> list[dict]:
     rows = [dict(r) for r in db.query("SELECT * FROM peer ORDER BY name, node")]
     for r in rows:
         r["addresses"] = json.loads(r["addresses"])
@@ -600,11 +599,11 @@ def peers(db: sqlite_utils.Database) -> list[dict]:
 
 
 # -- invites -------------------------------------------------------------------------------
-def save_invite(db: sqlite_utils.Database, nonce_hex: str, obj: dict, uses: int) -> None:
+def save_invite(db: Database, nonce_hex: str, obj: dict, uses: int) -> None:
     db.conn.execute("INSERT INTO invite VALUES (?, ?, ?, ?)", (nonce_hex, json.dumps(obj), uses, time.time()))
 
 
-def invite_state(db: sqlite_utils.Database, nonce_hex: str) -> tuple[dict, int, dict[str, dict]] | None:
+def invite_state(db: Database, nonce_hex: str) -> tuple[dict, int, dict[str, dict]] | None:
     row = db.conn.execute("SELECT obj, remaining FROM invite WHERE nonce = ?", (nonce_hex,)).fetchone()
     if row is None:
         return None
@@ -613,18 +612,18 @@ def invite_state(db: sqlite_utils.Database, nonce_hex: str) -> tuple[dict, int, 
     return json.loads(row[0]), row[1], redeemed
 
 
-def record_redemption(db: sqlite_utils.Database, nonce_hex: str, node: str, admission: dict, remaining: int) -> None:
+def record_redemption(db: Database, nonce_hex: str, node: str, admission: dict, remaining: int) -> None:
     db.conn.execute("INSERT OR IGNORE INTO invite_redeemed VALUES (?, ?, ?)", (nonce_hex, node, json.dumps(admission)))
     db.conn.execute("UPDATE invite SET remaining = ? WHERE nonce = ?", (remaining, nonce_hex))
 
 
 # -- pins ----------------------------------------------------------------------------------
-def pin(db: sqlite_utils.Database, album_id: str, on: bool) -> None:
+def pin(db: Database, album_id: str, on: bool) -> None:
     if on:
         db.conn.execute("INSERT OR IGNORE INTO pin VALUES (?, ?)", (album_id, time.time()))
     else:
         db.conn.execute("DELETE FROM pin WHERE album_id = ?", (album_id,))
 
 
-def pins(db: sqlite_utils.Database) -> list[str]:
+def pins(db: Database) -> list[str]:
     return [r[0] for r in db.conn.execute("SELECT album_id FROM pin ORDER BY pinned_at")]

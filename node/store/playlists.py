@@ -6,9 +6,8 @@ import json
 import secrets
 import time
 
-import sqlite_utils
-
 from ..errors import InvalidInput, NotFound
+from .db import Database
 
 MIGRATIONS = [
     (
@@ -55,7 +54,7 @@ def _check_name(name: str) -> str:
     return name
 
 
-def create(db: sqlite_utils.Database, owner_id: str, name: str, track_ids: list[str] | None = None,
+def create(db: Database, owner_id: str, name: str, track_ids: list[str] | None = None,
            comment: str = "", public: bool = False) -> str:
     pid = "pl-" + secrets.token_hex(8)
     now = time.time()
@@ -68,7 +67,7 @@ def create(db: sqlite_utils.Database, owner_id: str, name: str, track_ids: list[
     return pid
 
 
-def get(db: sqlite_utils.Database, playlist_id: str) -> dict:
+def get(db: Database, playlist_id: str) -> dict:
     rows = list(db.query(
         "SELECT p.*, u.name AS owner, (SELECT count(*) FROM playlist_item i WHERE i.playlist_id = p.id) AS song_count, "
         "(SELECT coalesce(sum(t.duration), 0) FROM playlist_item i JOIN track t ON t.id = i.track_id "
@@ -82,7 +81,7 @@ def get(db: sqlite_utils.Database, playlist_id: str) -> dict:
     return row
 
 
-def visible(db: sqlite_utils.Database, user_id: str) -> list[dict]:
+def visible(db: Database, user_id: str) -> list[dict]:
     ids = [r[0] for r in db.conn.execute(
         "SELECT id FROM playlist WHERE owner_id = ? OR public = 1 ORDER BY lower(name)", (user_id,))]
     return [get(db, i) for i in ids]
@@ -96,12 +95,12 @@ def can_write(playlist: dict, user: dict) -> bool:
     return playlist["owner_id"] == user["id"] and not playlist["generated"]
 
 
-def items(db: sqlite_utils.Database, playlist_id: str) -> list[str]:
+def items(db: Database, playlist_id: str) -> list[str]:
     return [r[0] for r in db.conn.execute(
         "SELECT track_id FROM playlist_item WHERE playlist_id = ? ORDER BY pos", (playlist_id,))]
 
 
-def set_items(db: sqlite_utils.Database, playlist_id: str, track_ids: list[str]) -> None:
+def set_items(db: Database, playlist_id: str, track_ids: list[str]) -> None:
     if len(track_ids) > MAX_ITEMS:
         raise InvalidInput(f"a playlist holds at most {MAX_ITEMS} tracks")
     db.conn.execute("DELETE FROM playlist_item WHERE playlist_id = ?", (playlist_id,))
@@ -110,7 +109,7 @@ def set_items(db: sqlite_utils.Database, playlist_id: str, track_ids: list[str])
     db.conn.execute("UPDATE playlist SET updated_at = ? WHERE id = ?", (time.time(), playlist_id))
 
 
-def update(db: sqlite_utils.Database, playlist_id: str, *, name: str | None = None, comment: str | None = None,
+def update(db: Database, playlist_id: str, *, name: str | None = None, comment: str | None = None,
            public: bool | None = None) -> None:
     if name is not None:
         db.conn.execute("UPDATE playlist SET name = ? WHERE id = ?", (_check_name(name), playlist_id))
@@ -121,7 +120,7 @@ def update(db: sqlite_utils.Database, playlist_id: str, *, name: str | None = No
     db.conn.execute("UPDATE playlist SET updated_at = ? WHERE id = ?", (time.time(), playlist_id))
 
 
-def edit(db: sqlite_utils.Database, playlist_id: str, add: list[str], remove_positions: list[int]) -> None:
+def edit(db: Database, playlist_id: str, add: list[str], remove_positions: list[int]) -> None:
     """Subsonic's updatePlaylist: remove by index (of the current order), then append."""
     current = items(db, playlist_id)
     drop = set(remove_positions)
@@ -131,7 +130,7 @@ def edit(db: sqlite_utils.Database, playlist_id: str, add: list[str], remove_pos
     set_items(db, playlist_id, kept + list(add))
 
 
-def move(db: sqlite_utils.Database, playlist_id: str, from_pos: int, to_pos: int) -> None:
+def move(db: Database, playlist_id: str, from_pos: int, to_pos: int) -> None:
     current = items(db, playlist_id)
     if not (0 <= from_pos < len(current) and 0 <= to_pos < len(current)):
         raise InvalidInput(f"positions must be within 0–{len(current) - 1}")
@@ -139,12 +138,12 @@ def move(db: sqlite_utils.Database, playlist_id: str, from_pos: int, to_pos: int
     set_items(db, playlist_id, current)
 
 
-def delete(db: sqlite_utils.Database, playlist_id: str) -> None:
+def delete(db: Database, playlist_id: str) -> None:
     db.conn.execute("DELETE FROM playlist WHERE id = ?", (playlist_id,))
 
 
 # -- play queue ------------------------------------------------------------------
-def save_queue(db: sqlite_utils.Database, user_id: str, track_ids: list[str], current: str | None,
+def save_queue(db: Database, user_id: str, track_ids: list[str], current: str | None,
                position_ms: int, client: str) -> None:
     if len(track_ids) > MAX_ITEMS:
         raise InvalidInput(f"a play queue holds at most {MAX_ITEMS} tracks")
@@ -155,7 +154,7 @@ def save_queue(db: sqlite_utils.Database, user_id: str, track_ids: list[str], cu
     )
 
 
-def get_queue(db: sqlite_utils.Database, user_id: str) -> dict | None:
+def get_queue(db: Database, user_id: str) -> dict | None:
     row = db.conn.execute(
         "SELECT track_ids, current, position_ms, changed_at, changed_by FROM play_queue WHERE user_id = ?",
         (user_id,)).fetchone()

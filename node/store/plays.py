@@ -34,7 +34,8 @@ from __future__ import annotations
 import json
 import time
 
-import sqlite_utils
+from .db import Database
+
 
 MIGRATIONS = [
     (
@@ -175,7 +176,7 @@ def threshold_ms(duration_ms: int) -> int:
 
 
 # -- settings ----------------------------------------------------------------------
-def user_settings(db: sqlite_utils.Database, user_id: str) -> dict:
+def user_settings(db: Database, user_id: str) -> dict:
     row = db.conn.execute(
         "SELECT tz, share_aggregates, settings FROM analytics_user WHERE user_id = ?", (user_id,)).fetchone()
     if row is None:
@@ -183,7 +184,7 @@ def user_settings(db: sqlite_utils.Database, user_id: str) -> dict:
     return {"tz": row[0], "share_aggregates": bool(row[1]), **json.loads(row[2])}
 
 
-def set_user_settings(db: sqlite_utils.Database, user_id: str, tz: str | None, share_aggregates: bool) -> None:
+def set_user_settings(db: Database, user_id: str, tz: str | None, share_aggregates: bool) -> None:
     db.conn.execute(
         "INSERT INTO analytics_user(user_id, tz, share_aggregates) VALUES (?, ?, ?) "
         "ON CONFLICT(user_id) DO UPDATE SET tz = excluded.tz, share_aggregates = excluded.share_aggregates",
@@ -200,26 +201,26 @@ def _play(row) -> dict:
     return dict(zip(PLAY_COLUMNS, row))
 
 
-def get_play(db: sqlite_utils.Database, play_id: int) -> dict | None:
+def get_play(db: Database, play_id: int) -> dict | None:
     row = db.conn.execute(f"SELECT {', '.join(PLAY_COLUMNS)} FROM play WHERE id = ?", (play_id,)).fetchone()
     return _play(row) if row else None
 
 
-def open_play(db: sqlite_utils.Database, user_id: str, client: str, device: str) -> dict | None:
+def open_play(db: Database, user_id: str, client: str, device: str) -> dict | None:
     row = db.conn.execute(
         f"SELECT {', '.join(PLAY_COLUMNS)} FROM play WHERE user_id = ? AND client = ? AND device = ? "
         "AND ended_at IS NULL ORDER BY id DESC LIMIT 1", (user_id, client, device)).fetchone()
     return _play(row) if row else None
 
 
-def insert_play(db: sqlite_utils.Database, p: dict) -> int:
+def insert_play(db: Database, p: dict) -> int:
     cols = [c for c in PLAY_COLUMNS if c != "id" and c in p]
     cur = db.conn.execute(f"INSERT INTO play({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                           [p[c] for c in cols])
     return cur.lastrowid
 
 
-def scrobbled(db: sqlite_utils.Database, user_id: str, track_id: str, at: float, window_s: float) -> bool:
+def scrobbled(db: Database, user_id: str, track_id: str, at: float, window_s: float) -> bool:
     """A counted play of this track by this user started within ``window_s`` of ``at``."""
     row = db.conn.execute(
         "SELECT 1 FROM play WHERE user_id = ? AND started_at BETWEEN ? AND ? AND track_id = ? AND counted = 1 LIMIT 1",
@@ -227,19 +228,19 @@ def scrobbled(db: sqlite_utils.Database, user_id: str, track_id: str, at: float,
     return row is not None
 
 
-def update_play(db: sqlite_utils.Database, play_id: int, **values) -> None:
+def update_play(db: Database, play_id: int, **values) -> None:
     sets = ", ".join(f"{k} = ?" for k in values)
     db.conn.execute(f"UPDATE play SET {sets} WHERE id = ?", (*values.values(), play_id))
 
 
-def stale_open_plays(db: sqlite_utils.Database, before: float) -> list[dict]:
+def stale_open_plays(db: Database, before: float) -> list[dict]:
     rows = db.conn.execute(
         f"SELECT {', '.join(PLAY_COLUMNS)} FROM play WHERE ended_at IS NULL AND updated_at < ?", (before,))
     return [_play(r) for r in rows]
 
 
 # -- now playing ---------------------------------------------------------------------
-def set_now_playing(db: sqlite_utils.Database, user_id: str, client: str, device: str, track_id: str,
+def set_now_playing(db: Database, user_id: str, client: str, device: str, track_id: str,
                     source: str | None, play_id: int | None, state: str, position_ms: int, at: float) -> None:
     db.conn.execute(
         "INSERT INTO now_playing(user_id, client, device, track_id, source, play_id, state, position_ms, since, "
@@ -251,7 +252,7 @@ def set_now_playing(db: sqlite_utils.Database, user_id: str, client: str, device
         (user_id, client, device, track_id, source, play_id, state, position_ms, at, at))
 
 
-def clear_now_playing(db: sqlite_utils.Database, user_id: str, client: str, device: str,
+def clear_now_playing(db: Database, user_id: str, client: str, device: str,
                       track_id: str | None = None) -> None:
     if track_id is None:
         db.conn.execute("DELETE FROM now_playing WHERE user_id = ? AND client = ? AND device = ?",
@@ -261,7 +262,7 @@ def clear_now_playing(db: sqlite_utils.Database, user_id: str, client: str, devi
                         (user_id, client, device, track_id))
 
 
-def now_playing(db: sqlite_utils.Database, since: float) -> list[dict]:
+def now_playing(db: Database, since: float) -> list[dict]:
     rows = db.conn.execute(
         "SELECT n.user_id, u.name, n.client, n.device, n.track_id, n.source, n.play_id, n.state, n.position_ms, "
         "n.since, n.updated_at FROM now_playing n JOIN user u ON u.id = n.user_id WHERE n.updated_at >= ? "
@@ -272,7 +273,7 @@ def now_playing(db: sqlite_utils.Database, since: float) -> list[dict]:
 
 
 # -- aggregates --------------------------------------------------------------------------
-def book(db: sqlite_utils.Database, user_id: str, keys: list[tuple[str, str]], buckets: list[tuple[str, int]],
+def book(db: Database, user_id: str, keys: list[tuple[str, str]], buckets: list[tuple[str, int]],
          plays: int, ms: int) -> None:
     """Add ``plays`` and ``ms`` to every (gran, bucket) × (kind, item) of one play."""
     db.conn.executemany(
@@ -282,7 +283,7 @@ def book(db: sqlite_utils.Database, user_id: str, keys: list[tuple[str, str]], b
         [(user_id, g, b, k, i, plays, ms) for g, b in buckets for k, i in keys])
 
 
-def note_listen(db: sqlite_utils.Database, user_id: str, items: list[tuple[str, str]], at: float,
+def note_listen(db: Database, user_id: str, items: list[tuple[str, str]], at: float,
                 plays: int, skips: int) -> None:
     db.conn.executemany(
         "INSERT INTO listen_item(user_id, kind, item, plays, skips, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -294,11 +295,11 @@ def note_listen(db: sqlite_utils.Database, user_id: str, items: list[tuple[str, 
         [(user_id, k, i, plays, skips, at if plays else None, at if plays else None) for k, i in items])
 
 
-def name_items(db: sqlite_utils.Database, names: list[tuple[str, str, str, str | None]]) -> None:
+def name_items(db: Database, names: list[tuple[str, str, str, str | None]]) -> None:
     db.conn.executemany("INSERT OR IGNORE INTO play_name(kind, item, name, extra) VALUES (?, ?, ?, ?)", names)
 
 
-def names(db: sqlite_utils.Database, kind: str, items: list[str]) -> dict[str, tuple[str, str | None]]:
+def names(db: Database, kind: str, items: list[str]) -> dict[str, tuple[str, str | None]]:
     out: dict[str, tuple[str, str | None]] = {}
     for i in range(0, len(items), 500):
         chunk = items[i:i + 500]
@@ -309,7 +310,7 @@ def names(db: sqlite_utils.Database, kind: str, items: list[str]) -> dict[str, t
     return out
 
 
-def top(db: sqlite_utils.Database, user_id: str, kind: str, buckets: list[tuple[str, int]], limit: int,
+def top(db: Database, user_id: str, kind: str, buckets: list[tuple[str, int]], limit: int,
         order: str = "plays") -> list[tuple[str, int, int]]:
     """(item, plays, ms) of the most played items over the given buckets."""
     if not buckets:
@@ -327,7 +328,7 @@ def top(db: sqlite_utils.Database, user_id: str, kind: str, buckets: list[tuple[
     return [tuple(r) for r in rows]
 
 
-def series(db: sqlite_utils.Database, user_id: str, kind: str, buckets: list[tuple[str, int]]) -> list[tuple]:
+def series(db: Database, user_id: str, kind: str, buckets: list[tuple[str, int]]) -> list[tuple]:
     """(gran, bucket, item, plays, ms) rows of one kind, bucket by bucket (for timelines and histograms)."""
     if not buckets:
         return []
@@ -355,7 +356,7 @@ def _bucket_union(user_id: str, kind: str, buckets: list[tuple[str, int]], colum
     return " UNION ALL ".join(parts), params
 
 
-def totals_by_gran(db: sqlite_utils.Database, user_id: str, gran: str) -> list[tuple[int, int, int]]:
+def totals_by_gran(db: Database, user_id: str, gran: str) -> list[tuple[int, int, int]]:
     """(bucket, plays, ms) of every non-empty bucket of one granularity, ascending."""
     return [tuple(r) for r in db.conn.execute(
         "SELECT bucket, plays, ms FROM stat_bucket INDEXED BY stat_bucket_total_sums WHERE user_id = ? AND gran = ? "
@@ -363,7 +364,7 @@ def totals_by_gran(db: sqlite_utils.Database, user_id: str, gran: str) -> list[t
         "AND plays > 0 ORDER BY bucket", (user_id, gran))]
 
 
-def day_totals(db: sqlite_utils.Database, user_id: str) -> list[int]:
+def day_totals(db: Database, user_id: str) -> list[int]:
     """Every day (``YYYYMMDD``) the user has a counted play, ascending: for streaks."""
     return [r[0] for r in db.conn.execute(
         "SELECT bucket FROM stat_bucket INDEXED BY stat_bucket_total_sums WHERE user_id = ? AND gran = 'd' "
@@ -371,7 +372,7 @@ def day_totals(db: sqlite_utils.Database, user_id: str) -> list[int]:
         "AND plays > 0 ORDER BY bucket", (user_id,))]
 
 
-def first_in(db: sqlite_utils.Database, user_id: str, kind: str, start: float, end: float, limit: int
+def first_in(db: Database, user_id: str, kind: str, start: float, end: float, limit: int
              ) -> tuple[int, list[str]]:
     """How many items of ``kind`` the user first played in [start, end), and the first few of them."""
     n = db.conn.execute("SELECT count(*) FROM listen_item WHERE user_id = ? AND kind = ? AND first_at >= ? "
@@ -382,14 +383,14 @@ def first_in(db: sqlite_utils.Database, user_id: str, kind: str, start: float, e
     return n, items
 
 
-def listen_items(db: sqlite_utils.Database, user_id: str, kind: str = "track") -> list[tuple[str, int, int, float]]:
+def listen_items(db: Database, user_id: str, kind: str = "track") -> list[tuple[str, int, int, float]]:
     """(item, plays, skips, last_at) of everything the user ever played or skipped."""
     return [tuple(r) for r in db.conn.execute(
         "SELECT item, plays, skips, coalesce(last_at, 0) FROM listen_item WHERE user_id = ? AND kind = ?",
         (user_id, kind))]
 
 
-def plays_of(db: sqlite_utils.Database, user_id: str, ids: list[str]) -> dict[str, tuple[int, float]]:
+def plays_of(db: Database, user_id: str, ids: list[str]) -> dict[str, tuple[int, float]]:
     """{track, album or artist id: (play count, last played)} for this user (Subsonic playCount/played)."""
     out: dict[str, tuple[int, float]] = {}
     for i in range(0, len(ids), 500):
@@ -401,7 +402,7 @@ def plays_of(db: sqlite_utils.Database, user_id: str, ids: list[str]) -> dict[st
     return out
 
 
-def top_tracks_of_artist(db: sqlite_utils.Database, artist_id: str, count: int) -> list[str]:
+def top_tracks_of_artist(db: Database, artist_id: str, count: int) -> list[str]:
     """The artist's tracks most played on this node (all users), then the rest by title (getTopSongs)."""
     return [r[0] for r in db.conn.execute(
         "SELECT ta.track_id FROM track_artist ta JOIN track t ON t.id = ta.track_id "
@@ -410,14 +411,14 @@ def top_tracks_of_artist(db: sqlite_utils.Database, artist_id: str, count: int) 
         "GROUP BY ta.track_id ORDER BY coalesce(max(p.n), 0) DESC, t.title LIMIT ?", (artist_id, count))]
 
 
-def item_popularity(db: sqlite_utils.Database, kind: str = "track") -> list[tuple[str, int]]:
+def item_popularity(db: Database, kind: str = "track") -> list[tuple[str, int]]:
     """All users' all-time plays per item: the node's popularity."""
     return [tuple(r) for r in db.conn.execute(
         "SELECT item, sum(plays) FROM listen_item WHERE kind = ? GROUP BY item", (kind,))]
 
 
 # -- history -----------------------------------------------------------------------------------
-def history(db: sqlite_utils.Database, user_id: str, start: float, end: float, limit: int,
+def history(db: Database, user_id: str, start: float, end: float, limit: int,
             before_id: int | None = None, counted_only: bool = False) -> list[dict]:
     sql = (f"SELECT {', '.join(PLAY_COLUMNS)} FROM play WHERE user_id = ? AND started_at >= ? AND started_at < ?"
            + (" AND id < ?" if before_id else "") + (" AND counted = 1" if counted_only else "")
@@ -426,7 +427,7 @@ def history(db: sqlite_utils.Database, user_id: str, start: float, end: float, l
     return [_play(r) for r in db.conn.execute(sql, params)]
 
 
-def recent_counted(db: sqlite_utils.Database, limit: int) -> list[tuple[str, str, float]]:
+def recent_counted(db: Database, limit: int) -> list[tuple[str, str, float]]:
     """(user, track, started_at) of the node's most recent counted plays, oldest first: co-listening input."""
     rows = db.conn.execute(
         "SELECT user_id, track_id, started_at FROM play WHERE counted = 1 ORDER BY id DESC LIMIT ?", (limit,)
@@ -435,7 +436,7 @@ def recent_counted(db: sqlite_utils.Database, limit: int) -> list[tuple[str, str
     return rows
 
 
-def delete_history(db: sqlite_utils.Database, user_id: str, start: float | None, end: float | None) -> int:
+def delete_history(db: Database, user_id: str, start: float | None, end: float | None) -> int:
     if start is None and end is None:
         n = db.conn.execute("DELETE FROM play WHERE user_id = ?", (user_id,)).rowcount
     else:
@@ -445,12 +446,12 @@ def delete_history(db: sqlite_utils.Database, user_id: str, start: float | None,
     return n
 
 
-def clear_aggregates(db: sqlite_utils.Database, user_id: str) -> None:
+def clear_aggregates(db: Database, user_id: str) -> None:
     db.conn.execute("DELETE FROM stat_bucket WHERE user_id = ?", (user_id,))
     db.conn.execute("DELETE FROM listen_item WHERE user_id = ?", (user_id,))
 
 
-def plays_for_rebuild(db: sqlite_utils.Database, user_id: str) -> list[dict]:
+def plays_for_rebuild(db: Database, user_id: str) -> list[dict]:
     rows = db.conn.execute(
         f"SELECT {', '.join(PLAY_COLUMNS)} FROM play WHERE user_id = ? ORDER BY started_at", (user_id,))
     return [_play(r) for r in rows]
@@ -461,18 +462,18 @@ ACCOUNT_COLUMNS = ("user_id", "service", "enabled", "url", "token", "api_key", "
                    "held_until", "updated_at")
 
 
-def accounts(db: sqlite_utils.Database, user_id: str) -> list[dict]:
+def accounts(db: Database, user_id: str) -> list[dict]:
     return [dict(zip(ACCOUNT_COLUMNS, r)) for r in db.conn.execute(
         f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM forward_account WHERE user_id = ? ORDER BY service", (user_id,))]
 
 
-def account(db: sqlite_utils.Database, user_id: str, service: str) -> dict | None:
+def account(db: Database, user_id: str, service: str) -> dict | None:
     row = db.conn.execute(f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM forward_account WHERE user_id = ? "
                           "AND service = ?", (user_id, service)).fetchone()
     return dict(zip(ACCOUNT_COLUMNS, row)) if row else None
 
 
-def save_account(db: sqlite_utils.Database, user_id: str, service: str, **values) -> None:
+def save_account(db: Database, user_id: str, service: str, **values) -> None:
     current = account(db, user_id, service) or {"user_id": user_id, "service": service, "enabled": 0}
     current.update(values, updated_at=time.time())
     cols = [c for c in ACCOUNT_COLUMNS if c in current]
@@ -480,12 +481,12 @@ def save_account(db: sqlite_utils.Database, user_id: str, service: str, **values
                     f"({', '.join('?' * len(cols))})", [current[c] for c in cols])
 
 
-def enabled_services(db: sqlite_utils.Database, user_id: str) -> list[str]:
+def enabled_services(db: Database, user_id: str) -> list[str]:
     return [r[0] for r in db.conn.execute(
         "SELECT service FROM forward_account WHERE user_id = ? AND enabled = 1", (user_id,))]
 
 
-def queue_put(db: sqlite_utils.Database, user_id: str, service: str, play_id: int | None, payload: str,
+def queue_put(db: Database, user_id: str, service: str, play_id: int | None, payload: str,
               at: float) -> None:
     db.conn.execute("INSERT OR IGNORE INTO forward_queue(user_id, service, play_id, payload, next_at, created_at) "
                     "VALUES (?, ?, ?, ?, ?, ?)", (user_id, service, play_id, payload, at, at))
@@ -495,39 +496,39 @@ QUEUE_COLUMNS = ("id", "user_id", "service", "play_id", "payload", "state", "att
                  "created_at")
 
 
-def queue_due(db: sqlite_utils.Database, now: float, limit: int) -> list[dict]:
+def queue_due(db: Database, now: float, limit: int) -> list[dict]:
     return [dict(zip(QUEUE_COLUMNS, r)) for r in db.conn.execute(
         f"SELECT {', '.join(QUEUE_COLUMNS)} FROM forward_queue WHERE state = 'pending' AND next_at <= ? "
         "ORDER BY next_at, id LIMIT ?", (now, limit))]
 
 
-def queue_next_at(db: sqlite_utils.Database) -> float | None:
+def queue_next_at(db: Database) -> float | None:
     return db.conn.execute("SELECT min(next_at) FROM forward_queue WHERE state = 'pending'").fetchone()[0]
 
 
-def queue_done(db: sqlite_utils.Database, ids: list[int]) -> None:
+def queue_done(db: Database, ids: list[int]) -> None:
     db.conn.executemany("DELETE FROM forward_queue WHERE id = ?", [(i,) for i in ids])
 
 
-def queue_retry(db: sqlite_utils.Database, ids: list[int], next_at: float, error: str, give_up_after: int) -> None:
+def queue_retry(db: Database, ids: list[int], next_at: float, error: str, give_up_after: int) -> None:
     db.conn.executemany(
         "UPDATE forward_queue SET attempts = attempts + 1, next_at = ?, last_error = ?, state = CASE WHEN "
         "attempts + 1 >= ? THEN 'failed' ELSE 'pending' END WHERE id = ?",
         [(next_at, error[:500], give_up_after, i) for i in ids])
 
 
-def queue_fail(db: sqlite_utils.Database, ids: list[int], error: str) -> None:
+def queue_fail(db: Database, ids: list[int], error: str) -> None:
     db.conn.executemany("UPDATE forward_queue SET state = 'failed', last_error = ?, attempts = attempts + 1 "
                         "WHERE id = ?", [(error[:500], i) for i in ids])
 
 
-def queue_release(db: sqlite_utils.Database, user_id: str, service: str, at: float) -> None:
+def queue_release(db: Database, user_id: str, service: str, at: float) -> None:
     """New credentials: everything held for this account is due again."""
     db.conn.execute("UPDATE forward_queue SET next_at = ?, state = 'pending', attempts = 0 WHERE user_id = ? "
                     "AND service = ?", (at, user_id, service))
 
 
-def queue_counts(db: sqlite_utils.Database, user_id: str) -> dict[str, dict[str, int]]:
+def queue_counts(db: Database, user_id: str) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for service, state, n in db.conn.execute(
             "SELECT service, state, count(*) FROM forward_queue WHERE user_id = ? GROUP BY service, state",

@@ -12,29 +12,28 @@ Plays, now playing and play counts belong to :mod:`sonantica.node.analytics`.
 
 from __future__ import annotations
 
-import sqlite_utils
-
 from . import browse
+from .db import Database
 from .tracks import _track_dict
 
 # -- app passwords -----------------------------------------------------------
-def secret_of(db: sqlite_utils.Database, name: str) -> tuple[str, bytes | None] | None:
+def secret_of(db: Database, name: str) -> tuple[str, bytes | None] | None:
     """(user id, encrypted app password or None) for a user name; None for no such user."""
     row = db.conn.execute("SELECT id, subsonic_secret FROM user WHERE name = ?", (name,)).fetchone()
     return (row[0], row[1]) if row else None
 
 
-def set_secret(db: sqlite_utils.Database, user_id: str, blob: bytes | None) -> None:
+def set_secret(db: Database, user_id: str, blob: bytes | None) -> None:
     db.conn.execute("UPDATE user SET subsonic_secret = ? WHERE id = ?", (blob, user_id))
 
 
-def user_settings(db: sqlite_utils.Database, user_id: str) -> str:
+def user_settings(db: Database, user_id: str) -> str:
     row = db.conn.execute("SELECT settings FROM user WHERE id = ?", (user_id,)).fetchone()
     return row[0] if row else "{}"
 
 
 # -- people and genres of tracks ----------------------------------------------
-def people_of(db: sqlite_utils.Database, track_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
+def people_of(db: Database, track_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
     """{track id: {"artist": [{id, name}], "albumartist": [...], "composer": [...]}} in tag order."""
     out: dict[str, dict[str, list[dict]]] = {}
     for i in range(0, len(track_ids), 500):
@@ -46,7 +45,7 @@ def people_of(db: sqlite_utils.Database, track_ids: list[str]) -> dict[str, dict
     return out
 
 
-def artists_page(db: sqlite_utils.Database, offset: int, limit: int) -> list[dict]:
+def artists_page(db: Database, offset: int, limit: int) -> list[dict]:
     """Every artist with music (not only composers), by name, by offset."""
     return list(db.query(
         browse.ARTIST_SQL + " WHERE ar.id IN (SELECT artist_id FROM track_artist WHERE role != 'composer' "
@@ -54,11 +53,11 @@ def artists_page(db: sqlite_utils.Database, offset: int, limit: int) -> list[dic
         [max(0, min(limit, browse.MAX_PAGE)), max(0, offset)]))
 
 
-def tracks_page(db: sqlite_utils.Database, offset: int, limit: int, folder_id: int | None = None) -> list[dict]:
+def tracks_page(db: Database, offset: int, limit: int, folder_id: int | None = None) -> list[dict]:
     return browse.all_tracks_page(db, max(0, offset), max(0, min(limit, browse.MAX_PAGE)), folder_id)
 
 
-def tracks_by_genre(db: sqlite_utils.Database, genre: str, offset: int, limit: int,
+def tracks_by_genre(db: Database, genre: str, offset: int, limit: int,
                     folder_id: int | None = None) -> list[dict]:
     params: list = [genre]
     where = ""
@@ -70,7 +69,7 @@ def tracks_by_genre(db: sqlite_utils.Database, genre: str, offset: int, limit: i
         [*params, max(0, min(limit, browse.MAX_PAGE)), max(0, offset)])]
 
 
-def similar_tracks(db: sqlite_utils.Database, seed_ids: list[str], count: int) -> list[dict]:
+def similar_tracks(db: Database, seed_ids: list[str], count: int) -> list[dict]:
     """Local stand-in for recommendations: tracks sharing an artist or a genre with the seeds, shuffled."""
     if not seed_ids:
         return []
@@ -84,13 +83,13 @@ def similar_tracks(db: sqlite_utils.Database, seed_ids: list[str], count: int) -
     return [_track_dict(r) for r in rows]
 
 
-def artist_track_ids(db: sqlite_utils.Database, artist_id: str) -> list[str]:
+def artist_track_ids(db: Database, artist_id: str) -> list[str]:
     return [r[0] for r in db.conn.execute(
         "SELECT DISTINCT track_id FROM track_artist WHERE artist_id = ? AND role != 'composer' LIMIT 50",
         (artist_id,))]
 
 
-def top_tracks_by_name(db: sqlite_utils.Database, name: str, user_id: str, count: int) -> list[dict]:
+def top_tracks_by_name(db: Database, name: str, user_id: str, count: int) -> list[dict]:
     """The artist's tracks, most played (by this user) first."""
     rows = db.query(
         "SELECT t.* FROM track t JOIN track_artist ta ON ta.track_id = t.id AND ta.role = 'artist' "
@@ -102,7 +101,7 @@ def top_tracks_by_name(db: sqlite_utils.Database, name: str, user_id: str, count
 
 
 # -- album lists ---------------------------------------------------------------
-def album_list(db: sqlite_utils.Database, kind: str, user_id: str, offset: int, limit: int, *,
+def album_list(db: Database, kind: str, user_id: str, offset: int, limit: int, *,
                genre: str | None = None, year_from: int | None = None, year_to: int | None = None,
                folder_id: int | None = None) -> list[dict]:
     """getAlbumList(2) for every ``type``; raises ValueError for an unknown one."""

@@ -16,9 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import sqlite_utils
-
 from ..library.tagmap import normalise
+from .db import Database
 
 MIGRATIONS = [
     (
@@ -206,7 +205,7 @@ def new_track_id() -> str:
 
 
 # -- folders -----------------------------------------------------------------
-def sync_folders(db: sqlite_utils.Database, paths: Iterable[str]) -> list[tuple[int, str]]:
+def sync_folders(db: Database, paths: Iterable[str]) -> list[tuple[int, str]]:
     """Make the folder table match the configured music folders; ids of kept folders stay."""
     import os
 
@@ -221,12 +220,12 @@ def sync_folders(db: sqlite_utils.Database, paths: Iterable[str]) -> list[tuple[
     return [(existing[p], p) for p in wanted]
 
 
-def folders(db: sqlite_utils.Database) -> list[dict]:
+def folders(db: Database) -> list[dict]:
     return [dict(r) for r in db.query("SELECT id, path, name FROM folder ORDER BY id")]
 
 
 # -- scanner support -----------------------------------------------------------
-def known_files(db: sqlite_utils.Database) -> dict[tuple[int, str], tuple[int, int, str]]:
+def known_files(db: Database) -> dict[tuple[int, str], tuple[int, int, str]]:
     """(folder, path) → (size, mtime_ns, id) for every indexed file: the rescan's diff base."""
     return {
         (f, p): (s, m, i)
@@ -234,7 +233,7 @@ def known_files(db: sqlite_utils.Database) -> dict[tuple[int, str], tuple[int, i
     }
 
 
-def known_errors(db: sqlite_utils.Database) -> dict[tuple[int, str], tuple[int, int]]:
+def known_errors(db: Database) -> dict[tuple[int, str], tuple[int, int]]:
     return {
         (f, p): (s or 0, m or 0)
         for f, p, s, m in db.conn.execute("SELECT folder_id, path, size, mtime_ns FROM scan_error")
@@ -264,7 +263,7 @@ TRACK_TAG_COLUMNS = (
 
 
 def upsert_tracks(
-    db: sqlite_utils.Database, records: list[TrackRecord], moved_from: dict[str, str]
+    db: Database, records: list[TrackRecord], moved_from: dict[str, str]
 ) -> tuple[int, int, set[str]]:
     """Insert or update tracks; ``moved_from`` maps audio_id → track id of a file that vanished.
 
@@ -374,7 +373,7 @@ def _ensure_artist(conn, aid: str, name: str, mbid: str | None, sort_name: str |
         conn.execute("UPDATE artist SET mbid = ? WHERE id = ? AND mbid IS NULL", (mbid, aid))
 
 
-def remove_tracks(db: sqlite_utils.Database, ids: list[str]) -> set[str]:
+def remove_tracks(db: Database, ids: list[str]) -> set[str]:
     conn = db.conn
     albums: set[str] = set()
     for tid in ids:
@@ -389,7 +388,7 @@ def remove_tracks(db: sqlite_utils.Database, ids: list[str]) -> set[str]:
     return albums
 
 
-def record_errors(db: sqlite_utils.Database, errors: list[tuple[int, str, str, int, int]]) -> None:
+def record_errors(db: Database, errors: list[tuple[int, str, str, int, int]]) -> None:
     now = time.time()
     db.conn.executemany(
         "INSERT OR REPLACE INTO scan_error(folder_id, path, reason, size, mtime_ns, seen_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -397,25 +396,25 @@ def record_errors(db: sqlite_utils.Database, errors: list[tuple[int, str, str, i
     )
 
 
-def forget_errors(db: sqlite_utils.Database, keys: list[tuple[int, str]]) -> None:
+def forget_errors(db: Database, keys: list[tuple[int, str]]) -> None:
     db.conn.executemany("DELETE FROM scan_error WHERE folder_id = ? AND path = ?", keys)
 
 
-def set_folder_images(db: sqlite_utils.Database, images: dict[tuple[int, str], str]) -> None:
+def set_folder_images(db: Database, images: dict[tuple[int, str], str]) -> None:
     db.conn.execute("DELETE FROM folder_image")
     db.conn.executemany(
         "INSERT INTO folder_image VALUES (?, ?, ?)", [(f, d, p) for (f, d), p in images.items()]
     )
 
 
-def add_cover(db: sqlite_utils.Database, cover_id: str, source: str, folder_id: int | None, path: str | None, mime: str | None) -> None:
+def add_cover(db: Database, cover_id: str, source: str, folder_id: int | None, path: str | None, mime: str | None) -> None:
     db.conn.execute(
         "INSERT OR IGNORE INTO cover(id, source, folder_id, path, mime) VALUES (?, ?, ?, ?, ?)",
         (cover_id, source, folder_id, path, mime),
     )
 
 
-def refresh_albums(db: sqlite_utils.Database, album_ids: Iterable[str]) -> None:
+def refresh_albums(db: Database, album_ids: Iterable[str]) -> None:
     """Recompute each album's row from its tracks; drop albums left empty."""
     conn = db.conn
     now = time.time()
@@ -479,7 +478,7 @@ def _folder_cover(conn, tracks: list) -> str | None:
     return None
 
 
-def prune_artists(db: sqlite_utils.Database) -> int:
+def prune_artists(db: Database) -> int:
     conn = db.conn
     orphans = [
         r[0] for r in conn.execute(
@@ -494,27 +493,27 @@ def prune_artists(db: sqlite_utils.Database) -> int:
     return len(orphans)
 
 
-def save_scan_state(db: sqlite_utils.Database, started: float, finished: float | None, summary: dict | None) -> None:
+def save_scan_state(db: Database, started: float, finished: float | None, summary: dict | None) -> None:
     db.conn.execute(
         "INSERT OR REPLACE INTO scan_state(id, started_at, finished_at, summary) VALUES (1, ?, ?, ?)",
         (started, finished, json.dumps(summary) if summary is not None else None),
     )
 
 
-def scan_state(db: sqlite_utils.Database) -> dict | None:
+def scan_state(db: Database) -> dict | None:
     row = db.conn.execute("SELECT started_at, finished_at, summary FROM scan_state WHERE id = 1").fetchone()
     if row is None:
         return None
     return {"started_at": row[0], "finished_at": row[1], "summary": json.loads(row[2]) if row[2] else None}
 
 
-def index_mark(db: sqlite_utils.Database, key: str) -> tuple[str, float] | None:
+def index_mark(db: Database, key: str) -> tuple[str, float] | None:
     """(fingerprint, time it last changed) of the index ``key``, if it was ever marked."""
     row = db.conn.execute("SELECT digest, changed_at FROM index_mark WHERE key = ?", (key,)).fetchone()
     return (row[0], row[1]) if row else None
 
 
-def set_index_mark(db: sqlite_utils.Database, key: str, digest: str, now: float) -> float:
+def set_index_mark(db: Database, key: str, digest: str, now: float) -> float:
     """Record the index ``key``'s fingerprint; its change time moves only if the fingerprint did."""
     db.conn.execute(
         "INSERT INTO index_mark(key, digest, changed_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
@@ -523,7 +522,7 @@ def set_index_mark(db: sqlite_utils.Database, key: str, digest: str, now: float)
     return db.conn.execute("SELECT changed_at FROM index_mark WHERE key = ?", (key,)).fetchone()[0]
 
 
-def counts(db: sqlite_utils.Database) -> dict[str, int]:
+def counts(db: Database) -> dict[str, int]:
     c = db.conn
     return {
         "tracks": c.execute("SELECT count(*) FROM track").fetchone()[0],
@@ -536,7 +535,7 @@ def counts(db: sqlite_utils.Database) -> dict[str, int]:
     }
 
 
-def scan_errors(db: sqlite_utils.Database, limit: int = 1000) -> list[dict]:
+def scan_errors(db: Database, limit: int = 1000) -> list[dict]:
     return [
         dict(r) for r in db.query(
             "SELECT f.path AS folder, e.path, e.reason, e.seen_at FROM scan_error e "
@@ -545,7 +544,7 @@ def scan_errors(db: sqlite_utils.Database, limit: int = 1000) -> list[dict]:
     ]
 
 
-def get_track(db: sqlite_utils.Database, track_id: str) -> dict | None:
+def get_track(db: Database, track_id: str) -> dict | None:
     rows = list(db.query("SELECT * FROM track WHERE id = ?", [track_id]))
     return _track_dict(rows[0]) if rows else None
 

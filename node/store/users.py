@@ -15,9 +15,9 @@ import time
 
 import nacl.exceptions
 import nacl.pwhash
-import sqlite_utils
 
 from ..errors import InvalidInput, NotFound
+from .db import Database
 
 MIGRATIONS = [
     (
@@ -92,11 +92,11 @@ def check_name(name: str) -> str:
     return name
 
 
-def count(db: sqlite_utils.Database) -> int:
+def count(db: Database) -> int:
     return db.conn.execute("SELECT count(*) FROM user").fetchone()[0]
 
 
-def create(db: sqlite_utils.Database, name: str, password_hash: str, role: str) -> dict:
+def create(db: Database, name: str, password_hash: str, role: str) -> dict:
     check_name(name)
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}: one of {', '.join(ROLES)}")
@@ -110,49 +110,49 @@ def create(db: sqlite_utils.Database, name: str, password_hash: str, role: str) 
     return get(db, uid)
 
 
-def get(db: sqlite_utils.Database, user_id: str) -> dict:
+def get(db: Database, user_id: str) -> dict:
     row = db.conn.execute("SELECT id, name, role, created_at FROM user WHERE id = ?", (user_id,)).fetchone()
     if row is None:
         raise NotFound(f"no user with id {user_id}")
     return {"id": row[0], "name": row[1], "role": row[2], "created_at": row[3]}
 
 
-def by_name(db: sqlite_utils.Database, name: str) -> dict | None:
+def by_name(db: Database, name: str) -> dict | None:
     row = db.conn.execute("SELECT id FROM user WHERE name = ?", (name,)).fetchone()
     return get(db, row[0]) if row else None
 
 
-def require_by_name(db: sqlite_utils.Database, name: str) -> dict:
+def require_by_name(db: Database, name: str) -> dict:
     user = by_name(db, name)
     if user is None:
         raise NotFound(f"no user named {name!r} (see `sonantica user list`)")
     return user
 
 
-def password_hash_of(db: sqlite_utils.Database, name: str) -> tuple[str, str] | None:
+def password_hash_of(db: Database, name: str) -> tuple[str, str] | None:
     row = db.conn.execute("SELECT id, password_hash FROM user WHERE name = ?", (name,)).fetchone()
     return (row[0], row[1]) if row else None
 
 
-def list_users(db: sqlite_utils.Database) -> list[dict]:
+def list_users(db: Database) -> list[dict]:
     return [
         {"id": r[0], "name": r[1], "role": r[2], "created_at": r[3]}
         for r in db.conn.execute("SELECT id, name, role, created_at FROM user ORDER BY created_at")
     ]
 
 
-def set_password(db: sqlite_utils.Database, user_id: str, password_hash: str) -> None:
+def set_password(db: Database, user_id: str, password_hash: str) -> None:
     db.conn.execute("UPDATE user SET password_hash = ? WHERE id = ?", (password_hash, user_id))
     db.conn.execute("DELETE FROM session WHERE user_id = ?", (user_id,))
 
 
-def set_role(db: sqlite_utils.Database, user_id: str, role: str) -> None:
+def set_role(db: Database, user_id: str, role: str) -> None:
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}: one of {', '.join(ROLES)}")
     db.conn.execute("UPDATE user SET role = ? WHERE id = ?", (role, user_id))
 
 
-def remove(db: sqlite_utils.Database, user_id: str) -> None:
+def remove(db: Database, user_id: str) -> None:
     user = get(db, user_id)
     if user["role"] == "owner":
         owners = db.conn.execute("SELECT count(*) FROM user WHERE role = 'owner'").fetchone()[0]
@@ -165,7 +165,7 @@ def remove(db: sqlite_utils.Database, user_id: str) -> None:
 SESSION_TTL = 30 * 24 * 3600
 
 
-def new_session(db: sqlite_utils.Database, user_id: str, kind: str, ttl: float = SESSION_TTL) -> str:
+def new_session(db: Database, user_id: str, kind: str, ttl: float = SESSION_TTL) -> str:
     token = secrets.token_urlsafe(32)
     now = time.time()
     db.conn.execute(
@@ -175,7 +175,7 @@ def new_session(db: sqlite_utils.Database, user_id: str, kind: str, ttl: float =
     return token
 
 
-def user_for_session(db: sqlite_utils.Database, token: str) -> dict | None:
+def user_for_session(db: Database, token: str) -> dict | None:
     row = db.conn.execute(
         "SELECT user_id, expires_at FROM session WHERE token_hash = ?", (secret_hash(token),)
     ).fetchone()
@@ -184,12 +184,12 @@ def user_for_session(db: sqlite_utils.Database, token: str) -> dict | None:
     return get(db, row[0])
 
 
-def end_session(db: sqlite_utils.Database, token: str) -> None:
+def end_session(db: Database, token: str) -> None:
     db.conn.execute("DELETE FROM session WHERE token_hash = ?", (secret_hash(token),))
 
 
 # -- API keys ---------------------------------------------------------------
-def new_api_key(db: sqlite_utils.Database, user_id: str, name: str) -> tuple[dict, str]:
+def new_api_key(db: Database, user_id: str, name: str) -> tuple[dict, str]:
     if not name or len(name) > 100:
         raise InvalidInput("an API key needs a name of 1–100 characters (e.g. the device)")
     key = "son_" + secrets.token_urlsafe(32)
@@ -202,7 +202,7 @@ def new_api_key(db: sqlite_utils.Database, user_id: str, name: str) -> tuple[dic
     return {"id": kid, "name": name, "created_at": now, "last_used": None}, key
 
 
-def user_for_api_key(db: sqlite_utils.Database, key: str) -> dict | None:
+def user_for_api_key(db: Database, key: str) -> dict | None:
     row = db.conn.execute("SELECT user_id, id FROM api_key WHERE key_hash = ?", (secret_hash(key),)).fetchone()
     if row is None:
         return None
@@ -210,7 +210,7 @@ def user_for_api_key(db: sqlite_utils.Database, key: str) -> dict | None:
     return get(db, row[0])
 
 
-def list_api_keys(db: sqlite_utils.Database, user_id: str) -> list[dict]:
+def list_api_keys(db: Database, user_id: str) -> list[dict]:
     return [
         {"id": r[0], "name": r[1], "created_at": r[2], "last_used": r[3]}
         for r in db.conn.execute(
@@ -219,7 +219,7 @@ def list_api_keys(db: sqlite_utils.Database, user_id: str) -> list[dict]:
     ]
 
 
-def revoke_api_key(db: sqlite_utils.Database, user_id: str, key_id: str) -> None:
+def revoke_api_key(db: Database, user_id: str, key_id: str) -> None:
     cur = db.conn.execute("DELETE FROM api_key WHERE id = ? AND user_id = ?", (key_id, user_id))
     if cur.rowcount == 0:
         raise NotFound(f"no API key {key_id}")

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-import sqlite_utils
-
 from sonantica.node.analytics import plays, stats
-from sonantica.node.store.db import Store
+from sonantica.node.store.db import Database, Store
 
 from . import synth
 
@@ -32,7 +30,7 @@ def test_every_stat_bucket_read_seeks_its_buckets(tmp_path):
         at = 1_700_000_000.0 + n * 5 * 86400
         store.write_sync(plays.apply_scrobble, uid, cat[n % 7]["id"], True, "dsub", at, None, None, at + 300)
     store.write_sync(lambda db: db.conn.execute("DROP TABLE IF EXISTS sqlite_stat1"))  # a node never analysed
-    db = sqlite_utils.Database(sqlite3.connect(str(tmp_path / "node.db")))
+    db = Database(sqlite3.connect(str(tmp_path / "node.db")))
     planner = _Planner(db.conn)
     db.conn = planner  # type: ignore[assignment]
     now = 1_700_000_000.0 + 200 * 86400

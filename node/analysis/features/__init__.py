@@ -10,8 +10,8 @@ Every feature is an accumulator::
 signal as is) or ``"mono11k"`` (mono at 11 025 Hz).  Any feature also accepts
 raw PCM when constructed with the file's rate and channels; the engine builds
 ``mono11k`` features at (11025, 1) instead and feeds them from one shared
-resampler.  Bump a module's ``VERSION`` when its output changes: stored
-results with another version are recomputed for that feature only.
+resampler.  Each module's ``VERSION`` comes from the table in
+:mod:`..versions`: bump it there when a feature's output changes.
 """
 
 from __future__ import annotations

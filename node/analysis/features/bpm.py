@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..versions import FEATURE_VERSIONS
 from ._frontend import ANALYSIS_RATE, Framer, MonoResampler
 
-VERSION = 1
+VERSION = FEATURE_VERSIONS["bpm"]
 SOURCE = "mono11k"
 
 FRAME, HOP = 1024, 128

@@ -39,9 +39,10 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
+from ..versions import FEATURE_VERSIONS
 from ._frontend import ANALYSIS_RATE, Framer, MonoResampler
 
-VERSION = 1
+VERSION = FEATURE_VERSIONS["fingerprint"]
 SOURCE = "mono11k"
 ALGORITHM = 1  # Chromaprint's numbering for TEST2 in the compressed header
 

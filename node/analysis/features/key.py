@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..versions import FEATURE_VERSIONS
 from ._frontend import ANALYSIS_RATE, Framer, MonoResampler
 
-VERSION = 1
+VERSION = FEATURE_VERSIONS["key"]
 SOURCE = "mono11k"
 
 FRAME, HOP = 4096, 2048

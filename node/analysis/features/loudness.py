@@ -36,7 +36,9 @@ from functools import lru_cache
 
 import numpy as np
 
-VERSION = 2  # 2: true peak refined around near-maximum candidates
+from ..versions import FEATURE_VERSIONS
+
+VERSION = FEATURE_VERSIONS["loudness"]
 SOURCE = "pcm"
 
 REFERENCE_LUFS = -18.0

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-VERSION = 1
+from ..versions import FEATURE_VERSIONS
+
+VERSION = FEATURE_VERSIONS["waveform"]
 SOURCE = "pcm"
 
 BASE_SPP = 512
