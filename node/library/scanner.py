@@ -1,6 +1,6 @@
 """The library scan, in phases (as Navidrome's scanner):
 
-    walk ──► diff by (size, mtime) ──► read tags (process pool) ──► upsert in batches
+    walk ──► diff by (size, mtime) ──► read tags (here, + process pool) ──► upsert in batches
                      │                                                   │
                      └──► vanished files ──► moved? (audio_id) ──► remove ┴──► albums, artists
 
@@ -25,11 +25,10 @@ import trio
 
 from ..store import tracks as tracks_store
 from ..store.db import Store
-from . import reader
 from .walk import FoundFile, walk
 
 BATCH = 256
-INLINE_LIMIT = 200  # below this many files, a process pool costs more than it saves
+INLINE_LIMIT = 1000  # up to this many files, starting a process pool costs more than it saves
 
 
 @dataclass
@@ -66,6 +65,13 @@ class Scanner:
         self.running = False
         self.progress: tuple[int, int] = (0, 0)
         self.listeners: list[Callable[[str, dict], None]] = []
+        self.inline_limit = INLINE_LIMIT  # more files than this to read: a process pool joins in
+        self.read_here = True  # read batches in this process too (tests turn it off to try the pool alone)
+        self._batches = {"here": 0, "pool": 0}
+
+    def statistics(self) -> dict:
+        """Where the last scan's batches were read: ``{"here": n, "pool": m}``."""
+        return dict(self._batches)
 
     def _emit(self, kind: str, data: dict) -> None:
         for listener in list(self.listeners):
@@ -161,34 +167,62 @@ class Scanner:
         return summary
 
     async def _read_all(self, items: list, apply: Callable) -> None:
+        """Read every item's tags, batch by batch, and apply each batch as it comes.
+
+        This process reads batches from the first moment (in a worker thread). When there are
+        more than ``INLINE_LIMIT`` files, a process pool starts beside it and, once its first
+        worker answers, takes batches too: a small library is done before a pool would have
+        started (starting one costs about a second of CPU on a small machine), and a large
+        one gets every core.
+        """
+        self._batches = {"here": 0, "pool": 0}
         if not items:
             return
-        batches = [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
+        batches = iter([items[i : i + BATCH] for i in range(0, len(items), BATCH)])
         covers = str(self.covers_dir)
-        if len(items) <= INLINE_LIMIT or self.workers <= 1:
-            for batch in batches:
-                results = await trio.to_thread.run_sync(reader.read_batch, batch, covers)
+
+        async def consume(where: str, read: Callable) -> None:
+            for batch in batches:  # shared by every reader: each batch is taken once
+                results = await read(batch)
+                self._batches[where] += 1
                 await apply(results)
+
+        async def read_here(batch: list) -> list:
+            from . import reader
+
+            return await trio.to_thread.run_sync(reader.read_batch, batch, covers)
+
+        if len(items) <= self.inline_limit or self.workers <= 1:
+            await consume("here", read_here)
             return
+        warming = trio.CancelScope()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._pool_readers, consume, covers, warming)
+            if self.read_here:
+                await consume("here", read_here)
+                warming.cancel()  # nothing left to read: a pool still starting is not needed
+
+    async def _pool_readers(self, consume: Callable, covers: str, warming: trio.CancelScope) -> None:
+        from . import reader
+
         ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["sonantica.node.library.reader"])  # workers start with mutagen loaded
         pool = cf.ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=reader.init_worker)
         try:
-            in_flight = trio.Semaphore(self.workers * 2)
+            with warming:
+                await trio.to_thread.run_sync(pool.submit(os.getpid).result, abandon_on_cancel=True)
+            if warming.cancelled_caught:
+                return
+
+            async def read_in_pool(batch: list) -> list:
+                future = pool.submit(reader.read_batch, batch, covers)
+                return await trio.to_thread.run_sync(future.result, abandon_on_cancel=True)
+
             async with trio.open_nursery() as nursery:
-                for batch in batches:
-                    await in_flight.acquire()
-                    nursery.start_soon(self._one_batch, pool, batch, covers, apply, in_flight)
+                for _ in range(self.workers * 2):  # two batches per worker: one read while one travels
+                    nursery.start_soon(consume, "pool", read_in_pool)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
-
-    @staticmethod
-    async def _one_batch(pool, batch, covers, apply, in_flight: trio.Semaphore) -> None:
-        try:
-            future = pool.submit(reader.read_batch, batch, covers)
-            results = await trio.to_thread.run_sync(future.result, abandon_on_cancel=True)
-            await apply(results)
-        finally:
-            in_flight.release()
 
 
 def _audio_ids_of(db, ids: list[str]) -> dict[str, str]:

@@ -233,13 +233,60 @@ def test_artists_and_albums_pruned_when_files_go(library, music):
     assert library.store.read_sync(lambda db: db.conn.execute("SELECT count(*) FROM artist").fetchone()[0]) == 0
 
 
-def test_process_pool_path_many_files(library, music):
+def _copies(music, n: int) -> None:
     src = make_track(music / "seed.flac", "flac", {"title": "seed"})
-    data = src.read_bytes()
-    for i in range(400):
+    for i in range(n):
         (music / f"d{i // 50}").mkdir(exist_ok=True)
         shutil.copyfile(src, music / f"d{i // 50}/{i}.flac")
+
+
+def test_process_pool_path_many_files(library, music):
+    _copies(music, 400)
+    library.scanner.inline_limit = 0
     summary = library.scan()
     assert summary.added == 401 and summary.errors == 0
     assert len(library.tracks()) == 401
-    del data
+    stats = library.scanner.statistics()
+    assert stats["here"] + stats["pool"] == 2  # batches of 256, each read once, by whichever reader was free
+
+
+def test_small_first_scan_reads_in_process_without_a_pool(library, music):
+    """A first scan of 500 files starts no process pool (starting one took seconds on 2 cores)."""
+    _copies(music, 499)
+    summary = library.scan()
+    assert summary.added == 500 and summary.errors == 0
+    assert library.scanner.statistics() == {"here": 2, "pool": 0}
+
+
+def _mixed_library(music) -> None:
+    for i, fmt in enumerate(FORMATS):
+        ext = "m4a" if fmt == "alac" else fmt
+        tags = dict(FULL_TAGS, title=f"Song {fmt}", tracknumber=f"{i + 1}/12")
+        make_track(music / f"Ana/Record/{i + 1:02} - {fmt}.{ext}", fmt, tags, seconds=0.5, cover=jpeg(color=(i, 9, 9)))
+    make_track(music / "Bo/loose.mp3", "mp3", {"title": "Loose", "artist": "Bo"})
+    (music / "Bo/broken.flac").write_bytes(b"fLaC" + b"\0" * 100)
+
+
+def _comparable(library) -> list[dict]:
+    return [{k: v for k, v in t.items() if k not in ("id", "created_at", "updated_at")} for t in library.tracks()]
+
+
+def test_pool_and_in_process_readers_index_the_same(tmp_path, music):
+    """Tags, properties, covers, audio ids and errors are the same whichever reader read a file."""
+    from tests.support.library import Library
+
+    _mixed_library(music)
+    here = Library(tmp_path / "here", music)
+    pool = Library(tmp_path / "pool", music)
+    try:
+        here.scan()
+        pool.scanner.inline_limit, pool.scanner.read_here = 0, False
+        pool.scan()
+        assert here.scanner.statistics() == {"here": 1, "pool": 0}
+        assert pool.scanner.statistics() == {"here": 0, "pool": 1}
+        assert _comparable(here) == _comparable(pool) and len(_comparable(here)) == len(FORMATS) + 1
+        assert here.errors() == pool.errors() and list(here.errors()) == ["Bo/broken.flac"]
+        assert [a["cover"] for a in here.albums()] == [a["cover"] for a in pool.albums()]
+    finally:
+        here.close()
+        pool.close()
