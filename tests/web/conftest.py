@@ -2,13 +2,16 @@
 
 Playwright's sync API runs in plain sync tests (its async API needs asyncio, and the suite runs
 under trio). One browser per session; every test gets a fresh context (fresh cookies, caches and
-service workers), and fails on any console error of the pages it opened.
+service workers). Every context a test opens is watched (``WebWatch``): a console error or warning,
+an uncaught error, a failed request or an HTTP status of 400 or more, from a page or the service
+worker, fails the test unless the test announced it (``web.expect_http_error(...)``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -175,7 +178,8 @@ def fresh_node(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def chromium():
+    """The one browser of the session; tests reach it through ``browser`` (watched)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -184,23 +188,187 @@ def browser():
         b.close()
 
 
-class Console:
-    """Collects console errors and page errors; check() fails the test on any."""
+@dataclass
+class Expected:
+    """One failure a test says will happen (an HTTP status, a network error, a console line)."""
+
+    kind: str  # "http", "network" or "console"
+    pattern: re.Pattern
+    status: int | None = None
+    required: bool = True  # it must happen at least once
+    seen: int = 0
+    active: bool = True
+
+    def __enter__(self) -> Expected:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.active = False
+
+
+# Chromium prints a console line for every failed load; the response/requestfailed events already say it
+FAILED_LOAD = re.compile(r"^Failed to load resource: (?:the server responded with a status of (\d+)|(net::\S+))")
+
+
+class WebWatch:
+    """Whatever a user would see in red in DevTools, for every page and service worker of a test.
+
+    Recorded from every context the test opens (through ``browser``): console errors and warnings,
+    uncaught page errors, requests that failed (a refused connection, a reset, a blocked load: not one
+    the page cancelled itself), and responses with a status of 400 or more, also those of the service
+    worker. The test fails at its end if any occurred that it did not announce with
+    ``expect_http_error`` / ``expect_network_error`` / ``expect_console``; each announcement must also
+    happen (at least once), so that none outlives its reason. Use them as context managers to bound them.
+    """
 
     def __init__(self) -> None:
-        self.errors: list[str] = []
-        self.paused = False
+        self.problems: list[str] = []
+        self.expected: list[Expected] = []
+        self.cancelled: set[str] = set()  # URLs of requests the page cancelled
+        self.worker_failures: list[tuple[str, str]] = []
+        self.contexts: list = []
 
-    def attach(self, page) -> None:
-        page.on("console", self._console)
-        page.on("pageerror", lambda exc: self.paused or self.errors.append(f"page error: {exc}"))
+    # -- what a test announces -----------------------------------------------------------------
+    def expect_http_error(self, url_pattern: str, status: int | None = None) -> Expected:
+        """Responses whose URL matches (re.search) and, when given, whose status is ``status``."""
+        return self._expect(Expected("http", re.compile(url_pattern), status))
+
+    def expect_network_error(self, url_pattern: str) -> Expected:
+        """Requests to matching URLs may fail (e.g. the node was stopped on purpose)."""
+        return self._expect(Expected("network", re.compile(url_pattern)))
+
+    def expect_console(self, text_pattern: str, *, required: bool = True) -> Expected:
+        """A console error or warning whose text matches."""
+        return self._expect(Expected("console", re.compile(text_pattern), required=required))
+
+    def _expect(self, e: Expected) -> Expected:
+        self.expected.append(e)
+        return e
+
+    def _allowed(self, kind: str, text: str, status: int | None = None) -> bool:
+        for e in self.expected:
+            if e.active and e.kind == kind and e.pattern.search(text) and (e.status is None or e.status == status):
+                e.seen += 1
+                return True
+        return False
+
+    # -- what the browser reports ----------------------------------------------------------------
+    def attach(self, ctx) -> None:
+        """Watch a context: its pages, their workers and its service workers."""
+        self.contexts.append(ctx)
+        ctx.on("console", self._console)
+        ctx.on("weberror", lambda err: self.problems.append(f"uncaught error: {err.error}"))
+        ctx.on("requestfailed", self._failed)
+        ctx.on("response", self._response)
 
     def _console(self, msg) -> None:
-        if msg.type == "error" and not self.paused:
-            self.errors.append(f"{msg.text} ({msg.location.get('url', '')})")
+        if msg.type not in ("error", "warning"):
+            return
+        url = msg.location.get("url", "") if msg.location else ""
+        m = FAILED_LOAD.match(msg.text)
+        if m:  # the same event as a response or a failed request: announced there, or reported there
+            kind, status = ("http", int(m.group(1))) if m.group(1) else ("network", None)
+            if any(e.kind == kind and e.pattern.search(url) and (e.status in (None, status)) for e in self.expected if e.active):
+                return
+        if self._allowed("console", msg.text):
+            return
+        self.problems.append(f"console {msg.type}: {msg.text}" + (f" ({url})" if url else ""))
 
-    def check(self) -> None:
-        assert not self.errors, "console errors:\n" + "\n".join(self.errors)
+    def _failed(self, request) -> None:
+        reason = request.failure or ""
+        if reason == "net::ERR_ABORTED":  # cancelled by the page itself (navigation, AbortController, media seek)
+            self.cancelled.add(request.url)
+            return
+        if self._allowed("network", request.url):
+            return
+        problem = f"request failed: {request.method} {request.url}: {reason} ({_origin(request)})"
+        if request.service_worker and reason == "net::ERR_FAILED":
+            # the worker's fetch for a page request the page cancelled is cancelled with it (and fails
+            # so): judged at the end, once every cancellation by the page is known
+            self.worker_failures.append((request.url, problem))
+        else:
+            self.problems.append(problem)
+
+    def _response(self, response) -> None:
+        if response.status < 400 or self._allowed("http", response.url, response.status):
+            return
+        self.problems.append(f"HTTP {response.status}: {response.request.method} {response.url} ({_origin(response.request)})")
+
+    # -- the verdict ---------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close what the test left open (the last events arrive while closing)."""
+        for ctx in self.contexts:
+            try:
+                ctx.close()
+            except Exception:  # already closed, or the browser is gone
+                pass
+        self.contexts.clear()
+
+    def verdict(self) -> list[str]:
+        failed = [problem for url, problem in self.worker_failures if url not in self.cancelled]
+        unmet = [f"expected but never happened: {e.kind} {e.pattern.pattern}" + (f" ({e.status})" if e.status else "")
+                 for e in self.expected if e.required and not e.seen]
+        return self.problems + failed + unmet
+
+
+def _origin(request) -> str:
+    return "service worker" if request.service_worker else "page"
+
+
+class WatchedBrowser:
+    """The session's Chromium, with every new context watched by the test's WebWatch."""
+
+    def __init__(self, browser, watch: WebWatch) -> None:
+        self._browser = browser
+        self._watch = watch
+
+    def new_context(self, **kwargs):
+        ctx = self._browser.new_context(**kwargs)
+        self._watch.attach(ctx)
+        if kwargs.get("service_workers") == "block":
+            # Playwright's stand-in for register() warns, and resolves to nothing; the app says it has no worker
+            self._watch.expect_console(r"^Service Worker registration blocked by Playwright$", required=False)
+            self._watch.expect_console(r"^service worker not registered: ", required=False)
+        return ctx
+
+    def new_page(self, **kwargs):
+        ctx = self.new_context(**kwargs)
+        return ctx.new_page()
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
+@pytest.fixture
+def web() -> WebWatch:
+    """The test's watch over the browser: ``web.expect_http_error(...)`` announces an expected failure."""
+    return WebWatch()
+
+
+@pytest.fixture
+def browser(chromium, web):
+    yield WatchedBrowser(chromium, web)
+    web.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After a test's body: close its contexts and fail it on anything a user's console would show."""
+    watch = getattr(item, "funcargs", {}).get("web")
+    try:
+        result = yield
+    except BaseException:
+        if watch is not None:
+            watch.close()
+            if watch.verdict():
+                print("the browser reported, before the failure:\n" + "\n".join(watch.verdict()))
+        raise
+    if watch is not None:
+        watch.close()
+        problems = watch.verdict()
+        if problems:
+            pytest.fail("the browser reported:\n" + "\n".join(problems), pytrace=False)
+    return result
 
 
 @pytest.fixture
@@ -226,5 +394,7 @@ def open_context(browser, node: Node, *, signed_in: bool = True, viewport=(1440,
     if signed_in:
         r = ctx.request.post("/api/v1/auth/login", data={"username": "owner", "password": PASSWORD})
         assert r.ok, r.text()
-        ctx.add_init_script("localStorage.setItem('sonantica.user', JSON.stringify({name: 'owner', role: 'owner'}))")
+        # (not on about:blank, the first document of every page, which has no storage)
+        ctx.add_init_script("if (location.origin === %s) localStorage.setItem('sonantica.user', JSON.stringify({name: 'owner', role: 'owner'}))"
+                            % json.dumps(node.url))
     return ctx

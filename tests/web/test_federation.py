@@ -15,7 +15,7 @@ from tests.support.audio import jpeg, make_track
 from tests.support.federation import make_node, stop_all, wait_for
 from tests.support.node import PASSWORD
 
-from .conftest import Console, open_context
+from .conftest import open_context
 
 
 def _album(music, artist, album, titles, colour, seed):
@@ -45,11 +45,9 @@ def federation(tmp_path):
 
 def test_federation_page_members_invite_source_badge_and_playback(browser, federation, shots):
     a, b, tmp, nodes = federation
-    console = Console()
     ctx = open_context(browser, a, signed_in=False)
     ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=a.url)
     page = ctx.new_page()
-    console.attach(page)
 
     # sign in through the form
     page.goto("/")
@@ -135,7 +133,6 @@ def test_federation_page_members_invite_source_badge_and_playback(browser, feder
     local = page.locator("main .track", has_text="Kettle")
     assert local.locator(".source-badge").count() == 0
     ctx.close()
-    console.check()
     with a.client() as client:
         pins = client.get("/api/v1/federation/pins").json()["items"]
         assert [p["name"] for p in pins] == ["Far Lights"]
@@ -168,12 +165,10 @@ def _titles(page) -> set[str]:
 
 def test_federation_join_revoke_and_leave_in_the_ui(browser, three_nodes, shots):
     a, b, c = three_nodes
-    console = Console()
 
     # B's owner pastes an invite A made, and joins: A's and C's music show up on B
     ctx_b = open_context(browser, b)
     page_b = ctx_b.new_page()
-    console.attach(page_b)
     page_b.goto("/federation")
     page_b.wait_for_selector("h2:text('Not in a federation yet')")
     page_b.fill("textarea[name=code]", a.invite())
@@ -192,7 +187,6 @@ def test_federation_join_revoke_and_leave_in_the_ui(browser, three_nodes, shots)
     # A's owner revokes C: asked first (Cancel keeps it), then C is marked revoked and its music leaves A
     ctx_a = open_context(browser, a)
     page_a = ctx_a.new_page()
-    console.attach(page_a)
     page_a.goto("/federation")
     card_c = page_a.locator(".member", has=page_a.locator(".member-name", has_text="Node C"))
     card_c.locator("button", has_text="Revoke").click()
@@ -223,4 +217,3 @@ def test_federation_join_revoke_and_leave_in_the_ui(browser, three_nodes, shots)
                  what="B gone from A's members")
     ctx_a.close()
     ctx_b.close()
-    console.check()

@@ -14,7 +14,7 @@ import pytest
 from tests.support.many_albums import album_title, make_many_albums
 from tests.support.node import init_node
 
-from .conftest import Console, Node, free_port, open_context
+from .conftest import Node, free_port, open_context
 
 N = 10_050
 MAX_IN_DOM = 300
@@ -69,11 +69,9 @@ def _numbers(labels: list[str | None], prefix: str) -> list[int]:
 
 
 def test_ten_thousand_albums_scroll_windowed(browser, big_node, shots):
-    console = Console()
     ctx = open_context(browser, big_node)
     ctx.add_init_script(WATCH)
     page = ctx.new_page()
-    console.attach(page)
     page.goto("/albums")
     page.wait_for_selector("son-vlist .card[aria-posinset='1']:has-text('Album 00000')")
     page.wait_for_selector(".card .cover.loaded img")  # the first covers arrive
@@ -145,15 +143,12 @@ def test_ten_thousand_albums_scroll_windowed(browser, big_node, shots):
     assert 0 < stats["max"] < MAX_IN_DOM, stats
     assert stats["cls"] < 0.01, stats  # covers and pages arriving move nothing
     ctx.close()
-    console.check()
 
 
 def test_ten_thousand_songs_and_the_artists(browser, big_node):
-    console = Console()
     ctx = open_context(browser, big_node)
     ctx.add_init_script(WATCH)
     page = ctx.new_page()
-    console.attach(page)
     page.goto("/tracks")
     page.wait_for_selector("son-vlist .track[aria-posinset='1']:has-text('Song 00000')")
     page.evaluate("() => { const m = document.querySelector('main'); m.scrollTop = m.scrollHeight; }")
@@ -176,4 +171,3 @@ def test_ten_thousand_songs_and_the_artists(browser, big_node):
     stats = page.evaluate("window.__vl")
     assert 0 < stats["max"] < MAX_IN_DOM, stats
     ctx.close()
-    console.check()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .conftest import Console, open_context
+from .conftest import open_context
 
 PAGES = [("home", "/"), ("albums", "/albums"), ("artists", "/artists"), ("genres", "/genres"), ("songs", "/tracks"),
          ("search", "/search?q=nova"), ("playlists", "/playlists"), ("queue", "/queue"), ("downloads", "/downloads"),
@@ -12,10 +12,8 @@ PAGES = [("home", "/"), ("albums", "/albums"), ("artists", "/artists"), ("genres
 
 
 def test_main_pages_desktop_and_phone(browser, library_node, shots):
-    console = Console()
     ctx = open_context(browser, library_node)
     page = ctx.new_page()
-    console.attach(page)
     page.goto("/")
     page.wait_for_selector(".card .cover.loaded img")
     for name, path in PAGES:
@@ -43,7 +41,6 @@ def test_main_pages_desktop_and_phone(browser, library_node, shots):
 
     light = open_context(browser, library_node, theme="light")
     page = light.new_page()
-    console.attach(page)
     page.goto("/albums")
     page.wait_for_selector(".card .cover.loaded img")
     assert page.evaluate("document.documentElement.dataset.theme") == "light"
@@ -53,7 +50,6 @@ def test_main_pages_desktop_and_phone(browser, library_node, shots):
 
     phone = open_context(browser, library_node, viewport=(390, 844), mobile=True)
     page = phone.new_page()
-    console.attach(page)
     for name, path in [("home", "/"), ("albums", "/albums"), ("search", "/search?q=tides"), ("playlists", "/playlists")]:
         page.goto(path)
         page.wait_for_selector("main .page")
@@ -61,14 +57,11 @@ def test_main_pages_desktop_and_phone(browser, library_node, shots):
         page.screenshot(path=shots / f"phone-{name}.png")
     assert page.is_visible(".tabbar") and not page.is_visible(".sidebar")
     phone.close()
-    console.check()
 
 
 def test_manifest_and_service_worker_register(browser, library_node):
-    console = Console()
     ctx = open_context(browser, library_node)
     page = ctx.new_page()
-    console.attach(page)
     page.goto("/")
     href = page.get_attribute("link[rel=manifest]", "href")
     r = page.request.get(href)
@@ -90,14 +83,11 @@ def test_manifest_and_service_worker_register(browser, library_node):
     assert page.request.get("/albums").headers["cache-control"] == "no-cache"
     assert page.request.get("/api/v1/nope").status == 404
     ctx.close()
-    console.check()
 
 
 def test_scan_progress_arrives_live_and_errors_show_for_admins(browser, library_node):
-    console = Console()
     ctx = open_context(browser, library_node)
     page = ctx.new_page()
-    console.attach(page)
     page.goto("/status")
     page.wait_for_selector("text=Files the scan could not read")
     assert "broken.flac" in page.inner_text(".table")
@@ -108,4 +98,3 @@ def test_scan_progress_arrives_live_and_errors_show_for_admins(browser, library_
     page.wait_for_function("() => !!window.__sonantica.app.state.live.last", timeout=20_000)
     page.wait_for_selector(".chip:text('Idle')")
     ctx.close()
-    console.check()

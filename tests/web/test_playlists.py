@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from .conftest import Console, open_context
+from .conftest import open_context
 
 
 def test_playlist_drag_reorder(browser, library_node, shots):
-    console = Console()
     ctx = open_context(browser, library_node)
     page = ctx.new_page()
-    console.attach(page)
     tracks = page.request.get("/api/v1/tracks?sort=title&limit=4").json()["items"]
     ids = [t["id"] for t in tracks]
     titles = [t["title"] for t in tracks]
@@ -38,4 +36,3 @@ def test_playlist_drag_reorder(browser, library_node, shots):
     r = page.request.get(f"/api/v1/playlists/{pl['id']}/export?format=m3u8")
     assert r.ok and "#EXTM3U" in r.text()
     ctx.close()
-    console.check()

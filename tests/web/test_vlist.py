@@ -6,7 +6,7 @@ rejection; the same key a few seconds later gets there.
 
 from __future__ import annotations
 
-from .conftest import Console, open_context
+from .conftest import open_context
 
 SETUP = """async () => {
   const app = document.querySelector('script[type=module]').src;
@@ -35,10 +35,8 @@ SETUP = """async () => {
 
 
 def test_failed_page_is_asked_again_without_scrolling(browser, library_node):
-    console = Console()
     ctx = open_context(browser, library_node)
     page = ctx.new_page()
-    console.attach(page)
     page.goto("/")
     page.wait_for_selector("main h1")
     page.evaluate(SETUP)
@@ -63,4 +61,3 @@ def test_failed_page_is_asked_again_without_scrolling(browser, library_node):
     assert page.evaluate("() => window.__t.asked.filter((s) => s === 200).length") == 2
     assert page.evaluate("() => window.__t.errors.length") == 2
     ctx.close()
-    console.check()
