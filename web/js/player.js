@@ -33,6 +33,21 @@ const STORE = 'sonantica.player';
 const PRELOAD_S = 25;
 let qid = 0;
 
+// A queue longer than this is kept in part: in localStorage (its size is bounded), and on the node
+// (a play queue holds at most 20,000 tracks there).
+const LOCAL_QUEUE_MAX = 2000;
+const NODE_QUEUE_MAX = 20000;
+
+/**
+ * The part of a long queue that is kept: at most `max` tracks, always with the current one (the node
+ * refuses a queue whose current track is not in it), mostly what comes after it.
+ */
+export function queueWindow(queue, index, max) {
+  if (queue.length <= max) return { tracks: queue, index };
+  const start = Math.max(0, Math.min(index - Math.floor(max / 4), queue.length - max));
+  return { tracks: queue.slice(start, start + max), index: index < 0 ? -1 : index - start };
+}
+
 function load(key, fallback) {
   try { return JSON.parse(localStorage.getItem(key)) ?? fallback; } catch { return fallback; }
 }
@@ -143,8 +158,9 @@ export class Player extends EventTarget {
 
   save() {
     const strip = ({ qid: _q, ...t }) => t;
+    const { tracks, index } = queueWindow(this.queue, this.index, LOCAL_QUEUE_MAX);
     localStorage.setItem(STORE, JSON.stringify({
-      queue: this.queue.slice(0, 2000).map(strip), index: this.index, position: this.position,
+      queue: tracks.map(strip), index, position: this.position,
       repeat: this.repeat, shuffle: this.shuffle,
     }));
   }
@@ -154,8 +170,9 @@ export class Player extends EventTarget {
   async syncServer() {
     if (!navigator.onLine) return;
     try {
+      const { tracks } = queueWindow(this.queue, this.index, NODE_QUEUE_MAX);
       await api('/queue', { method: 'PUT', body: {
-        track_ids: this.queue.map((t) => t.id).slice(0, 5000), current: this.current?.id ?? null,
+        track_ids: tracks.map((t) => t.id), current: this.current?.id ?? null,
         position_ms: Math.round(this.position * 1000), client: 'web' } });
     } catch { /* the queue is also kept locally */ }
   }
