@@ -20,8 +20,9 @@ import html
 import json
 import mimetypes
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+import trio
 from quart import Blueprint, Response, current_app, jsonify
 
 from ..store import tracks as tracks_store
@@ -65,29 +66,56 @@ NO_CACHE = "no-cache"
 _state: dict = {"key": None, "version": "", "assets": []}
 
 
+def _rel(path: Path, root: Path) -> PurePosixPath:
+    return PurePosixPath(path.relative_to(root).as_posix())
+
+
+def _hidden(rel: PurePosixPath) -> bool:
+    return any(part.startswith(".") for part in rel.parts)
+
+
+def _is_asset(rel: PurePosixPath) -> bool:
+    """Served under /static/ and precached by the service worker: the same set, so that its install never 404s."""
+    return rel.as_posix() not in TEMPLATES and not _hidden(rel)
+
+
 def _scan_web() -> tuple[str, list[str]]:
     """The version (hash of every file's path and bytes) and the asset paths, recomputed when web/ changes."""
-    files = sorted(p for p in WEB_DIR.rglob("*") if p.is_file() and not p.name.startswith("."))
+    files = sorted(p for p in WEB_DIR.rglob("*") if p.is_file() and not _hidden(_rel(p, WEB_DIR)))
     key = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
     if key != _state["key"]:
         digest = hashlib.sha256()
         for p in files:
             digest.update(str(p.relative_to(WEB_DIR)).encode() + b"\0" + p.read_bytes())
-        assets = [p.relative_to(WEB_DIR).as_posix() for p in files]
-        _state.update(key=key, version=digest.hexdigest()[:12],
-                      assets=[a for a in assets if a not in TEMPLATES])
+        rels = [_rel(p, WEB_DIR) for p in files]
+        _state.update(key=key, version=digest.hexdigest()[:12], assets=[r.as_posix() for r in rels if _is_asset(r)])
     return _state["version"], _state["assets"]
 
 
-def _template(name: str, mimetype: str) -> Response:
+def _render_template(name: str) -> str:
     version, assets = _scan_web()
     text = (WEB_DIR / name).read_text("utf-8")
-    text = text.replace("__V__", version).replace("__ASSETS__", json.dumps(assets))
+    return text.replace("__V__", version).replace("__ASSETS__", json.dumps(assets))
+
+
+async def _template(name: str, mimetype: str) -> Response:
+    text = await trio.to_thread.run_sync(_render_template, name)
     return Response(text, mimetype=mimetype, headers={"Cache-Control": NO_CACHE})
 
 
 def _app_present() -> bool:
     return (WEB_DIR / "index.html").is_file()
+
+
+def _read_asset(path: str) -> tuple[bytes, str] | None:
+    """(bytes, current version) of a web asset, or None when ``path`` names none."""
+    if not _app_present():
+        return None
+    root = WEB_DIR.resolve()
+    target = (root / path).resolve()
+    if root not in target.parents or not target.is_file() or not _is_asset(_rel(target, root)):
+        return None
+    return target.read_bytes(), _scan_web()[0]
 
 
 @bp.get("/static/<version>/<path:path>")
@@ -96,13 +124,13 @@ async def static_asset(version: str, path: str):
     """A file of the web app; immutable when ``version`` is the current one."""
     from .errors import ApiError
 
-    target = (WEB_DIR / path).resolve()
-    if not _app_present() or WEB_DIR.resolve() not in target.parents or not target.is_file() \
-            or target.name in TEMPLATES or any(part.startswith(".") for part in target.relative_to(WEB_DIR.resolve()).parts):
+    found = await trio.to_thread.run_sync(_read_asset, path)
+    if found is None:
         raise ApiError(404, "not_found", f"no web asset {path}")
-    current, _ = _scan_web()
-    mime = MIME.get(target.suffix) or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-    resp = Response(target.read_bytes(), mimetype=mime)
+    data, current = found
+    suffix = PurePosixPath(path).suffix
+    mime = MIME.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
+    resp = Response(data, mimetype=mime)
     resp.headers["Cache-Control"] = IMMUTABLE if version == current else NO_CACHE
     return resp
 
@@ -115,7 +143,7 @@ async def service_worker():
 
     if not _app_present():
         raise ApiError(404, "not_found", "the web app is not installed on this node")
-    resp = _template("sw.js", "text/javascript")
+    resp = await _template("sw.js", "text/javascript")
     resp.headers["Service-Worker-Allowed"] = "/"
     return resp
 
@@ -128,19 +156,39 @@ async def manifest():
 
     if not _app_present():
         raise ApiError(404, "not_found", "the web app is not installed on this node")
-    resp = _template("manifest.webmanifest", "application/manifest+json")
+    resp = await _template("manifest.webmanifest", "application/manifest+json")
     return resp
 
 
-@bp.get("/favicon.ico")
+# Icons browsers ask for by themselves at the root, whatever the page links: /favicon.ico (every
+# browser, also on the API's JSON pages) and Apple's touch icons (iOS, when a page is added to the
+# home screen). Each falls back to the next file present; none present is a plain 404.
+ROOT_ICONS = {
+    "favicon.ico": (("icons/favicon.ico", "image/x-icon"), ("icons/icon.svg", "image/svg+xml")),
+    "apple-touch-icon.png": (("icons/apple-touch-icon.png", "image/png"), ("icons/icon-192.png", "image/png")),
+}
+ROOT_ICONS["apple-touch-icon-precomposed.png"] = ROOT_ICONS["apple-touch-icon.png"]
+
+
+@bp.get("/<any(" + ", ".join(f'"{name}"' for name in ROOT_ICONS) + "):name>")
 @access(PUBLIC)
-async def favicon():
+async def root_icon(name: str):
+    """The app's icon where browsers look for it without being told."""
     from .errors import ApiError
 
-    icon = WEB_DIR / "icons" / "icon.svg"
-    if not icon.is_file():
+    found = await trio.to_thread.run_sync(_first_icon, name)
+    if found is None:
         raise ApiError(404, "not_found", "no icon")
-    return Response(icon.read_bytes(), mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+    data, mime = found
+    return Response(data, mimetype=mime, headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _first_icon(name: str) -> tuple[bytes, str] | None:
+    for rel, mime in ROOT_ICONS[name]:
+        icon = WEB_DIR / rel
+        if icon.is_file():
+            return icon.read_bytes(), mime
+    return None
 
 
 @bp.get("/<any(" + ", ".join(CLIENT_ROUTES) + "):section>")
@@ -152,14 +200,14 @@ async def client_route(section: str, rest: str = ""):
 
     if not _app_present():
         raise ApiError(404, "not_found", "the web app is not installed on this node")
-    return _template("index.html", "text/html")
+    return await _template("index.html", "text/html")
 
 
 @bp.get("/")
 @access(PUBLIC)
 async def root():
     if _app_present():
-        return _template("index.html", "text/html")
+        return await _template("index.html", "text/html")
     node = current_app.node
     counts = await node.store.read(tracks_store.counts)
     no_users = await node.store.read(users_store.count) == 0
@@ -169,6 +217,7 @@ async def root():
              "or <code>POST /api/v1/setup</code> from this machine.</p>") if no_users else ""
     page = f"""<!doctype html><html lang="en"><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{name}</title>
+<link rel="icon" href="data:,">
 <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}}</style>
 <h1>{name}</h1>
 <p>{counts['tracks']} tracks, {counts['albums']} albums, {counts['artists']} artists — library {scanning}.</p>

@@ -1,4 +1,8 @@
-"""Render the web app's PNG icons (web/icons/*.png) to match icon.svg: `python tests/web/make_icons.py`."""
+"""Render the web app's bitmap icons (web/icons/*.png, favicon.ico) to match icon.svg: `python tests/web/make_icons.py`.
+
+favicon.ico is what a browser asks for by itself at /favicon.ico; apple-touch-icon.png is full-bleed
+(iOS rounds the corners itself and fills transparency with black).
+"""
 
 from __future__ import annotations
 
@@ -47,3 +51,5 @@ if __name__ == "__main__":
     render(192).save(WEB / "icon-192.png", optimize=True)
     render(512).save(WEB / "icon-512.png", optimize=True)
     render(512, maskable=True).save(WEB / "icon-maskable-512.png", optimize=True)
+    render(180, maskable=True).convert("RGB").save(WEB / "apple-touch-icon.png", optimize=True)
+    render(48).save(WEB / "favicon.ico", sizes=[(16, 16), (32, 32), (48, 48)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 
 from .conftest import open_context
 
@@ -59,6 +60,11 @@ def test_main_pages_desktop_and_phone(browser, library_node, shots):
     phone.close()
 
 
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:8]
+    return struct.unpack(">II", data[16:24])
+
+
 def test_manifest_and_service_worker_register(browser, library_node):
     ctx = open_context(browser, library_node)
     page = ctx.new_page()
@@ -69,8 +75,20 @@ def test_manifest_and_service_worker_register(browser, library_node):
     manifest = json.loads(r.text())
     assert manifest["display"] == "standalone" and manifest["start_url"] == "/"
     for icon in manifest["icons"]:
-        assert page.request.get(icon["src"]).ok, icon
+        r = page.request.get(icon["src"])
+        assert r.ok and r.headers["content-type"].split(";")[0] == icon["type"], icon
+        if icon["sizes"] != "any":
+            assert png_size(r.body()) == tuple(map(int, icon["sizes"].split("x"))), icon
     assert {i["purpose"] for i in manifest["icons"]} >= {"any", "maskable"}
+    assert {i["sizes"] for i in manifest["icons"] if i["type"] == "image/png"} >= {"192x192", "512x512"}  # installable
+    # every icon the page links answers; so do those browsers ask for by themselves, without a link
+    for href in page.eval_on_selector_all("link[rel~=icon], link[rel=apple-touch-icon]", "ls => ls.map((l) => l.href)"):
+        assert page.request.get(href).ok, href
+    ico = page.request.get("/favicon.ico")
+    assert ico.ok and ico.headers["content-type"] == "image/x-icon" and ico.body()[:4] == b"\0\0\1\0"
+    for touch in ("/apple-touch-icon.png", "/apple-touch-icon-precomposed.png"):
+        r = page.request.get(touch)
+        assert r.ok and png_size(r.body()) == (180, 180), touch
     page.wait_for_function("async () => !!(await navigator.serviceWorker.getRegistration())")
     page.wait_for_function("() => !!navigator.serviceWorker.controller")
     scope = page.evaluate("async () => (await navigator.serviceWorker.getRegistration()).scope")
