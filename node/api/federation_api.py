@@ -33,7 +33,7 @@ async def members():
         return jsonify({"federation_id": None, "name": None, "items": []})
     rows = {r["node"]: r for r in await node.store.read(peers_store.peers)}
     counts = await node.store.read(peers_store.remote_counts)
-    own = len(await node.store.read(peers_store.published))
+    own = await node.store.read(peers_store.published_count)
     items = []
     for member, info in fed.membership.members.items():
         key = str(member)

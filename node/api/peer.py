@@ -113,7 +113,7 @@ def create_peer_app(node, federation) -> QuartTrio:
     @app.get("/peer/v1/hello")
     async def hello():
         await authenticate(b"")
-        tracks = len(await node.store.read(peers_store.published))
+        tracks = await node.store.read(peers_store.published_count)
         return Response(json.dumps(federation.hello_info(tracks)), mimetype="application/json")
 
     async def shared_path(file_id: str) -> tuple[str, int]:

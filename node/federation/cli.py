@@ -73,6 +73,7 @@ def cmd_peers(data, args: argparse.Namespace) -> int:
         membership = membership_from(state, store.read_sync(peers_store.records))
         rows = {r["node"]: r for r in store.read_sync(peers_store.peers)}
         counts = store.read_sync(peers_store.remote_counts)
+        own = store.read_sync(peers_store.published_count)
     me = str(load_identity(data).node_id)
     out = []
     if membership is not None:
@@ -83,7 +84,7 @@ def cmd_peers(data, args: argparse.Namespace) -> int:
                 "addresses": list(membership.members[_nid(node)].addresses) if _nid(node) in membership.members else [],
                 "online": node == me or r.get("state") == "alive", "last_seen": r.get("last_seen"),
                 "rtt_ms": round(r["rtt_ms"], 1) if r.get("rtt_ms") else None,
-                "tracks": counts.get(node, r.get("tracks", 0)), "revoked": _nid(node) in membership.revoked,
+                "tracks": own if node == me else counts.get(node, r.get("tracks", 0)), "revoked": _nid(node) in membership.revoked,
                 "bytes_served": r.get("bytes_served", 0), "bytes_fetched": r.get("bytes_fetched", 0),
             })
     if args.json:

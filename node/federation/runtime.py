@@ -37,6 +37,7 @@ from sonantica.protocol import (
     PeerState, RemoteProtocolError, RequestVerifier, Send, ServeLog, StoreEntries, StoreRecords, StoreSnapshot,
     TrackRecord, serialize, serve_log,
 )
+from sonantica.protocol.errors import LocalProtocolError
 from sonantica.protocol.membership import Genesis, parse_record
 
 from ..identity import load_seed
@@ -221,10 +222,14 @@ class Federation:
             nursery.start_soon(self._flush_counters)
             nursery.start_soon(self._pin_loop)
             task_status.started()
+            scanned = None
             while True:
-                generation = await self.store.read(peers_store.generation)
+                generation, last_scan = await self.store.read(_marks)
                 if generation != self.generation:
                     await self.reload()
+                if last_scan != scanned:  # also a `sonantica scan` run by another process
+                    scanned = last_scan
+                    self._publish_now.set()
                 if self.machine is None:
                     await trio.sleep(0.5)
                     continue
@@ -317,7 +322,12 @@ class Federation:
         await self._fill_file_ids()
         rows = await self.store.read(_shared_tracks, self.config.share, self.config.share_folders)
         covers = await published_cover_ids(self.node)
-        current = {t["id"]: catalogue.record_for(t, folder, covers.get(t["id"])) for t, folder in rows}
+        current = {}
+        for t, folder in rows:
+            try:
+                current[t["id"]] = catalogue.record_for(t, folder, covers.get(t["id"]))
+            except LocalProtocolError as exc:  # one odd track must not keep the others from the federation
+                log.warning("not sharing %s: %s", t["path"], exc)
         digests = {k: catalogue.digest(r) for k, r in current.items()}
         published = await self.store.read(peers_store.published)
         changes: list[tuple[str, str, TrackRecord | None]] = []
@@ -470,6 +480,16 @@ def _persist(db, actions: list, me: str) -> None:
     all_albums = set().union(*albums.values()) if albums else set()
     if all_albums:
         peers_store.refresh_remote_albums(db, all_albums)
+
+
+def _marks(db) -> tuple[int, float | None]:
+    """What the run loop polls: the federation's generation and when a scan last finished.
+
+    Both can change from another process (the CLI's ``invite``/``join``/``scan``), which
+    the node would otherwise only notice on its next periodic publish.
+    """
+    state = tracks_store.scan_state(db)
+    return peers_store.generation(db), state["finished_at"] if state else None
 
 
 def _shared_tracks(db, share: str, share_folders: tuple[str, ...]) -> list[tuple[dict, str]]:

@@ -341,6 +341,11 @@ def published(db: Database) -> dict[str, str]:
     return dict(db.conn.execute("SELECT key, digest FROM published").fetchall())
 
 
+def published_count(db: Database) -> int:
+    """How many tracks our own catalogue holds now (what members see of this node)."""
+    return db.conn.execute("SELECT count(*) FROM published").fetchone()[0]
+
+
 def set_published(db: Database, changes: dict[str, str | None]) -> None:
     for key, digest in changes.items():
         if digest is None:

@@ -104,7 +104,8 @@ class NodeProc:
 def make_node(root: Path, name: str, **config) -> NodeProc:
     music = root / f"music-{name}"
     music.mkdir(parents=True, exist_ok=True)
-    data = init_node(root / f"data-{name}", music, name=f"Node {name}", watch=False, **config)
+    config.setdefault("watch", False)
+    data = init_node(root / f"data-{name}", music, name=f"Node {name}", **config)
     return NodeProc(name, data.root, music, free_port(), free_port())
 
 
