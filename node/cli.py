@@ -278,7 +278,9 @@ def cmd_serve(data: DataDir, args: argparse.Namespace) -> int:
     if args.bind:
         config = _with(config, bind=args.bind)
     if args.peer_bind:
-        config = _with(config, peer_bind=args.peer_bind)
+        from .config import check_peer_bind
+
+        config = _with(config, peer_bind=check_peer_bind(args.peer_bind, "--peer-bind"))
     trio.run(serve, data, config)
     return 0
 

@@ -116,6 +116,8 @@ def parse_config(text: str, source: str = CONFIG_FILE) -> Config:
                 raise ConfigError(f"{source}: peer_advertise: at most {MAX_PEER_ADVERTISE} addresses "
                                   "(the bind address must still fit in what members are told)")
             value = tuple(_peer_address(v, source) for v in value)
+        if key == "peer_bind":
+            value = check_peer_bind(value, source)
         values[key] = value
     return replace(Config(), **values)
 
@@ -127,6 +129,21 @@ def _network(text: str, source: str) -> str:
     except ValueError:
         raise ConfigError(f"{source}: trusted_proxies: {text!r} is not an IP address or network "
                           "(e.g. \"127.0.0.1\" or \"10.0.0.0/8\")") from None
+
+
+def check_peer_bind(text: str, source: str = CONFIG_FILE) -> str:
+    """``HOST:PORT`` (exactly there), or ``HOST`` / empty (the default port 4534, another if taken)."""
+    from .federation.binding import split_peer_bind
+
+    value = text.strip()
+    try:
+        host, port = split_peer_bind(value)
+        ok = bool(re.fullmatch(r"[A-Za-z0-9.:-]+", host)) and (port is None or 0 <= port < 65536)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigError(f"{source}: peer_bind: {text!r} is not HOST:PORT or HOST (e.g. 0.0.0.0:4534 or 192.168.1.5)")
+    return value
 
 
 _PEER_ADDRESS = re.compile(r"^https://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$")

@@ -33,6 +33,8 @@ from functools import partial
 
 import trio
 
+from .binding import interface_hosts, split_peer_bind
+
 log = logging.getLogger(__name__)
 
 SERVICE_TYPE = "_sonantica._tcp.local."
@@ -214,21 +216,14 @@ def _local_hosts(peer_bind: str) -> tuple[object, list[str]]:
     """(zeroconf interfaces, IPv4 addresses to announce) for the peer API's bind address."""
     from zeroconf import InterfaceChoice
 
-    host = (peer_bind or "0.0.0.0:0").rpartition(":")[0].strip("[]")
+    host = split_peer_bind(peer_bind)[0]
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
         ip = None
     if ip is not None and ip.version == 4 and not ip.is_unspecified:
         return [str(ip)], [str(ip)]
-    import ifaddr
-
-    hosts = []
-    for adapter in ifaddr.get_adapters():
-        for a in adapter.ips:
-            if isinstance(a.ip, str) and not a.ip.startswith("127.") and a.ip not in hosts:
-                hosts.append(a.ip)
-    return InterfaceChoice.All, (hosts or ["127.0.0.1"])[:MAX_CANDIDATES]
+    return InterfaceChoice.All, (interface_hosts() or ["127.0.0.1"])[:MAX_CANDIDATES]
 
 
 class _Finder:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import urllib.parse
 
 import httpx
@@ -21,12 +20,13 @@ from sonantica.protocol.membership import Genesis, Revocation, parse_record
 
 from ..errors import InvalidInput, NodeError
 from ..store import peers as peers_store
+from .binding import DEFAULT_PEER_PORT, hosts_for, split_peer_bind
+from .binding import url as binding_url
 from .client import PeerClient, now_ms
 from .errors import PeerRejected, PeerUnavailable
 from .runtime import load_identity, membership_from
 from .tls import ensure_certificate, fetch_pinned_context
 
-DEFAULT_PEER_PORT = 4534
 _DURATION = re.compile(r"^(\d+)\s*([smhd])$")
 
 
@@ -45,23 +45,11 @@ def parse_duration(text: str) -> int:
 def advertised_addresses(peer_bind: str, insecure: bool, port: int | None = None,
                          public: tuple[str, ...] = ()) -> list[str]:
     """Where members can reach this node: ``public`` (``peer_advertise``) first, then the bind
-    address, or this machine's addresses for 0.0.0.0."""
-    host, _, bind_port = (peer_bind or f"0.0.0.0:{DEFAULT_PEER_PORT}").rpartition(":")
-    host = host.strip("[]")
-    port = port or int(bind_port)
+    address, or this machine's interface addresses for 0.0.0.0 (see binding.py)."""
+    host, bind_port = split_peer_bind(peer_bind)
+    port = port or bind_port or DEFAULT_PEER_PORT
     scheme = "http" if insecure else "https"
-    hosts = [host]
-    if host in ("0.0.0.0", "::", ""):
-        hosts = []
-        try:
-            for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-                ip = info[4][0]
-                if ip not in hosts and not ip.startswith("127."):
-                    hosts.append(ip)
-        except OSError:
-            pass
-        hosts.append("127.0.0.1")
-    found = [f"{scheme}://{'[' + h + ']' if ':' in h else h}:{port}" for h in hosts]
+    found = [binding_url(scheme, h, port) for h in hosts_for(host)]
     return list(dict.fromkeys([*public, *found]))[:8]
 
 

@@ -105,3 +105,33 @@ def test_join_before_serving_and_scan_while_stopped(scanned_nodes):
     b.start()
     for node in scanned_nodes:
         wait_for(lambda: _songs(node) == 3 * TRACKS + 1, timeout=BOUND_S, what=f"{node.name} sees B's new song")
+
+
+def test_nodes_sharing_one_machine_pick_their_own_peer_ports(tmp_path):
+    """Several nodes on one machine without a peer port each: the first takes 4534, the others another.
+
+    Before, every node but the first died when it joined (its peer API could not bind 4534), and
+    invites carried port 4534, which is the first node's, so joins ended in a certificate mismatch.
+    ``peer_bind = "127.0.0.1"`` keeps the test on loopback; the port logic is the default's.
+    """
+    nodes = []
+    for i, name in enumerate("ABC"):
+        node = make_node(tmp_path, name, peer_bind="127.0.0.1")
+        node.peer_flag = False
+        _add_tracks(node, i, 3)
+        cli(node.data, "scan")
+        nodes.append(node)
+    a, b, c = nodes
+    try:
+        for n in nodes:
+            n.start()
+        b.join(a.invite())
+        c.join(b.invite())
+        _converged(nodes, 3)
+        ports = {next(p for p in json.loads(cli(n.data, "peers", "--json").stdout) if p["self"])["addresses"][0]
+                 for n in nodes}
+        assert len(ports) == 3, "each node is known at its own address"
+        for n in nodes:
+            assert n.proc.poll() is None, f"{n.name} is still serving"
+    finally:
+        stop_all(nodes)

@@ -43,6 +43,7 @@ class NodeProc:
     port: int
     peer_port: int
     proc: subprocess.Popen | None = None
+    peer_flag: bool = True  # False: no `--peer-bind`, the node picks its peer port as `serve` alone does
 
     @property
     def url(self) -> str:
@@ -52,7 +53,7 @@ class NodeProc:
         log = open(self.data / "serve.log", "ab")
         self.proc = subprocess.Popen(
             [*CLI, "--data", str(self.data), "serve", "--bind", f"127.0.0.1:{self.port}",
-             "--peer-bind", f"127.0.0.1:{self.peer_port}"],
+             *(["--peer-bind", f"127.0.0.1:{self.peer_port}"] if self.peer_flag else [])],
             stdout=log, stderr=subprocess.STDOUT)
         if wait:
             deadline = time.monotonic() + 30
