@@ -21,6 +21,25 @@ chunk count from the file size in the signed catalogue
 (the sibling hashes from the leaf upwards, skipping promoted levels), and calls
 :func:`verify_chunk` before passing a single byte on.
 
+Leaf pages
+----------
+A receiver that verifies a whole stream wants every leaf hash, not one proof
+per chunk: with the leaves of a run of chunks in hand, each chunk check is a
+single hash. The leaves travel in **pages** of :data:`LEAF_PAGE` (a power of
+two, ``2**k``) consecutive leaves, so that no message grows with the file
+(a 4 GiB file has 32 pages of 16 KiB; the largest file allowed, 8192 pages).
+Because pages are aligned on ``2**k`` leaves, the root of page ``p``'s leaves
+(folded with the same odd-node rule) *is* node ``p`` of level ``k`` of the
+file's tree, and the tree over the page roots is the top of the file's tree::
+
+    merkle_root(page_roots(leaves)) == merkle_root(leaves)
+
+A page body is the page's leaves followed by the page root's proof among the
+page roots (:func:`leaf_page_body`); :func:`verify_leaf_page` checks it
+against the root in ``file_id`` before any of its leaves is used. Both sides
+derive every length from ``chunk_count`` (from the signed record), so a body
+carries no framing. A one-page file's page 0 is exactly its leaf list.
+
 This module is pure: it never reads files. :class:`FileIdBuilder` is fed the
 bytes by its caller (the analysis worker), in pieces of any size.
 """
@@ -31,19 +50,26 @@ import hashlib
 from collections.abc import Sequence
 
 from .errors import LocalProtocolError, RemoteProtocolError
-from .limits import CHUNK_SIZE, MAX_CHUNKS
+from .limits import CHUNK_SIZE, LEAF_PAGE, MAX_CHUNKS
 
 __all__ = [
     "CHUNK_SIZE",
     "EMPTY_ROOT",
+    "LEAF_PAGE",
     "FileIdBuilder",
     "chunk_count_for_size",
     "chunk_hash",
     "file_id_of",
+    "leaf_page_body",
+    "leaf_page_count",
+    "leaf_page_size",
+    "leaf_page_span",
     "merkle_root",
+    "page_roots",
     "parse_file_id",
     "proof",
     "verify_chunk",
+    "verify_leaf_page",
 ]
 
 _LEAF = b"\x00"
@@ -155,9 +181,14 @@ def verify_chunk(
     n = len(data)
     if (not last and n != CHUNK_SIZE) or (last and not (0 < n <= CHUNK_SIZE or chunk_count == 1)) or n > CHUNK_SIZE:
         raise RemoteProtocolError("chunk_mismatch", f"chunk {index} has wrong length {n}")
-    h = chunk_hash(data)
+    if _climb(chunk_hash(data), index, chunk_count, proof, f"chunk {index}") != bytes(root):
+        raise RemoteProtocolError("chunk_mismatch", f"chunk {index} does not match the file id")
+
+
+def _climb(h: bytes, index: int, width: int, proof: Sequence[bytes], what: str) -> bytes:
+    """The root reached from node ``h`` at ``index`` of a level ``width`` wide, consuming ``proof`` exactly."""
     steps = iter(proof)
-    i, width = index, chunk_count
+    i = index
     try:
         while width > 1:
             if i % 2:
@@ -166,17 +197,104 @@ def verify_chunk(
                 h = _node(h, _sibling(next(steps)))
             i, width = i // 2, (width + 1) // 2
     except StopIteration:
-        raise RemoteProtocolError("chunk_mismatch", f"proof for chunk {index} is too short") from None
+        raise RemoteProtocolError("chunk_mismatch", f"proof for {what} is too short") from None
     if next(steps, None) is not None:
-        raise RemoteProtocolError("chunk_mismatch", f"proof for chunk {index} is too long")
-    if h != bytes(root):
-        raise RemoteProtocolError("chunk_mismatch", f"chunk {index} does not match the file id")
+        raise RemoteProtocolError("chunk_mismatch", f"proof for {what} is too long")
+    return h
 
 
 def _sibling(h: object) -> bytes:
     if not isinstance(h, (bytes, bytearray)) or len(h) != HASH_SIZE:
         raise RemoteProtocolError("chunk_mismatch", "proof hashes must be 32 bytes")
     return bytes(h)
+
+
+# -- leaf pages -------------------------------------------------------------------
+
+
+def _check_page_size(page_size: int) -> None:
+    if page_size < 1 or page_size & (page_size - 1):
+        raise LocalProtocolError("page_size must be a power of two")
+
+
+def _check_count(chunk_count: int) -> None:
+    if not 1 <= chunk_count <= MAX_CHUNKS:
+        raise LocalProtocolError(f"chunk_count {chunk_count} is out of range 1..{MAX_CHUNKS}")
+
+
+def leaf_page_count(chunk_count: int, page_size: int = LEAF_PAGE) -> int:
+    """Pages of leaf hashes of a ``chunk_count``-chunk file (at least one)."""
+    _check_count(chunk_count)
+    _check_page_size(page_size)
+    return -(-chunk_count // page_size)
+
+
+def leaf_page_span(chunk_count: int, page: int, page_size: int = LEAF_PAGE) -> tuple[int, int]:
+    """``(first leaf, number of leaves)`` of page ``page``."""
+    pages = leaf_page_count(chunk_count, page_size)
+    if not 0 <= page < pages:
+        raise LocalProtocolError(f"page {page} out of range 0..{pages - 1}")
+    first = page * page_size
+    return first, min(page_size, chunk_count - first)
+
+
+def _proof_length(index: int, width: int) -> int:
+    n = 0
+    while width > 1:
+        if index % 2 or index + 1 < width:
+            n += 1
+        index, width = index // 2, (width + 1) // 2
+    return n
+
+
+def leaf_page_size(chunk_count: int, page: int, page_size: int = LEAF_PAGE) -> int:
+    """Exact bytes of page ``page``'s body: its leaves and its proof, 32 bytes each."""
+    _, count = leaf_page_span(chunk_count, page, page_size)
+    return HASH_SIZE * (count + _proof_length(page, leaf_page_count(chunk_count, page_size)))
+
+
+def page_roots(leaf_hashes: Sequence[bytes], page_size: int = LEAF_PAGE) -> list[bytes]:
+    """The root of each page of leaves: level ``log2(page_size)`` of the file's tree."""
+    _check_leaves(leaf_hashes)
+    _check_page_size(page_size)
+    if not leaf_hashes:
+        return [EMPTY_ROOT]
+    return [merkle_root(leaf_hashes[i : i + page_size]) for i in range(0, len(leaf_hashes), page_size)]
+
+
+def leaf_page_body(page_leaves: Sequence[bytes], roots: Sequence[bytes], page: int) -> bytes:
+    """What a holder sends for page ``page``: its leaves, then the proof of its root among ``roots``.
+
+    ``roots`` is :func:`page_roots` of the whole file (a holder keeps it, not
+    every leaf); ``page_leaves`` are that page's leaves.
+    """
+    _check_leaves(page_leaves)
+    if merkle_root(page_leaves) != bytes(roots[page]):
+        raise LocalProtocolError(f"the leaves of page {page} do not fold to its root")
+    return b"".join(bytes(h) for h in page_leaves) + b"".join(proof(roots, page))
+
+
+def verify_leaf_page(
+    file_id_or_root: str | bytes, chunk_count: int, page: int, body: bytes, page_size: int = LEAF_PAGE
+) -> list[bytes]:
+    """The leaves of page ``page`` from a holder's ``body``, checked against the root.
+
+    Raises ``RemoteProtocolError("chunk_mismatch")`` if the body has the wrong
+    length or its leaves and proof do not lead to the root.
+    """
+    root = parse_file_id(file_id_or_root) if isinstance(file_id_or_root, str) else bytes(file_id_or_root)
+    if len(root) != HASH_SIZE:
+        raise LocalProtocolError("root must be 32 bytes or a file id string")
+    _, count = leaf_page_span(chunk_count, page, page_size)
+    expected = leaf_page_size(chunk_count, page, page_size)
+    if len(body) != expected:
+        raise RemoteProtocolError("chunk_mismatch", f"leaf page {page} has {len(body)} bytes, expected {expected}")
+    hashes = [bytes(body[i : i + HASH_SIZE]) for i in range(0, len(body), HASH_SIZE)]
+    leaves, steps = hashes[:count], hashes[count:]
+    top = _climb(merkle_root(leaves), page, leaf_page_count(chunk_count, page_size), steps, f"leaf page {page}")
+    if top != root:
+        raise RemoteProtocolError("chunk_mismatch", f"leaf page {page} does not match the file id")
+    return leaves
 
 
 class FileIdBuilder:

@@ -23,6 +23,11 @@ CHUNK_SIZE = 262_144  # 256 KiB
 #: Largest file whose file_id we accept (1 TiB) -> at most 4 Mi chunks.
 MAX_FILE_SIZE = 1 << 40
 MAX_CHUNKS = MAX_FILE_SIZE // CHUNK_SIZE
+#: Leaf hashes per page of ``GET /peer/v1/content/{file_id}/leaves?page=`` (a power of two):
+#: one page covers 128 MiB of file in a 16 KiB body (+ at most 13 proof hashes).
+LEAF_PAGE = 512
+#: Chunks one ``GET /peer/v1/content/{file_id}?first=&count=`` may ask for (16 MiB).
+MAX_CHUNKS_PER_REQUEST = 64
 
 # --- track records ------------------------------------------------------------
 MAX_TEXT = 1024  # characters in one text field (title, album, ...)

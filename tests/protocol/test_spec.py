@@ -20,7 +20,7 @@ VECTORS = {m.group(1): json.loads(m.group(2)) for m in re.finditer(r"```json vec
 
 def test_all_vectors_present():
     assert set(VECTORS) >= {"canonical", "not_canonical", "node_id", "file_id", "signature", "entries",
-                            "peer_auth", "genesis", "invite"}
+                            "peer_auth", "genesis", "invite", "leaf_page"}
 
 
 def test_error_codes_table_matches():
@@ -68,6 +68,22 @@ def test_file_id_vectors(v):
     last = len(leaves) - 1
     p = [bytes.fromhex(x) for x in v["proof_of_last"]]
     chunks.verify_chunk(fid, last, len(leaves), data[last * chunks.CHUNK_SIZE:], p)
+
+
+def test_leaf_page_vector():
+    v = VECTORS["leaf_page"]
+    n = v["chunk_count"]
+    leaves = [chunks.chunk_hash(i.to_bytes(4, "big")) for i in range(n)]
+    assert chunks.file_id_of(chunks.merkle_root(leaves)) == v["file_id"]
+    roots = chunks.page_roots(leaves)
+    assert [r.hex() for r in roots] == v["page_roots"]
+    for page in v["pages"]:
+        first, count = chunks.leaf_page_span(n, page["page"])
+        assert (first, count) == (page["first"], page["count"])
+        body = chunks.leaf_page_body(leaves[first : first + count], roots, page["page"])
+        assert len(body) == page["size"] == chunks.leaf_page_size(n, page["page"])
+        assert body[32 * count :].hex() == "".join(page["proof"])
+        assert chunks.verify_leaf_page(v["file_id"], n, page["page"], body) == leaves[first : first + count]
 
 
 def test_signature_vector():
