@@ -188,6 +188,11 @@ class DataDir:
         return self.root / "cache"
 
     @property
+    def file_leaves_dir(self) -> Path:
+        """Leaf hashes of the node's own files, kept with their file_id (federation/leaves.py)."""
+        return self.root / "cache" / "file-leaves"
+
+    @property
     def serve_lock(self) -> Path:
         return self.root / "serve.lock"
 

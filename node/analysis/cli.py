@@ -65,7 +65,7 @@ async def analyze(data: DataDir, store: Store, workers: int, force: bool, show: 
     from .versions import KIND, current_versions
 
     t0, started = time.monotonic(), time.time()
-    runner = Runner(store, workers=workers, settings=SETTINGS)
+    runner = Runner(store, workers=workers, settings=SETTINGS, leaves_dir=str(data.file_leaves_dir))
     queued = await runner.sweep(force=force)
     ran = "nothing to do"
     async with trio.open_nursery() as nursery:

@@ -152,8 +152,9 @@ class Runner:
 
     def __init__(self, store: Store, *, workers: int = 1, settings: Settings = Settings(),
                  publish: Callable[[str, dict], None] | None = None,
-                 busy: Callable[[], bool] | None = None) -> None:
+                 busy: Callable[[], bool] | None = None, leaves_dir: str | None = None) -> None:
         self.store = store
+        self.leaves_dir = leaves_dir  # where the file_id's leaf hashes are kept (federation.leaves)
         self.workers = max(1, workers)
         self.settings = settings
         self.publish = publish or (lambda kind, data: None)
@@ -250,7 +251,8 @@ class Runner:
             await self._failed(job, str(exc))
             return worker
         features = [f for f in plan["features"] if f != analysis_store.FILE_ID]
-        request = {"path": path, "features": features, "file_id": analysis_store.FILE_ID in plan["features"]}
+        request = {"path": path, "features": features, "file_id": analysis_store.FILE_ID in plan["features"],
+                   "leaves_dir": self.leaves_dir}
         self.active[index] = {"track_id": job.target, "features": plan["features"], "since": time.time()}
         died = None
         try:

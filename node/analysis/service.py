@@ -60,7 +60,8 @@ async def run(node, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
     if getattr(node, "stream_activity", None) is None:
         node.stream_activity = Activity()
     runner = Runner(node.store, workers=worker_count(node.config.analysis_workers), settings=SETTINGS,
-                    publish=node.bus.publish, busy=lambda: playback_busy(node))
+                    publish=node.bus.publish, busy=lambda: playback_busy(node),
+                    leaves_dir=str(node.data.file_leaves_dir))
     node.analysis = runner
     async with trio.open_nursery() as nursery:
         sub = node.bus.subscribe(64)  # before the first sweep: no scan can finish unseen

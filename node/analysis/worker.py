@@ -5,7 +5,7 @@ lowers its own priority -- nice 19, SCHED_IDLE and the idle I/O class where
 the OS has them, each ignored when refused -- then serves requests from its
 parent over stdin/stdout: length-prefixed pickles, one request, one reply.
 
-Request: ``{"path", "features": [...], "file_id": bool}``.
+Request: ``{"path", "features": [...], "file_id": bool, "leaves_dir": str | None}``.
 Reply: ``{"ok": True, "results": {feature: packed}, "seconds": s}`` or
 ``{"ok": False, "error": reason, "permanent": bool}``.
 
@@ -85,8 +85,12 @@ def _compress(obj: dict) -> bytes:
     return zlib.compress(json.dumps(obj, separators=(",", ":")).encode(), 6)
 
 
-def file_identity(path: str) -> dict:
-    """file_id (protocol.chunks Merkle root) of the file's bytes, read in blocks."""
+def file_identity(path: str, leaves_dir: str | None = None) -> dict:
+    """file_id (protocol.chunks Merkle root) of the file's bytes, read in blocks.
+
+    With ``leaves_dir``, the leaf hashes are kept there too: members streaming
+    the file ask for them, and hashing it on request would keep them waiting.
+    """
     from sonantica.protocol.chunks import CHUNK_SIZE, FileIdBuilder
 
     builder = FileIdBuilder()
@@ -95,6 +99,10 @@ def file_identity(path: str) -> dict:
             builder.update(block)
     size = builder.size
     file_id, leaves = builder.finish()
+    if leaves_dir:
+        from sonantica.node.federation.leaves import write_leaves
+
+        write_leaves(leaves_dir, file_id, leaves)
     return {"file_id": file_id, "size": size, "chunks": len(leaves), "chunk_size": CHUNK_SIZE}
 
 
@@ -110,7 +118,8 @@ def handle(request: dict) -> dict:
     try:
         results = {}
         if request.get("file_id"):
-            results["file_id"] = {"version": FILE_ID_VERSION, "result": file_identity(path)}
+            results["file_id"] = {"version": FILE_ID_VERSION,
+                                  "result": file_identity(path, request.get("leaves_dir"))}
         if features:
             for name, result in analyse_file(path, features).items():
                 results[name] = pack(name, result)

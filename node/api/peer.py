@@ -13,24 +13,23 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections import OrderedDict
 
 import trio
 from quart import Response, request
 from quart_trio import QuartTrio
 
 from sonantica.protocol import CHUNK_SIZE, RemoteProtocolError
-from sonantica.protocol.chunks import parse_file_id
-from sonantica.protocol.limits import MAX_MESSAGE_BYTES
+from sonantica.protocol.chunks import chunk_count_for_size, leaf_page_count, parse_file_id
+from sonantica.protocol.limits import MAX_CHUNKS_PER_REQUEST, MAX_MESSAGE_BYTES
 
 from ..federation import catalogue, covers
 from ..federation.client import now_ms
+from ..federation.leaves import LeafStore, Pending, leaves_dir
 from ..library import artwork
 from ..store import peers as peers_store
 
 log = logging.getLogger(__name__)
 
-MAX_CHUNKS_PER_REQUEST = 64
 RATE_PER_S = 200.0  # signed requests per second per member (gossip is ~2/s when idle)
 RATE_BURST = 400.0
 
@@ -52,7 +51,6 @@ class TokenBucket:
         return True
 PER_PEER_UPLOADS = 64  # transfers at once per requesting node (its whole household)
 PER_PEER_COVERS = 8  # cover reads at once per requesting node
-LEAF_CACHE = 256
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -65,7 +63,7 @@ def create_peer_app(node, federation) -> QuartTrio:
     app = QuartTrio(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_MESSAGE_BYTES + 4096
     app.config["RESPONSE_TIMEOUT"] = None
-    leaves_cache: OrderedDict[str, list[bytes]] = OrderedDict()
+    leaf_store = LeafStore(leaves_dir(node.data))
     limits: dict[str, trio.Semaphore] = {}
     bucket = TokenBucket()
 
@@ -141,18 +139,23 @@ def create_peer_app(node, federation) -> QuartTrio:
 
     @app.get("/peer/v1/content/<file_id>/leaves")
     async def leaves(file_id: str):
+        """Leaf page ``page`` (protocol §4) from the stored leaves; 202 + progress while hashing them."""
         await authenticate(b"")
-        path, _ = await shared_path(file_id)
-        cached = leaves_cache.get(file_id)
-        if cached is None:
-            found, cached = await trio.to_thread.run_sync(catalogue.leaves_of, path)
-            if found != file_id:
-                raise RemoteProtocolError("chunk_mismatch", "the file changed since it was published")
-            leaves_cache[file_id] = cached
-            while len(leaves_cache) > LEAF_CACHE:
-                leaves_cache.popitem(last=False)
-        leaves_cache.move_to_end(file_id)
-        return Response(b"".join(cached), mimetype="application/octet-stream")
+        path, size = await shared_path(file_id)
+        try:
+            page = int(request.args.get("page", "0"))
+        except ValueError:
+            raise RemoteProtocolError("malformed", "page must be an integer") from None
+        pages = leaf_page_count(chunk_count_for_size(size))
+        if not 0 <= page < pages:
+            raise RemoteProtocolError("bad_field", f"page must be 0..{pages - 1}")
+        body = await leaf_store.page(file_id, path, size, page, app.add_background_task)
+        if isinstance(body, Pending):
+            resp = Response(json.dumps({"pending": {"hashed": body.hashed, "size": body.size}}), status=202,
+                            mimetype="application/json")
+            resp.headers["Retry-After"] = "1"
+            return resp
+        return Response(body, mimetype="application/octet-stream")
 
     @app.get("/peer/v1/content/<file_id>")
     async def content(file_id: str):

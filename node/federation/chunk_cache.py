@@ -3,21 +3,21 @@
 Layout under ``root``::
 
     chunks/<file_id>/<index>   one verified chunk per file (decimal index)
-    leaves/<file_id>           the file's leaf hashes (32 bytes each, concatenated)
+    leaves/<file_id>.<page>    a page of the file's leaf hashes, as a holder sent it (protocol §4)
     pins/<file_id>             an empty marker: this file is a permanent replica
     tmp/                       writes in progress; emptied by :meth:`ChunkCache.load`
 
 * **What goes in**: only chunks the transfer layer has verified against the
-  file's leaves, and leaves it has verified against the ``file_id``. The
+  file's leaves, and leaf pages it has verified against the ``file_id``. The
   cache trusts nothing it reads back, though: :mod:`.transfer` re-checks every
-  chunk it gets from here against the leaves (and the leaves against the
+  chunk it gets from here against the leaves (and each leaf page against the
   root), and :meth:`discard`-s a bad one. That is why writes are atomic
   (temp file + ``os.replace``) but not fsynced: a torn entry after a crash
   is caught and refetched, never served.
 * **Bound**: ``max_bytes`` bounds the *unpinned* chunks; after each
   :meth:`put` the least recently used unpinned chunks are unlinked until the
   total fits. Chunks of a pinned file are outside the LRU and never evicted;
-  they count in :meth:`statistics` as ``pinned_bytes``. A leaves file is
+  they count in :meth:`statistics` as ``pinned_bytes``. Leaf pages are
   removed with the last chunk of an unpinned file.
 * **Recency** survives restarts: a hit sets the file's mtime, and
   :meth:`load` rebuilds the index ordered by mtime.
@@ -75,8 +75,8 @@ class ChunkCache:
     def _chunk_path(self, file_id: str, index: int) -> Path:
         return self.root / "chunks" / file_id / str(index)
 
-    def _leaves_path(self, file_id: str) -> Path:
-        return self.root / "leaves" / file_id
+    def _leaf_page_path(self, file_id: str, page: int) -> Path:
+        return self.root / "leaves" / f"{file_id}.{page}"
 
     def _tmp_path(self) -> Path:
         return self.root / "tmp" / secrets.token_hex(8)
@@ -89,6 +89,9 @@ class ChunkCache:
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         for leftover in (self.root / "tmp").iterdir():
             leftover.unlink(missing_ok=True)
+        for old in (self.root / "leaves").iterdir():  # whole leaf lists of the former layout
+            if "." not in old.name:
+                old.unlink(missing_ok=True)
         self._pins = {p.name for p in (self.root / "pins").iterdir() if _valid_file_id(p.name)}
         found: list[tuple[int, Key, int]] = []
         for fdir in (self.root / "chunks").iterdir():
@@ -172,22 +175,25 @@ class ChunkCache:
 
     # -- leaves -------------------------------------------------------------
 
-    async def get_leaves(self, file_id: str) -> list[bytes] | None:
-        """The stored leaf hashes of a file (unverified: check against the root), or ``None``."""
+    async def get_leaf_page(self, file_id: str, page: int) -> bytes | None:
+        """A stored leaf page body (unverified: check it against the root), or ``None``."""
         self._check_loaded()
         parse_file_id(file_id)
         try:
-            raw = await trio.to_thread.run_sync(self._leaves_path(file_id).read_bytes)
+            return await trio.to_thread.run_sync(self._leaf_page_path(file_id, int(page)).read_bytes)
         except FileNotFoundError:
             return None
-        if len(raw) % 32:
-            return None
-        return [raw[i : i + 32] for i in range(0, len(raw), 32)]
 
-    async def put_leaves(self, file_id: str, leaves: list[bytes]) -> None:
+    async def put_leaf_page(self, file_id: str, page: int, body: bytes) -> None:
+        """Keep a verified leaf page body (until the file's last chunk leaves the cache)."""
         self._check_loaded()
         parse_file_id(file_id)
-        await trio.to_thread.run_sync(self._write_atomic, self._leaves_path(file_id), b"".join(leaves))
+        await trio.to_thread.run_sync(self._write_atomic, self._leaf_page_path(file_id, int(page)), body)
+
+    async def discard_leaf_page(self, file_id: str, page: int) -> None:
+        """Remove a leaf page that failed verification when read back."""
+        parse_file_id(file_id)
+        await trio.to_thread.run_sync(lambda: self._leaf_page_path(file_id, int(page)).unlink(missing_ok=True))
 
     # -- pins ---------------------------------------------------------------
 
@@ -275,7 +281,8 @@ class ChunkCache:
             except OSError:
                 continue
             if file_id not in pins:
-                self._leaves_path(file_id).unlink(missing_ok=True)
+                for page in (self.root / "leaves").glob(f"{file_id}.*"):
+                    page.unlink(missing_ok=True)
 
 
 def _read_and_touch(path: Path) -> bytes:

@@ -4,7 +4,9 @@
 
     FederationError (NodeError)
      ├── PeerUnavailable(node_id, reason)   the peer cannot serve now: retry later
-     │                                      or elsewhere (timeout, reset, 503, ...)
+     │    │                                 or elsewhere (timeout, reset, 503, ...)
+     │    └── LeavesPending(node_id, hashed, size)  it is still hashing the file
+     │                                      (``hashed`` bytes so far): ask again soon
      ├── PeerRejected(node_id, reason)      the peer refused us or sent bad data:
      │                                      give up on this peer for this request
      └── TransferFailed(file_id, reason)    every holder of a file failed for some
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from ..errors import NodeError
 
-__all__ = ["FederationError", "PeerRejected", "PeerUnavailable", "TransferFailed"]
+__all__ = ["FederationError", "LeavesPending", "PeerRejected", "PeerUnavailable", "TransferFailed"]
 
 
 class FederationError(NodeError):
@@ -33,6 +35,15 @@ class PeerUnavailable(FederationError):
         super().__init__(f"peer {node_id} is unavailable: {reason}")
         self.node_id = node_id
         self.reason = reason
+
+
+class LeavesPending(PeerUnavailable):
+    """The peer is computing the file's leaf hashes (``hashed`` of ``size`` bytes so far)."""
+
+    def __init__(self, node_id: str, hashed: int, size: int) -> None:
+        super().__init__(node_id, f"hashing the file ({hashed} of {size} bytes)")
+        self.hashed = hashed
+        self.size = size
 
 
 class PeerRejected(FederationError):

@@ -10,22 +10,25 @@ chunk cache (a fast LAN fetch), then transcodes that file.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
 import time
 from collections.abc import AsyncIterator
 
+import httpx
 import trio
 
 from sonantica.protocol import CHUNK_SIZE, NodeId
 from sonantica.protocol.chunks import chunk_count_for_size
+from sonantica.protocol.limits import MAX_CHUNKS_PER_REQUEST
 
 from ..store import peers as peers_store
 from ..streaming.mime import mime_for
 from ..streaming.originals import StreamResponse, content_disposition
 from ..streaming.ranges import FileFacts, decide, make_etag
-from .errors import PeerRejected, PeerUnavailable, TransferFailed
+from .errors import LeavesPending, PeerRejected, PeerUnavailable, TransferFailed
 from .selection import HolderStats
 from .transfer import TransferEvent, fetch_range
 
@@ -43,32 +46,62 @@ class PeerChunkSource:
         self.node = node
         self.node_id = str(node)
 
-    async def leaves(self, file_id: str) -> list[bytes]:
+    async def leaf_page(self, file_id: str, page: int) -> AsyncIterator[bytes]:
+        """Leaf page ``page`` as the holder sends it; LeavesPending while it hashes the file (202)."""
         addresses, pin = self.federation.addresses_of(self.node)
-        body = await self.federation.client.call(addresses, pin, self.node_id, "GET",
-                                                 f"/peer/v1/content/{file_id}/leaves")
-        if len(body) % 32:
-            raise PeerRejected(self.node_id, "leaf list is not a multiple of 32 bytes")
-        return [body[i : i + 32] for i in range(0, len(body), 32)]
-
-    async def read(self, file_id: str, first: int, count: int) -> AsyncIterator[bytes]:
-        addresses, pin = self.federation.addresses_of(self.node)
-        path = f"/peer/v1/content/{file_id}?first={first}&count={min(count, 64)}"
-        got = 0
+        path = f"/peer/v1/content/{file_id}/leaves?page={page}"
         async with self.federation.client.stream(addresses, pin, self.node_id, "GET", path) as response:
+            if response.status_code == 202:
+                raise _pending(self.node_id, await _read(response, self.node_id))
+            if response.status_code != 200:
+                raise PeerRejected(self.node_id, f"leaf page answered {response.status_code}")
+            got = 0
             try:
                 async for piece in response.aiter_raw(64 * 1024):
                     got += len(piece)
                     yield piece
-            except Exception as exc:  # httpx transport errors mid-body
-                import httpx
+            except httpx.HTTPError as exc:
+                raise PeerUnavailable(self.node_id, f"connection lost after {got} bytes") from exc
 
-                if isinstance(exc, httpx.HTTPError):
-                    raise PeerUnavailable(self.node_id, f"connection lost after {got} bytes") from exc
-                raise
+    async def read(self, file_id: str, first: int, count: int) -> AsyncIterator[bytes]:
+        """Chunks ``[first, first+count)``: one request per MAX_CHUNKS_PER_REQUEST chunks, back to back."""
+        addresses, pin = self.federation.addresses_of(self.node)
+        stop = first + count
+        while first < stop:
+            n = min(stop - first, MAX_CHUNKS_PER_REQUEST)
+            path = f"/peer/v1/content/{file_id}?first={first}&count={n}"
+            got = 0
+            try:
+                async with self.federation.client.stream(addresses, pin, self.node_id, "GET", path) as response:
+                    async for piece in response.aiter_raw(64 * 1024):
+                        got += len(piece)
+                        yield piece
+            except httpx.HTTPError as exc:  # transport errors mid-body
+                raise PeerUnavailable(self.node_id, f"connection lost after {got} bytes") from exc
             finally:
                 if got:
                     self.federation.count_fetched(self.node_id, got)
+            first += n
+
+
+async def _read(response, node_id: str, limit: int = 4096) -> bytes:
+    """A short body (at most ``limit`` bytes)."""
+    try:
+        body = await response.aread()
+    except httpx.HTTPError as exc:
+        raise PeerUnavailable(node_id, f"connection lost: {exc}") from exc
+    if len(body) > limit:
+        raise PeerRejected(node_id, f"answer longer than {limit} bytes")
+    return body
+
+
+def _pending(node_id: str, body: bytes) -> LeavesPending:
+    """The holder's 202 answer ``{"pending": {"hashed", "size"}}``; PeerRejected if malformed."""
+    try:
+        pending = json.loads(body)["pending"]
+        return LeavesPending(node_id, int(pending["hashed"]), int(pending["size"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PeerRejected(node_id, "malformed answer to a leaf page request") from exc
 
 
 class Holders:

@@ -48,6 +48,7 @@ from . import catalogue
 from .client import PeerClient, now_ms
 from .covers import published_cover_ids
 from .errors import PeerRejected, PeerUnavailable
+from .leaves import file_id_and_leaves, leaves_dir
 
 log = logging.getLogger(__name__)
 
@@ -359,7 +360,7 @@ class Federation:
         missing = await self.store.read(_tracks_without_file_id)
         for track_id, path in missing:
             try:
-                file_id = await trio.to_thread.run_sync(catalogue.compute_file_id, path)
+                file_id = await trio.to_thread.run_sync(file_id_and_leaves, path, leaves_dir(self.node.data))
             except OSError as exc:
                 log.warning("cannot hash %s for the catalogue: %s", path, exc)
                 continue

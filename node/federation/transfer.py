@@ -10,14 +10,20 @@ signed catalogue record (never from a sender). Three kinds of task cooperate::
     (one per holder asked,                     (picks holders,       (the caller's
      each streams a run of chunks)              failover, hedging)    async for)
 
-1. **Leaves first.** Before any chunk, the producer obtains the file's leaf
-   hashes (from the cache, else from a holder chosen by
-   :func:`.selection.choose`) and accepts them only if there are exactly
-   ``chunk_count_for_size(size)`` of them and their Merkle root equals the
-   root in ``file_id``. A holder that sends bad leaves is banned for this
-   transfer. Verified leaves make every later chunk check a single hash.
-2. **Verification.** A session asks one holder for a *run* of chunks with
-   ``source.read(file_id, first, count)``, reassembles the pieces (any size)
+1. **Leaves first, by page.** Before a chunk, the producer obtains the page
+   of leaf hashes that covers it (protocol §4: :data:`LEAF_PAGE` leaves, 128 MiB
+   of file; from memory, the cache, else a holder chosen by
+   :func:`.selection.choose`) and accepts it only when
+   :func:`~sonantica.protocol.chunks.verify_leaf_page` proves it against the
+   root in ``file_id``, with the chunk count taken from ``size``. A holder
+   that sends a bad page is banned for this transfer. A holder still hashing
+   the file answers :class:`LeavesPending`; it is asked again every
+   ``LEAVES_POLL`` s and kept while its count grows (progress is liveness),
+   dropped after ``HASHING_STALL`` s without any. Verified leaves make every
+   later chunk check a single hash; no message and no wait grows with the
+   file (a 4 GiB file is 32 pages of 16 KiB, fetched as the stream reaches them).
+2. **Verification.** A session asks one holder for a *run* of chunks (within
+   one leaf page) with ``source.read(file_id, first, count)``, reassembles the pieces (any size)
    into chunks and checks ``chunk_hash(chunk) == leaves[i]`` before handing
    chunk ``i`` to the producer. Bytes of a chunk that fails are dropped,
    so a corrupted chunk never reaches the consumer; the holder is banned for
@@ -26,7 +32,9 @@ signed catalogue record (never from a sender). Three kinds of task cooperate::
    :class:`PeerUnavailable` (excluded for this chunk) or :class:`PeerRejected`
    (banned), ends early, sends too much, or sends no byte for
    ``stall_timeout`` seconds (time spent waiting for the consumer does not
-   count). The producer records the failure in the holder's stats and opens a
+   count). Only silence is a stall: every arriving piece restarts the clock,
+   so a slow-but-moving holder keeps its session however long the run, and
+   no request has a deadline that grows with the file. The producer records the failure in the holder's stats and opens a
    session at another holder *starting at the chunk it is waiting for*: the
    next unverified chunk. As only whole verified chunks are passed on, the
    consumer sees one uninterrupted, byte-exact stream.
@@ -47,7 +55,9 @@ memory channel of ``read_ahead`` chunks (default 3), so holders stream while
 the consumer writes to its client; when the channel is full the sessions block
 and their stall clocks stop. **Cache.** Each chunk is looked up in the cache
 first (re-verified against the leaves, discarded if bad); chunks fetched from
-the network are put into it after verification, and leaves likewise.
+the network are put into it after verification, and leaf pages likewise (as
+received, and verified again when read back). At most ``PAGES_KEPT`` pages of
+leaves are held in memory.
 
 **Structure.** Every task lives in the nursery of :func:`open_range`; leaving
 the ``async with`` (or ``aclose()`` of :func:`fetch_range`'s iterator)
@@ -62,6 +72,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -69,9 +80,18 @@ from typing import NoReturn, Protocol
 
 import trio
 
-from ...protocol.chunks import CHUNK_SIZE, chunk_count_for_size, chunk_hash, merkle_root, parse_file_id
+from ...protocol.chunks import (
+    CHUNK_SIZE,
+    LEAF_PAGE,
+    chunk_count_for_size,
+    chunk_hash,
+    leaf_page_size,
+    parse_file_id,
+    verify_leaf_page,
+)
+from ...protocol.errors import RemoteProtocolError
 from .chunk_cache import ChunkCache
-from .errors import PeerRejected, PeerUnavailable, TransferFailed
+from .errors import LeavesPending, PeerRejected, PeerUnavailable, TransferFailed
 from .selection import HolderStats, choose
 
 __all__ = [
@@ -85,6 +105,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_READ_AHEAD = 3  # chunks of verified bytes buffered ahead of the consumer
+LEAVES_POLL = 0.2  # s between asking a holder that is still hashing the file again
+HASHING_STALL = 5.0  # s a hashing holder may report no progress before it is called stalled
+PAGES_KEPT = 8  # pages of leaf hashes held in memory (8 x 16 KiB)
 
 
 class ChunkSource(Protocol):
@@ -92,8 +115,12 @@ class ChunkSource(Protocol):
 
     node_id: str
 
-    async def leaves(self, file_id: str) -> list[bytes]:
-        """The file's leaf hashes, 32 bytes each; PeerUnavailable / PeerRejected on failure."""
+    def leaf_page(self, file_id: str, page: int) -> AsyncIterator[bytes]:
+        """The holder's body of leaf page ``page`` (protocol §4), in pieces of any size.
+
+        Raises :class:`LeavesPending` (before any piece) while the holder is
+        still hashing the file; PeerUnavailable / PeerRejected on failure.
+        """
         ...
 
     def read(self, file_id: str, first: int, count: int) -> AsyncIterator[bytes]:
@@ -105,7 +132,9 @@ class ChunkSource(Protocol):
 class TransferEvent:
     """What happened, for logs, metrics and tests.
 
-    ``kind``: ``leaves`` (verified leaves from a holder), ``leaves_failed``,
+    ``kind``: ``leaves`` (a verified leaf page from a holder: ``chunk`` is its
+    first chunk), ``leaves_pending`` (the holder is hashing: ``detail`` says
+    how far), ``leaves_failed``,
     ``source`` (a session opened), ``hedge`` (a hedge opened), ``hedge_won``,
     ``failed`` (a session failed: ``reason`` is ``unavailable``, ``rejected``,
     ``stall``, ``corrupt``, ``short`` or ``overlong``), ``cache_hit``,
@@ -135,7 +164,9 @@ class _Session:
     source: ChunkSource
     stats: HolderStats
     next: int  # next chunk it will deliver
-    stop: int  # exclusive
+    stop: int  # exclusive (within one leaf page)
+    leaves: list[bytes]  # the leaves of the page holding chunks [next, stop)
+    base: int  # index of leaves[0]
     scope: trio.CancelScope = field(default_factory=trio.CancelScope)
     opened: float = 0.0
     nbytes: int = 0
@@ -298,7 +329,7 @@ class _Transfer:
         self.hedge_after = hedge_after
         self.cache = cache
         self.on_event = on_event
-        self.leaves: list[bytes] | None = None
+        self.pages: OrderedDict[int, list[bytes]] = OrderedDict()  # page -> verified leaves
         self.banned: dict[str, str] = {}  # node id -> reason, for the whole transfer
         self.primary: _Session | None = None
         self.events_send, self.events_recv = trio.open_memory_channel[_Chunk | _Failure](0)
@@ -355,69 +386,125 @@ class _Transfer:
         self._close_primary()
         self._emit("done")
 
-    async def _ensure_leaves(self) -> list[bytes]:
-        if self.leaves is not None:
-            return self.leaves
-        if self.cache is not None:
-            cached = await self.cache.get_leaves(self.file_id)
-            if cached is not None and self._leaves_ok(cached):
-                self.leaves = cached
-                return cached
-        failed: dict[str, str] = {}
-        while (holder := self._choose(set(failed))) is not None:
-            source, stats = holder
-            reason = await self._try_leaves(source, stats)
-            if reason is None:
-                assert self.leaves is not None
-                if self.cache is not None:
-                    await self._cache_call(self.cache.put_leaves(self.file_id, self.leaves))
-                return self.leaves
-            failed[stats.node_id] = reason
-            stats.on_failure(trio.current_time())
-            self._emit("leaves_failed", stats.node_id, reason=reason)
-        raise self._give_up("leaf hashes", failed)
+    # -- leaf pages -----------------------------------------------------------
 
-    async def _try_leaves(self, source: ChunkSource, stats: HolderStats) -> str | None:
+    async def _leaves_for(self, index: int) -> tuple[list[bytes], int]:
+        """The verified leaves of the page holding chunk ``index``, and the page's first index."""
+        page = index // LEAF_PAGE
+        leaves = self.pages.get(page)
+        if leaves is None:
+            leaves = await self._page_from_cache(page)
+            if leaves is None:
+                leaves = await self._page_from_network(page)
+            self.pages[page] = leaves
+            while len(self.pages) > PAGES_KEPT:
+                self.pages.popitem(last=False)
+        self.pages.move_to_end(page)
+        return leaves, page * LEAF_PAGE
+
+    async def _page_from_cache(self, page: int) -> list[bytes] | None:
+        if self.cache is None:
+            return None
+        body = await self.cache.get_leaf_page(self.file_id, page)
+        if body is None:
+            return None
+        try:
+            return verify_leaf_page(self.root, self.count, page, body)
+        except RemoteProtocolError:
+            await self._cache_call(self.cache.discard_leaf_page(self.file_id, page))
+            return None
+
+    async def _page_from_network(self, page: int) -> list[bytes]:
+        failed: dict[str, str] = {}
+        hashing: dict[str, tuple[int, float]] = {}  # node -> (bytes hashed, when that count last grew)
+        while True:
+            holder = self._choose(set(failed) | hashing.keys())
+            if holder is not None:
+                asking = [holder]
+            elif hashing:  # every holder left is hashing the file: ask them again shortly
+                await trio.sleep(LEAVES_POLL)
+                asking = [self.by_id[node] for node in hashing if node not in self.banned]
+            else:
+                raise self._give_up(f"leaf page {page}", failed)
+            for source, stats in asking:
+                result = await self._try_page(source, stats, page)
+                if isinstance(result, list):
+                    return result
+                self._page_failure(stats, result, failed, hashing)
+
+    def _page_failure(self, stats: HolderStats, result: LeavesPending | str,
+                      failed: dict[str, str], hashing: dict[str, tuple[int, float]]) -> None:
+        node, now = stats.node_id, trio.current_time()
+        if isinstance(result, LeavesPending):
+            seen = hashing.get(node)
+            if seen is None or result.hashed > seen[0]:
+                hashing[node] = (result.hashed, now)
+                self._emit("leaves_pending", node, detail=f"{result.hashed} of {result.size} bytes hashed")
+                return
+            if now - seen[1] < HASHING_STALL:
+                return
+            result = f"stall: hashing made no progress for {HASHING_STALL:g} s"
+        hashing.pop(node, None)
+        failed[node] = result
+        stats.on_failure(now)
+        self._emit("leaves_failed", node, reason=result)
+
+    async def _try_page(self, source: ChunkSource, stats: HolderStats, page: int) -> list[bytes] | LeavesPending | str:
+        """One holder's page: its verified leaves, or LeavesPending, or why it failed (maybe banned)."""
+        node, expected = stats.node_id, leaf_page_size(self.count, page)
         t0 = trio.current_time()
         stats.in_flight += 1
+        pieces = source.leaf_page(self.file_id, page)
+        body = bytearray()
         try:
-            with trio.move_on_after(self.stall_timeout):
-                leaves = await source.leaves(self.file_id)
-                if not self._leaves_ok(leaves):
-                    self.banned[stats.node_id] = "bad leaf hashes"
-                    return "bad leaf hashes"
-                self.leaves = [bytes(h) for h in leaves]
-                stats.on_success((trio.current_time() - t0) * 1000, 0, 0.0)
-                self._emit("leaves", stats.node_id)
-                return None
-            return "stall"
+            deadline = t0 + self.stall_timeout
+            while True:
+                with trio.move_on_at(deadline) as timer:
+                    piece = await anext(pieces, None)
+                if timer.cancelled_caught:
+                    return "stall"
+                if piece is None:
+                    break
+                body += piece
+                deadline = trio.current_time() + self.stall_timeout  # bytes arriving: alive
+                if len(body) > expected:
+                    self.banned[node] = f"leaf page {page} is longer than {expected} bytes"
+                    return self.banned[node]
+            if len(body) < expected:
+                return f"short: leaf page {page} ended after {len(body)} of {expected} bytes"
+            try:
+                leaves = verify_leaf_page(self.root, self.count, page, bytes(body))
+            except RemoteProtocolError as exc:
+                self.banned[node] = f"bad leaf page: {exc}"
+                return self.banned[node]
+            stats.on_success((trio.current_time() - t0) * 1000, 0, 0.0)
+            self._emit("leaves", node, page * LEAF_PAGE)
+            if self.cache is not None:
+                await self._cache_call(self.cache.put_leaf_page(self.file_id, page, bytes(body)))
+            return leaves
+        except LeavesPending as exc:
+            return exc
         except PeerRejected as exc:
-            self.banned[stats.node_id] = exc.reason
+            self.banned[node] = exc.reason
             return f"rejected: {exc.reason}"
         except PeerUnavailable as exc:
             return f"unavailable: {exc.reason}"
         except Exception as exc:  # a bug in a source: log it, treat the holder as refusing
-            log.exception("source %s failed unexpectedly", stats.node_id)
-            self.banned[stats.node_id] = f"unexpected error {exc!r}"
-            return self.banned[stats.node_id]
+            log.exception("source %s failed unexpectedly", node)
+            self.banned[node] = f"unexpected error {exc!r}"
+            return self.banned[node]
         finally:
             stats.in_flight -= 1
-
-    def _leaves_ok(self, leaves: object) -> bool:
-        if not isinstance(leaves, list) or len(leaves) != self.count:
-            return False
-        if not all(isinstance(h, (bytes, bytearray)) and len(h) == 32 for h in leaves):
-            return False
-        return merkle_root(leaves) == self.root
+            await _aclose(pieces)
 
     async def _from_cache(self, index: int) -> bytes | None:
         if self.cache is None or not self.cache.contains(self.file_id, index):
             return None
-        leaves = await self._ensure_leaves()
+        leaves, base = await self._leaves_for(index)
         data = await self.cache.get(self.file_id, index)
         if data is None:
             return None
-        if len(data) != self._chunk_len(index) or chunk_hash(data) != leaves[index]:
+        if len(data) != self._chunk_len(index) or chunk_hash(data) != leaves[index - base]:
             self._emit("cache_bad", chunk=index)
             await self._cache_call(self.cache.discard(self.file_id, index))
             return None
@@ -433,20 +520,20 @@ class _Transfer:
     # -- network: failover and hedging --------------------------------------
 
     async def _from_network(self, index: int) -> bytes:
-        await self._ensure_leaves()
+        page = await self._leaves_for(index)
         failed: dict[str, str] = {}
         hedge: _Session | None = None
         if self.primary is not None and not (self.primary.next == index < self.primary.stop):
             self._close_primary()
         if self.primary is None:
-            self.primary = self._open(index, set(), "source", failed)
+            self.primary = self._open(index, set(), "source", failed, page)
         hedge_at = trio.current_time() + self.hedge_after
         while True:
             with trio.move_on_at(hedge_at if hedge is None else math.inf) as timer:
                 event = await self.events_recv.receive()
             if timer.cancelled_caught:
                 hedge_at = math.inf
-                hedge = self._try_open(index, {self.primary.stats.node_id} | failed.keys(), "hedge")
+                hedge = self._try_open(index, {self.primary.stats.node_id} | failed.keys(), "hedge", page)
                 continue
             session = event.session
             if session is not self.primary and session is not hedge:
@@ -477,31 +564,32 @@ class _Transfer:
                 self.primary, hedge = hedge, None
                 hedge_at = trio.current_time() + self.hedge_after
             else:
-                self.primary = self._open(index, set(), "source", failed)
+                self.primary = self._open(index, set(), "source", failed, page)
                 hedge_at = trio.current_time() + self.hedge_after
 
     def _run_end(self, index: int) -> int:
-        """Exclusive end of the run of chunks to ask one holder for, from ``index``."""
+        """Exclusive end of the run of chunks to ask one holder for, from ``index`` (within its page)."""
         stop = index + 1
-        last = self.end // CHUNK_SIZE
+        last = min(self.end // CHUNK_SIZE, (index // LEAF_PAGE + 1) * LEAF_PAGE - 1)
         while stop <= last and not (self.cache is not None and self.cache.contains(self.file_id, stop)):
             stop += 1
         return stop
 
-    def _try_open(self, index: int, exclude: set[str], kind: str) -> _Session | None:
+    def _try_open(self, index: int, exclude: set[str], kind: str, page: tuple[list[bytes], int]) -> _Session | None:
         holder = self._choose(exclude)
         if holder is None:
             return None
         source, stats = holder
         now = trio.current_time()
-        session = _Session(source, stats, index, self._run_end(index), opened=now, mark=now)
+        session = _Session(source, stats, index, self._run_end(index), page[0], page[1], opened=now, mark=now)
         assert self.nursery is not None
         self.nursery.start_soon(self._session, session)
         self._emit(kind, stats.node_id, index)
         return session
 
-    def _open(self, index: int, exclude: set[str], kind: str, failed: dict[str, str]) -> _Session:
-        session = self._try_open(index, exclude | failed.keys(), kind)
+    def _open(self, index: int, exclude: set[str], kind: str, failed: dict[str, str],
+              page: tuple[list[bytes], int]) -> _Session:
+        session = self._try_open(index, exclude | failed.keys(), kind, page)
         if session is None:
             raise self._give_up(f"chunk {index}", failed)
         return session
@@ -543,8 +631,7 @@ class _Transfer:
             s.stats.in_flight -= 1
 
     async def _stream(self, s: _Session) -> None:
-        assert self.leaves is not None
-        leaves = self.leaves
+        leaves, base = s.leaves, s.base
         buf = bytearray()
         pieces = s.source.read(self.file_id, s.next, s.stop - s.next)
         chunk_started = trio.current_time()
@@ -570,7 +657,7 @@ class _Transfer:
                         raise _SessionFailed("overlong", "sent more bytes than the chunks asked for")
                     data = bytes(buf[:need])
                     del buf[:need]
-                    if chunk_hash(data) != leaves[s.next]:
+                    if chunk_hash(data) != leaves[s.next - base]:
                         raise _SessionFailed("corrupt", f"chunk {s.next} does not match its leaf hash")
                     await self.events_send.send(_Chunk(s, s.next, data, trio.current_time() - chunk_started))
                     s.next += 1
@@ -578,7 +665,12 @@ class _Transfer:
                     s.mark_bytes = s.nbytes - len(buf)
                     deadline = chunk_started + self.stall_timeout  # waiting for the consumer is no stall
         finally:
-            aclose = getattr(pieces, "aclose", None)
-            if aclose is not None:
-                with trio.CancelScope(shield=True), trio.move_on_after(1.0):
-                    await aclose()
+            await _aclose(pieces)
+
+
+async def _aclose(pieces: AsyncIterator[bytes]) -> None:
+    """Close a source's iterator (its HTTP response), even while being cancelled, within 1 s."""
+    aclose = getattr(pieces, "aclose", None)
+    if aclose is not None:
+        with trio.CancelScope(shield=True), trio.move_on_after(1.0):
+            await aclose()

@@ -93,15 +93,26 @@ async def test_open_with_a_smaller_bound_evicts(tmp_path):
     assert len(list((tmp_path / "chunks" / fid(1)).iterdir())) == 2
 
 
-async def test_leaves_roundtrip_and_removed_with_the_last_chunk(tmp_path):
+async def test_leaf_pages_roundtrip_and_removed_with_the_last_chunk(tmp_path):
     cache = open_cache(tmp_path, 1 * K)
-    leaves = [chunk_hash(b"a"), chunk_hash(b"b")]
-    assert await cache.get_leaves(fid(1)) is None
-    await cache.put_leaves(fid(1), leaves)
+    page0, page3 = chunk_hash(b"a") + chunk_hash(b"b"), chunk_hash(b"c")
+    assert await cache.get_leaf_page(fid(1), 0) is None
+    await cache.put_leaf_page(fid(1), 0, page0)
+    await cache.put_leaf_page(fid(1), 3, page3)
     await cache.put(fid(1), 0, b"a" * K)
-    assert await cache.get_leaves(fid(1)) == leaves
+    assert await cache.get_leaf_page(fid(1), 0) == page0 and await cache.get_leaf_page(fid(1), 3) == page3
+    await cache.discard_leaf_page(fid(1), 3)
+    assert await cache.get_leaf_page(fid(1), 3) is None
     await cache.put(fid(2), 0, b"b" * K)  # evicts the only chunk of fid(1)
-    assert await cache.get_leaves(fid(1)) is None
+    assert await cache.get_leaf_page(fid(1), 0) is None
+
+
+def test_whole_leaf_lists_of_the_former_layout_are_removed_at_load(tmp_path):
+    (tmp_path / "leaves").mkdir()
+    (tmp_path / "leaves" / fid(1)).write_bytes(chunk_hash(b"a"))
+    (tmp_path / "leaves" / f"{fid(2)}.0").write_bytes(chunk_hash(b"b"))
+    open_cache(tmp_path, K)
+    assert sorted(p.name for p in (tmp_path / "leaves").iterdir()) == [f"{fid(2)}.0"]
 
 
 async def test_discard_and_vanished_files(tmp_path):

@@ -7,10 +7,12 @@ import pytest
 import trio
 
 from sonantica.node.federation.chunk_cache import ChunkCache
-from sonantica.node.federation.errors import PeerRejected, PeerUnavailable, TransferFailed
+from sonantica.node.federation.errors import LeavesPending, PeerRejected, PeerUnavailable, TransferFailed
 from sonantica.node.federation.selection import HolderStats
 from sonantica.node.federation.transfer import fetch_range, open_range
-from sonantica.protocol.chunks import CHUNK_SIZE, FileIdBuilder
+from sonantica.protocol.chunks import (
+    CHUNK_SIZE, LEAF_PAGE, FileIdBuilder, chunk_hash, file_id_of, leaf_page_body, merkle_root, page_roots,
+)
 
 CS = CHUNK_SIZE
 
@@ -28,11 +30,13 @@ class MemorySource:
 
     die_after / stall_after: total bytes sent (over all reads) before dying /
     going silent; corrupt_chunk: flip a byte of that chunk; piece_delay: sleep
-    before each piece; refuse: PeerRejected on everything; bad_leaves: wrong hashes.
+    before each piece; refuse: PeerRejected on everything; bad_leaves: a flipped bit in
+    every leaf page; hashing(now): still hashing the file (bytes so far), or None once done.
     """
 
     def __init__(self, node_id, files, *, die_after=None, stall_after=None, corrupt_chunk=None,
-                 piece_delay=0.0, piece_size=64 * 1024, refuse=False, bad_leaves=False, extra=b""):
+                 piece_delay=0.0, piece_size=64 * 1024, refuse=False, bad_leaves=False, extra=b"",
+                 hashing=None, leaf_delay=0.0):
         self.node_id = node_id
         self.files = files  # file_id -> (data, leaves)
         self.die_after = die_after
@@ -47,19 +51,32 @@ class MemorySource:
         self.active = 0
         self.reads: list[tuple[int, int]] = []
         self.leaf_calls = 0
+        self.pages: list[int] = []  # leaf pages asked for
+        self.hashing = hashing  # now -> bytes hashed so far (LeavesPending), or None when the leaves are ready
+        self.leaf_delay = leaf_delay  # sleep before each 4 KiB piece of a leaf page
         self.dead = False
 
-    async def leaves(self, file_id):
+    async def leaf_page(self, file_id, page):
         await trio.lowlevel.checkpoint()
         self.leaf_calls += 1
+        self.pages.append(page)
         if self.refuse:
             raise PeerRejected(self.node_id, "not a member")
         if self.dead:
             raise PeerUnavailable(self.node_id, "connection refused")
+        if self.hashing is not None:
+            hashed = self.hashing(trio.current_time())
+            if hashed is not None:
+                raise LeavesPending(self.node_id, hashed, len(self.files[file_id][0]))
         leaves = list(self.files[file_id][1])
+        first = page * LEAF_PAGE
+        body = bytearray(leaf_page_body(leaves[first : first + LEAF_PAGE], page_roots(leaves), page))
         if self.bad_leaves:
-            leaves[0] = bytes(32)
-        return leaves
+            body[0] ^= 1
+        for off in range(0, len(body), 4096):  # in pieces, like a network
+            if self.leaf_delay:
+                await trio.sleep(self.leaf_delay)
+            yield bytes(body[off : off + 4096])
 
     async def read(self, file_id, first, count):
         self.reads.append((first, count))
@@ -230,14 +247,14 @@ async def test_bad_leaves_are_refused():
     assert await collect(fid, len(data), 0, len(data) - 1, holders(a, b), events) == data
     assert ("leaves_failed", "a") in [(e.kind, e.node_id) for e in events]
     assert a.reads == []  # never asked for data after lying about the leaves
-    with pytest.raises(TransferFailed, match="bad leaf hashes"):
+    with pytest.raises(TransferFailed, match="bad leaf page"):
         await collect(fid, len(data), 0, 10, holders(MemorySource("a", files, bad_leaves=True)))
 
 
 async def test_leaves_of_the_wrong_size_are_refused():
     """A sender cannot choose the size: leaves for a shorter file are refused."""
     fid, data, leaves = make_file(3 * CS, seed=9)
-    with pytest.raises(TransferFailed, match="bad leaf hashes"):
+    with pytest.raises(TransferFailed, match="leaf page 0: every holder failed .a: short"):
         # the catalogue says the file has 4 chunks; the holder's leaves say 3
         await collect(fid, 4 * CS, 0, 10, holders(MemorySource("a", {fid: (data, leaves)})))
 
@@ -435,3 +452,130 @@ async def test_a_stalled_source_is_hedged_first_with_the_defaults(autojump_clock
     assert await collect(fid, len(data), 0, len(data) - 1, holders(a, MemorySource("b", files)), events) == data
     assert trio.current_time() - t0 <= 1.0 + 0.01  # hedge_after, well before stall_timeout
     assert ("hedge_won", "b") in [(e.kind, e.node_id) for e in events]
+
+
+# -- large files: leaf pages, progress as liveness (issue 18) -----------------------------
+
+
+class VirtualFile:
+    """A file of any size whose chunks cost nothing: all zeros but a few stamped chunks.
+
+    Slicing gives real bytes; ``leaves`` are the real leaf hashes (the zero chunk is hashed once).
+    """
+
+    def __init__(self, size: int, stamped=()):
+        self.size = size
+        self.count = max(1, -(-size // CS))
+        self.stamped = {i: i.to_bytes(8, "big") * (self._len(i) // 8) + bytes(self._len(i) % 8) for i in stamped}
+        zero = chunk_hash(bytes(CS))
+        self.leaves = [zero] * (self.count - 1) + [chunk_hash(self.chunk(self.count - 1))]
+        for i, data in self.stamped.items():
+            self.leaves[i] = chunk_hash(data)
+        self.file_id = file_id_of(merkle_root(self.leaves))
+
+    def _len(self, i: int) -> int:
+        return CS if i < self.count - 1 else self.size - (self.count - 1) * CS
+
+    def chunk(self, i: int) -> bytes:
+        return self.stamped[i] if i in self.stamped else bytes(self._len(i))
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, span: slice) -> bytes:
+        start, stop = span.start, min(span.stop, self.size)
+        out = []
+        for i in range(start // CS, -(-stop // CS)):
+            piece = self.chunk(i)
+            lo, hi = max(start - i * CS, 0), min(stop - i * CS, len(piece))
+            out.append(piece[lo:hi] if (lo, hi) != (0, len(piece)) else piece)
+        return b"".join(out)
+
+
+async def test_a_4_gib_file_is_fetched_by_page_only_where_asked():
+    """4 GiB + 1000 bytes: 16,385 chunks in 33 leaf pages; a range across a page boundary and the
+    last bytes are fetched, verified, with only the pages they need."""
+    big = VirtualFile(4 * 2**30 + 1000, stamped=(0, 511, 512, 513, 9000, 16383))
+    assert big.count == 16_385
+    files = {big.file_id: (big, big.leaves)}
+    a = MemorySource("a", files)
+    start, end = 511 * CS - 100, 513 * CS + 99  # chunks 510..513: pages 0 and 1
+    assert await collect(big.file_id, big.size, start, end, holders(a)) == big[start : end + 1]
+    assert a.pages == [0, 1]
+    assert a.reads == [(510, 2), (512, 2)]  # one run per page
+    b = MemorySource("b", files)
+    assert await collect(big.file_id, big.size, big.size - 5000, big.size - 1, holders(b)) == big[big.size - 5000 : big.size]
+    assert b.pages == [31, 32] and b.reads == [(16383, 1), (16384, 1)]  # the last chunk is alone in page 32
+
+
+async def test_a_stream_across_pages_keeps_at_most_pages_kept_in_memory(autojump_clock):
+    from sonantica.node.federation import transfer
+
+    big = VirtualFile(514 * CS + 5, stamped=(0, 511, 512, 513, 514))
+    a = MemorySource("a", {big.file_id: (big, big.leaves)})
+    got = await collect(big.file_id, big.size, 0, big.size - 1, holders(a))
+    assert got == big[0 : big.size]
+    assert a.pages == [0, 1] and a.reads == [(0, 512), (512, 3)]
+    assert transfer.PAGES_KEPT >= 2
+
+
+async def test_a_slow_but_moving_holder_is_never_called_stalled(autojump_clock):
+    """Pieces every 0.3 s (stall deadline 0.4 s): 10 s for 4 chunks, yet no stall; silence still is one."""
+    fid, data, leaves = make_file(4 * CS, seed=30)
+    files = {fid: (data, leaves)}
+    slow = MemorySource("slow", files, piece_delay=0.3, leaf_delay=0.3)
+    events = []
+    t0 = trio.current_time()
+    got = await collect(fid, len(data), 0, len(data) - 1, holders(slow), events, stall_timeout=0.4, hedge_after=None)
+    assert got == data and trio.current_time() - t0 > 4.0
+    assert not [e for e in events if e.kind in ("failed", "leaves_failed")]
+    silent = MemorySource("silent", files, stall_after=CS + 10)
+    t0 = trio.current_time()
+    events = []
+    with pytest.raises(TransferFailed, match="stall"):
+        await collect(fid, len(data), 0, len(data) - 1, holders(silent), events, stall_timeout=0.4, hedge_after=None)
+    assert next(e for e in events if e.kind == "failed").time - t0 <= 0.4 + 0.01
+
+
+async def test_a_holder_still_hashing_is_waited_for_while_its_count_grows(autojump_clock):
+    fid, data, leaves = make_file(3 * CS, seed=31)
+    files = {fid: (data, leaves)}
+    t0 = trio.current_time()
+    hashing = MemorySource("h", files, hashing=lambda now: None if now - t0 > 3.0 else int((now - t0) * 1000))
+    events = []
+    assert await collect(fid, len(data), 0, len(data) - 1, holders(hashing), events) == data
+    assert 3.0 < trio.current_time() - t0 < 3.5
+    assert [e.kind for e in events].count("leaves_pending") > 5 and "leaves_failed" not in [e.kind for e in events]
+
+
+async def test_a_holder_hashing_without_progress_is_dropped_and_a_ready_one_is_preferred(autojump_clock):
+    from sonantica.node.federation.transfer import HASHING_STALL
+
+    fid, data, leaves = make_file(2 * CS, seed=32)
+    files = {fid: (data, leaves)}
+    stuck = MemorySource("stuck", files, hashing=lambda now: 12345)
+    t0 = trio.current_time()
+    with pytest.raises(TransferFailed, match="stuck: stall: hashing made no progress"):
+        await collect(fid, len(data), 0, len(data) - 1, holders(stuck))
+    assert HASHING_STALL <= trio.current_time() - t0 <= HASHING_STALL + 0.5
+    ready = MemorySource("ready", files)
+    t0 = trio.current_time()
+    assert await collect(fid, len(data), 0, len(data) - 1, holders(MemorySource("stuck", files, hashing=lambda now: 1), ready)) == data
+    assert trio.current_time() - t0 < 0.1  # the ready holder answered at once: no waiting
+
+
+async def test_leaf_pages_come_from_the_cache_verified(tmp_path):
+    big = VirtualFile(600 * CS, stamped=(3, 550))
+    files = {big.file_id: (big, big.leaves)}
+    cache = ChunkCache(tmp_path, 10 * CS)
+    cache.load()
+    await collect(big.file_id, big.size, 549 * CS, 551 * CS - 1, holders(MemorySource("a", files)), cache=cache)
+    b = MemorySource("b", files)
+    assert await collect(big.file_id, big.size, 549 * CS, 551 * CS - 1, holders(b), cache=cache) == big[549 * CS : 551 * CS]
+    assert b.pages == [] and b.reads == []
+    page = tmp_path / "leaves" / f"{big.file_id}.1"
+    page.write_bytes(bytes(len(page.read_bytes())))  # rotten on disk: refused, refetched
+    await cache.discard(big.file_id, 550)
+    c = MemorySource("c", files)
+    assert await collect(big.file_id, big.size, 550 * CS, 550 * CS + 9, holders(c), cache=cache) == big[550 * CS : 550 * CS + 10]
+    assert c.pages == [1]
