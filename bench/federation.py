@@ -26,6 +26,14 @@ the real CLI). Figures:
   of ``join`` until the new member's database holds every one of the N remote
   tracks (read from its SQLite file), ``searchable_s`` until its search finds
   the last one (issue 7: "up to date within seconds").
+* ``large_file``: a long live recording (20-minute WAV, 211 MB, two leaf pages;
+  5 minutes with ``--quick``) held by two members, streamed whole through a
+  third (chunk cache off) as a Subsonic app asks for it (``stream?format=raw``):
+  ``first_byte_ms`` (the first leaf page included), ``mb_s`` (verified,
+  byte-exact), ``seek_first_byte_ms`` for a Range in the last leaf page, and
+  ``hashing_first_byte_ms`` when the holders have lost their kept leaf hashes
+  and must hash the file on request (issue 18: before leaf pages, this file
+  did not play at all).
 * ``load_spread``: 60 concurrent streams of one recording held by three members
   through a fourth node (chunk cache off); each holder's share of the bytes
   from ``sonantica peers --json`` ``bytes_fetched`` on the streaming node;
@@ -61,7 +69,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.audio import make_track  # noqa: E402
+from tests.support.audio import long_wav, make_track  # noqa: E402
 from tests.support.federation import NodeProc, cli, make_node, wait_for  # noqa: E402
 from tests.support.node import PASSWORD  # noqa: E402
 
@@ -402,6 +410,70 @@ def bench_streams(root: Path, samples: int, reads: int, seconds: int) -> dict:
         stop_nodes(nodes)
 
 
+# --- a long recording from two members ----------------------------------------------------------
+
+
+def bench_large_file(root: Path, minutes: float) -> dict:
+    src = root / "src/large/01 - Live session.wav"
+    sha = long_wav(src, minutes)
+    size = src.stat().st_size
+    rel = "Live/Session/01 - Live session.wav"
+    nodes = start_cluster(root / "large", ["A", "B", "C"], {"B": [(rel, src, {})], "C": [(rel, src, {})]},
+                          {"A": {"peer_cache_mb": 0}})
+    a, b, c = nodes
+    try:
+        with login(a) as client:
+            wait_holders(client, "Live session", 2)
+            pw = client.post("/api/v1/me/subsonic-password").json()["password"]
+            params = {"u": "owner", "p": pw, "c": "bench", "v": "1.16.1", "f": "json"}
+            song = client.get("/rest/search3", params={**params, "query": "live"}).json()[
+                "subsonic-response"]["searchResult3"]["song"][0]
+            url = f"{a.url}/rest/stream"
+            q = {**params, "id": song["id"], "format": "raw"}
+            first_ms, mb_s = _read_timed(client, url, q, sha, size)
+            seek_ms = _first_byte(client, url, q, {"Range": f"bytes={size - 2**20}-"})
+            for holder in (b, c):  # as if hashed before leaves were kept: holders hash on request
+                for path in (holder.data / "cache" / "file-leaves").iterdir():
+                    path.unlink()
+            for path in (a.data / "cache" / "peer-chunks" / "leaves").iterdir():
+                path.unlink()
+            hashing_ms = _first_byte(client, url, q, {})
+        return {"file_mb": round(size / 1e6, 1), "leaf_pages": -(-size // (512 * 256 * 1024)),
+                "first_byte_ms": r1(first_ms), "mb_s": r1(mb_s), "seek_first_byte_ms": r1(seek_ms),
+                "hashing_first_byte_ms": r1(hashing_ms)}
+    finally:
+        stop_nodes(nodes)
+
+
+def _read_timed(c: httpx.Client, url: str, params: dict, sha: str, size: int) -> tuple[float, float]:
+    """(first byte ms, MB/s) of a whole read, checked byte-exact."""
+    digest, n, first = hashlib.sha256(), 0, None
+    t0 = time.perf_counter()
+    with c.stream("GET", url, params=params) as r:
+        if r.status_code != 200:
+            raise RuntimeError(f"GET {url}: {r.status_code}")
+        for piece in r.iter_raw(256 * 1024):
+            if first is None and piece:
+                first = (time.perf_counter() - t0) * 1000
+            digest.update(piece)
+            n += len(piece)
+    dt = time.perf_counter() - t0
+    if n != size or digest.hexdigest() != sha:
+        raise RuntimeError(f"the long recording arrived wrong ({n} of {size} bytes)")
+    return first or 0.0, n / dt / 1e6
+
+
+def _first_byte(c: httpx.Client, url: str, params: dict, headers: dict) -> float:
+    t0 = time.perf_counter()
+    with c.stream("GET", url, params=params, headers=headers) as r:
+        if r.status_code not in (200, 206):
+            raise RuntimeError(f"GET {url}: {r.status_code}")
+        for piece in r.iter_raw(64 * 1024):
+            if piece:
+                return (time.perf_counter() - t0) * 1000
+    raise RuntimeError(f"GET {url}: empty body")
+
+
 # --- load spread and failover (one cluster: S streams, H1..H3 hold) ----------------------------
 
 
@@ -599,7 +671,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="3 nodes only, fewer samples")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (node logs)")
-    ap.add_argument("--only", help="run one section (propagation_3, propagation_10, catch_up, streams, holders)")
+    ap.add_argument("--only", help="run one section (propagation_3, propagation_10, catch_up, streams, holders, "
+                                   "large_file)")
     ap.add_argument("--tracks", type=int, help="catch_up: tracks on the existing node")
     args = ap.parse_args()
     quick = args.quick
@@ -617,6 +690,7 @@ def main() -> int:
         ("catch_up", lambda: bench_catch_up(root, args.tracks or (2000 if quick else 10_000))),
         ("streams", lambda: bench_streams(root, 20 if quick else 200, 2 if quick else 5, 30 if quick else 60)),
         ("holders", lambda: bench_holders(root, 1 if quick else 3, 30, 120, 60)),
+        ("large_file", lambda: bench_large_file(root, 5 if quick else 20)),
     ]
     if args.only:
         sections = [(name, fn) for name, fn in sections if name == args.only] or [

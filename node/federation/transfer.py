@@ -23,8 +23,8 @@ signed catalogue record (never from a sender). Three kinds of task cooperate::
    later chunk check a single hash; no message and no wait grows with the
    file (a 4 GiB file is 32 pages of 16 KiB, fetched as the stream reaches them).
 2. **Verification.** A session asks one holder for a *run* of chunks (within
-   one leaf page) with ``source.read(file_id, first, count)``, reassembles the pieces (any size)
-   into chunks and checks ``chunk_hash(chunk) == leaves[i]`` before handing
+   one leaf page) with ``source.read(file_id, first, count)``, reassembles
+   the pieces (any size) into chunks and checks ``chunk_hash(chunk) == leaves[i]`` before handing
    chunk ``i`` to the producer. Bytes of a chunk that fails are dropped,
    so a corrupted chunk never reaches the consumer; the holder is banned for
    this transfer. Chunks read back from the cache are checked the same way.
@@ -34,9 +34,9 @@ signed catalogue record (never from a sender). Three kinds of task cooperate::
    ``stall_timeout`` seconds (time spent waiting for the consumer does not
    count). Only silence is a stall: every arriving piece restarts the clock,
    so a slow-but-moving holder keeps its session however long the run, and
-   no request has a deadline that grows with the file. The producer records the failure in the holder's stats and opens a
-   session at another holder *starting at the chunk it is waiting for*: the
-   next unverified chunk. As only whole verified chunks are passed on, the
+   no request has a deadline that grows with the file. The producer records
+   the failure in the holder's stats and opens a session at another holder
+   *starting at the chunk it is waiting for*: the next unverified chunk. As only whole verified chunks are passed on, the
    consumer sees one uninterrupted, byte-exact stream.
 4. **Hedging.** If the chunk the producer waits for is not verified within
    ``hedge_after`` seconds, it opens a second session at the next holder
@@ -418,12 +418,14 @@ class _Transfer:
         failed: dict[str, str] = {}
         hashing: dict[str, tuple[int, float]] = {}  # node -> (bytes hashed, when that count last grew)
         while True:
+            for node in hashing.keys() & self.banned.keys():
+                del hashing[node]
             holder = self._choose(set(failed) | hashing.keys())
             if holder is not None:
                 asking = [holder]
             elif hashing:  # every holder left is hashing the file: ask them again shortly
                 await trio.sleep(LEAVES_POLL)
-                asking = [self.by_id[node] for node in hashing if node not in self.banned]
+                asking = [self.by_id[node] for node in hashing]
             else:
                 raise self._give_up(f"leaf page {page}", failed)
             for source, stats in asking:

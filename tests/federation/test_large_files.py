@@ -13,35 +13,16 @@ import hashlib
 import json
 import os
 import time
-from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
-import soundfile as sf
 
-from tests.support.audio import tone
+from tests.support.audio import long_wav
 from tests.support.federation import cli, make_node, search_titles, stop_all, wait_for
 
 SOAK = os.environ.get("SONANTICA_SOAK") == "1"
 MINUTES = 148 if SOAK else 20  # 1.5 GB or 211 MB of 16-bit stereo 44.1 kHz
 FAILOVER_GAP_S = 0.5
-
-
-def write_long_wav(path: Path, minutes: int) -> str:
-    """A WAV of ``minutes`` (a 10 s block repeated, varied per block so no two chunks repeat); its sha256."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    block = (tone(10.0, seed=3) * 32767).astype(np.int16)
-    with sf.SoundFile(str(path), "w", 44100, 2, "PCM_16", format="WAV") as f:
-        for i in range(minutes * 6):
-            varied = block.copy()
-            varied[::997] += np.int16(i % 251)
-            f.write(varied)
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while piece := fh.read(1 << 22):
-            digest.update(piece)
-    return digest.hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +32,7 @@ def long_recording(tmp_path_factory):
     # A keeps no chunks (peer_cache_mb = 0): every stream really comes from B or C
     a, b, c = make_node(root, "A", peer_cache_mb=0), make_node(root, "B"), make_node(root, "C")
     wav = b.music / "Live/Session/01 - Live session.wav"
-    sha = write_long_wav(wav, MINUTES)
+    sha = long_wav(wav, MINUTES)
     (c.music / "Live/Session").mkdir(parents=True)
     os.link(wav, c.music / "Live/Session/01 - Live session.wav")
     try:
