@@ -436,20 +436,26 @@ class _Transfer:
 
     def _page_failure(self, stats: HolderStats, result: LeavesPending | str,
                       failed: dict[str, str], hashing: dict[str, tuple[int, float]]) -> None:
+        """Note one holder's answer that was not a page: a hashing holder is kept while its count grows.
+
+        A holder busy hashing may answer a poll late ("stall"): that is no
+        progress this time, not a failure; it fails after ``HASHING_STALL``
+        without progress, or at once when it is gone or refuses.
+        """
         node, now = stats.node_id, trio.current_time()
-        if isinstance(result, LeavesPending):
-            seen = hashing.get(node)
-            if seen is None or result.hashed > seen[0]:
-                hashing[node] = (result.hashed, now)
-                self._emit("leaves_pending", node, detail=f"{result.hashed} of {result.size} bytes hashed")
-                return
+        seen = hashing.get(node)
+        if isinstance(result, LeavesPending) and (seen is None or result.hashed > seen[0]):
+            hashing[node] = (result.hashed, now)
+            self._emit("leaves_pending", node, detail=f"{result.hashed} of {result.size} bytes hashed")
+            return
+        if seen is not None and (isinstance(result, LeavesPending) or result == "stall"):
             if now - seen[1] < HASHING_STALL:
                 return
             result = f"stall: hashing made no progress for {HASHING_STALL:g} s"
         hashing.pop(node, None)
-        failed[node] = result
+        failed[node] = str(result)
         stats.on_failure(now)
-        self._emit("leaves_failed", node, reason=result)
+        self._emit("leaves_failed", node, reason=str(result))
 
     async def _try_page(self, source: ChunkSource, stats: HolderStats, page: int) -> list[bytes] | LeavesPending | str:
         """One holder's page: its verified leaves, or LeavesPending, or why it failed (maybe banned)."""

@@ -36,7 +36,7 @@ class MemorySource:
 
     def __init__(self, node_id, files, *, die_after=None, stall_after=None, corrupt_chunk=None,
                  piece_delay=0.0, piece_size=64 * 1024, refuse=False, bad_leaves=False, extra=b"",
-                 hashing=None, leaf_delay=0.0):
+                 hashing=None, leaf_delay=0.0, poll_delay=None):
         self.node_id = node_id
         self.files = files  # file_id -> (data, leaves)
         self.die_after = die_after
@@ -54,6 +54,7 @@ class MemorySource:
         self.pages: list[int] = []  # leaf pages asked for
         self.hashing = hashing  # now -> bytes hashed so far (LeavesPending), or None when the leaves are ready
         self.leaf_delay = leaf_delay  # sleep before each 4 KiB piece of a leaf page
+        self.poll_delay = poll_delay  # hashed -> seconds to wait before answering LeavesPending
         self.dead = False
 
     async def leaf_page(self, file_id, page):
@@ -67,6 +68,8 @@ class MemorySource:
         if self.hashing is not None:
             hashed = self.hashing(trio.current_time())
             if hashed is not None:
+                if self.poll_delay:
+                    await trio.sleep(self.poll_delay(hashed))
                 raise LeavesPending(self.node_id, hashed, len(self.files[file_id][0]))
         leaves = list(self.files[file_id][1])
         first = page * LEAF_PAGE
@@ -547,6 +550,18 @@ async def test_a_holder_still_hashing_is_waited_for_while_its_count_grows(autoju
     assert await collect(fid, len(data), 0, len(data) - 1, holders(hashing), events) == data
     assert 3.0 < trio.current_time() - t0 < 3.5
     assert [e.kind for e in events].count("leaves_pending") > 5 and "leaves_failed" not in [e.kind for e in events]
+
+
+async def test_a_hashing_holder_answering_polls_late_is_still_waited_for(autojump_clock):
+    """A holder busy hashing answers some polls after the stall deadline: no progress, not a failure."""
+    fid, data, leaves = make_file(3 * CS, seed=33)
+    files = {fid: (data, leaves)}
+    t0 = trio.current_time()
+    busy = MemorySource("busy", files, hashing=lambda now: None if now - t0 > 3.0 else int((now - t0) * 1000),
+                        poll_delay=lambda hashed: 1.0 if hashed % 2 else 0.0)
+    events = []
+    assert await collect(fid, len(data), 0, len(data) - 1, holders(busy), events, stall_timeout=0.4) == data
+    assert "leaves_failed" not in [e.kind for e in events]
 
 
 async def test_a_holder_hashing_without_progress_is_dropped_and_a_ready_one_is_preferred(autojump_clock):
