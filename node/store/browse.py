@@ -160,12 +160,6 @@ def random_tracks(db: Database, size: int, genre: str | None = None, year_from: 
     return [_track_dict(r) for r in db.query(sql, [*params, max(0, min(size, MAX_PAGE))])]
 
 
-def all_tracks_page(db: Database, offset: int, limit: int, folder_id: int | None = None) -> list[dict]:
-    where, params = ("WHERE folder_id = ?", [folder_id]) if folder_id is not None else ("", [])
-    return [_track_dict(r) for r in db.query(
-        f"SELECT * FROM lib_track {where} ORDER BY source, created_at, id LIMIT ? OFFSET ?", [*params, limit, offset])]
-
-
 # -- albums -------------------------------------------------------------------
 def _album(row: dict) -> dict:
     row = dict(row)

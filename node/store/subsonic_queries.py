@@ -12,6 +12,9 @@ Plays, now playing and play counts belong to :mod:`sonantica.node.analytics`.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from . import browse
 from .db import Database
 from .tracks import _track_dict
@@ -53,8 +56,94 @@ def artists_page(db: Database, offset: int, limit: int) -> list[dict]:
         [max(0, min(limit, browse.MAX_PAGE)), max(0, offset)]))
 
 
+# -- every song, by offset (search3 query "": how Symfonium and others sync) -------------------------
+# Local tracks by rid, then each member's recordings (those lib_track shows) by (member, key): both
+# orders follow an index, so a page starts by a seek. Paging by OFFSET over lib_track sorted the whole
+# view for every page (a million-track sync read 2,000 pages of a million rows). Where a page ends is
+# remembered, keyed by the offset the next page will ask for: a client paging in order (as they do) gets
+# each page by a seek; any other offset walks the index keys to find its position.
+_Position = tuple[str, object]  # ("", rid) for a local track, (member node id, key) for a member's
+_ENDS: OrderedDict[tuple, _Position] = OrderedDict()
+_ENDS_LOCK = threading.Lock()
+MAX_REMEMBERED = 512
+_MEMBER_SHOWN = ("r.primary_holder = 1 AND NOT EXISTS (SELECT 1 FROM track l WHERE l.audio_id = r.audio_id)")
+
+
 def tracks_page(db: Database, offset: int, limit: int, folder_id: int | None = None) -> list[dict]:
-    return browse.all_tracks_page(db, max(0, offset), max(0, min(limit, browse.MAX_PAGE)), folder_id)
+    """Songs ``offset`` to ``offset + limit`` of the whole library (local, then members')."""
+    offset, limit = max(0, offset), max(0, min(limit, browse.MAX_PAGE))
+    if not limit:
+        return []
+    state = _library_state(db, folder_id)
+    with _ENDS_LOCK:
+        start = _ENDS.get((*state, offset)) if offset else ("", -1)
+    if start is None:
+        start = _position_at(db, offset, folder_id)
+    keys = _ids_after(db, start, limit, folder_id)
+    if keys:
+        with _ENDS_LOCK:
+            _ENDS[(*state, offset + len(keys))] = keys[-1][0]
+            while len(_ENDS) > MAX_REMEMBERED:
+                _ENDS.popitem(last=False)
+    ids = [tid for _, tid in keys]
+    rows = {r["id"]: r for r in db.query(
+        f"SELECT * FROM lib_track WHERE id IN ({','.join('?' * len(ids))})", ids)} if ids else {}
+    return [_track_dict(rows[i]) for i in ids if i in rows]
+
+
+def _library_state(db: Database, folder_id: int | None) -> tuple:
+    """Which database, which folder, and a mark that moves when tracks are added (max rowids)."""
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    marks = db.conn.execute("SELECT (SELECT max(rid) FROM track), (SELECT max(rowid) FROM remote_track)").fetchone()
+    return (path, folder_id, *marks)
+
+
+def _members(db: Database) -> list[str]:
+    return [r[0] for r in db.conn.execute("SELECT node FROM member_folder ORDER BY node")]
+
+
+def _ids_after(db: Database, start: _Position, limit: int, folder_id: int | None) -> list[tuple[_Position, str]]:
+    """Up to ``limit`` (position, track id) after ``start``, in paging order."""
+    folder = " AND folder_id = ?" if folder_id is not None else ""
+    extra = [folder_id] if folder_id is not None else []
+    out: list[tuple[_Position, str]] = []
+    source, after = start
+    if source == "":
+        out += [(("", rid), tid) for rid, tid in db.conn.execute(
+            f"SELECT rid, id FROM track WHERE rid > ?{folder} ORDER BY rid LIMIT ?", [after, *extra, limit])]
+        source, after = "", None
+    for member in _members(db):
+        if len(out) >= limit:
+            break
+        if source and member < source:
+            continue
+        key_after = after if member == source and after is not None else ""
+        out += [((member, key), tid) for key, tid in db.conn.execute(
+            f"SELECT r.key, r.id FROM remote_track r WHERE r.log = ? AND r.key > ? AND {_MEMBER_SHOWN}"
+            f"{folder.replace('folder_id', 'r.folder_id')} ORDER BY r.key LIMIT ?",
+            [member, key_after, *extra, limit - len(out)])]
+    return out[:limit]
+
+
+def _position_at(db: Database, offset: int, folder_id: int | None) -> _Position:
+    """The position of song ``offset - 1`` (a page asked out of order: walk the keys to it)."""
+    folder = " AND folder_id = ?" if folder_id is not None else ""
+    extra = [folder_id] if folder_id is not None else []
+    row = db.conn.execute(f"SELECT rid FROM track WHERE 1 = 1{folder} ORDER BY rid LIMIT 1 OFFSET ?",
+                          [*extra, offset - 1]).fetchone()
+    if row:
+        return ("", row[0])
+    skip = offset - db.conn.execute(f"SELECT count(*) FROM track WHERE 1 = 1{folder}", extra).fetchone()[0]
+    for member in _members(db):
+        rows = db.conn.execute(
+            f"SELECT r.key FROM remote_track r WHERE r.log = ? AND {_MEMBER_SHOWN}"
+            f"{folder.replace('folder_id', 'r.folder_id')} ORDER BY r.key LIMIT 1 OFFSET ?",
+            [member, *extra, skip - 1]).fetchone()
+        if rows:
+            return (member, rows[0])
+        skip -= db.conn.execute(f"SELECT count(*) FROM remote_track r WHERE r.log = ? AND {_MEMBER_SHOWN}"
+                                f"{folder.replace('folder_id', 'r.folder_id')}", [member, *extra]).fetchone()[0]
+    return ("\uffff", None)  # past the end
 
 
 def tracks_by_genre(db: Database, genre: str, offset: int, limit: int,
