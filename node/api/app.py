@@ -4,7 +4,8 @@ Blueprints, one per API area, are registered here; each view declares its
 access level (see :mod:`.access`). ``before_request`` resolves the caller
 (session cookie, bearer token or API key) and enforces the level;
 ``after_request`` adds the security headers and, for configured origins only,
-CORS.
+CORS. The ASGI app is wrapped by :func:`.keepalive.complete_body_first`, so an
+answer given before the request body is in never wedges the connection.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..store import users as users_store
 from . import access as acc
 from . import params
 from .errors import HTTP_CODES, ApiError, forbidden, from_node_error, unauthorized
+from .keepalive import complete_body_first
 from .ratelimit import LoginGuard, client_address
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ def create_app(node: Any) -> QuartTrio:
                federation_api.bp, analysis_api.bp, analytics_api.bp):
         app.register_blueprint(bp)
 
+    app.asgi_app = complete_body_first(app.asgi_app)  # early answers must not wedge keep-alive connections
     app.before_request(_authorise)
     app.after_request(_headers)
     app.register_error_handler(ApiError, _api_error)

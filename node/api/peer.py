@@ -27,6 +27,7 @@ from ..federation.client import now_ms
 from ..federation.leaves import LeafStore, Pending, leaves_dir
 from ..library import artwork
 from ..store import peers as peers_store
+from .keepalive import complete_body_first
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ def create_peer_app(node, federation) -> QuartTrio:
     app = QuartTrio(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_MESSAGE_BYTES + 4096
     app.config["RESPONSE_TIMEOUT"] = None
+    app.asgi_app = complete_body_first(app.asgi_app)  # early answers must not wedge keep-alive connections
     leaf_store = LeafStore(leaves_dir(node.data))
     limits: dict[str, trio.Semaphore] = {}
     bucket = TokenBucket()
