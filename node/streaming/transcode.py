@@ -226,7 +226,9 @@ def _drop_leading(frame: av.AudioFrame, drop: int) -> av.AudioFrame:
     return out
 
 
-def _decoded(inp: av.container.InputContainer, ins: av.AudioStream, stop: Callable[[], bool]) -> Iterator[av.AudioFrame]:
+def _decoded(
+    inp: av.container.InputContainer, ins: av.AudioStream, stop: Callable[[], bool]
+) -> Iterator[av.AudioFrame]:
     """Every frame decoded from the demuxer's position on; a corrupt packet is skipped."""
     for packet in inp.demux(ins):
         if stop():
