@@ -196,7 +196,7 @@ async def get_queue():
     store = current_app.node.store
     q = await store.read(pl.get_queue, current_user()["id"])
     if q is None:
-        return jsonify({"track_ids": [], "current": None, "position_ms": 0, "tracks": []})
+        return jsonify({"track_ids": [], "current": None, "current_index": None, "position_ms": 0, "tracks": []})
     q["tracks"] = [track_json(t) for t in await store.read(browse.tracks_by_ids, q["track_ids"])]
     return jsonify(q)
 
@@ -204,13 +204,18 @@ async def get_queue():
 @bp.put("/queue")
 @access(USER)
 async def save_queue():
+    """The queue, its current entry by ``current_index`` (its place: a queue may hold a song twice) or by
+    ``current`` (an id: its first copy), and the position in it; Subsonic apps read back the same place."""
     body = await json_body("track_ids")
     ids = _ids(body["track_ids"])
-    current = body.get("current")
+    index = params.integer(body.get("current_index"), "current_index", 0, max(0, len(ids) - 1))
+    if index is not None and not ids:
+        raise bad_request("current_index needs track_ids")
+    current = None if index is not None else params.ident(body.get("current"), "current")
     if current is not None and current not in ids:
         raise bad_request("current must be one of track_ids")
     await current_app.node.store.write(pl.save_queue, current_user()["id"], ids, current,
                                        params.integer(body.get("position_ms"), "position_ms", 0,
                                                       params.MAX_POSITION_MS, 0),
-                                       str(body.get("client", "web")))
+                                       str(body.get("client", "web")), index)
     return "", 204

@@ -41,6 +41,8 @@ MIGRATIONS = [
         );
         """,
     ),
+    # the current entry by its place, so a queue holding a song twice knows which copy is playing
+    ("0002_queue_index", "ALTER TABLE play_queue ADD COLUMN current_index INTEGER;"),
 ]
 
 MAX_ITEMS = 20_000
@@ -144,21 +146,42 @@ def delete(db: Database, playlist_id: str) -> None:
 
 # -- play queue ------------------------------------------------------------------
 def save_queue(db: Database, user_id: str, track_ids: list[str], current: str | None,
-               position_ms: int, client: str) -> None:
+               position_ms: int, client: str, current_index: int | None = None) -> None:
+    """Save the user's queue; the current entry is given by id (the first copy) or by index.
+
+    Both are stored, so ``getPlayQueue`` (by id), ``getPlayQueueByIndex`` and the
+    web app read back the same place whichever of them saved it.
+    """
     if len(track_ids) > MAX_ITEMS:
         raise InvalidInput(f"a play queue holds at most {MAX_ITEMS} tracks")
+    if current_index is not None:
+        if not 0 <= current_index < len(track_ids):
+            raise InvalidInput(f"current index {current_index} is not in the queue (0 to {len(track_ids) - 1})")
+        current = track_ids[current_index]
+    elif current is not None:
+        if current not in track_ids:
+            raise InvalidInput("the current track must be in the queue")
+        current_index = track_ids.index(current)
     db.conn.execute(
-        "INSERT OR REPLACE INTO play_queue(user_id, track_ids, current, position_ms, changed_at, changed_by) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (user_id, json.dumps(track_ids), current, max(0, int(position_ms)), time.time(), client[:100]),
+        "INSERT OR REPLACE INTO play_queue(user_id, track_ids, current, current_index, position_ms, changed_at, "
+        "changed_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (user_id, json.dumps(track_ids), current, current_index, max(0, int(position_ms)), time.time(),
+         client[:100]),
     )
 
 
 def get_queue(db: Database, user_id: str) -> dict | None:
+    """The saved queue: ``track_ids``, ``current`` (an id), ``current_index`` (its place), position, who saved it."""
     row = db.conn.execute(
-        "SELECT track_ids, current, position_ms, changed_at, changed_by FROM play_queue WHERE user_id = ?",
-        (user_id,)).fetchone()
+        "SELECT track_ids, current, position_ms, changed_at, changed_by, current_index FROM play_queue "
+        "WHERE user_id = ?", (user_id,)).fetchone()
     if row is None:
         return None
-    return {"track_ids": json.loads(row[0]), "current": row[1], "position_ms": row[2], "changed_at": row[3],
-            "changed_by": row[4]}
+    ids = json.loads(row[0])
+    index = row[5]
+    if row[1] is None:
+        index = None
+    elif index is None or not 0 <= index < len(ids) or ids[index] != row[1]:  # saved before indexes were kept
+        index = ids.index(row[1]) if row[1] in ids else None
+    return {"track_ids": ids, "current": row[1], "current_index": index, "position_ms": row[2],
+            "changed_at": row[3], "changed_by": row[4]}

@@ -35,9 +35,10 @@ from tests.support.node import PASSWORD, init_node
 # a parameter a method does not read must be ignored, one it reads must be parsed)
 SUBSONIC_NUMBERS = ["count", "size", "offset", "musicFolderId", "fromYear", "toYear", "timeOffset", "rating",
                     "position", "maxBitRate", "artistCount", "albumCount", "songCount", "artistOffset",
-                    "albumOffset", "songOffset", "songIndexToRemove", "time", "ifModifiedSince"]
-SUBSONIC_BOOLEANS = ["submission", "public", "fullScan", "estimateContentLength"]
-SUBSONIC_IDS = ["id", "albumId", "artistId", "playlistId", "songIdToAdd", "songId", "current"]
+                    "albumOffset", "songOffset", "songIndexToRemove", "time", "ifModifiedSince", "currentIndex",
+                    "positionMs", "playbackRate"]
+SUBSONIC_BOOLEANS = ["submission", "public", "fullScan", "estimateContentLength", "ignoreScrobble"]
+SUBSONIC_IDS = ["id", "albumId", "artistId", "playlistId", "songIdToAdd", "songId", "current", "mediaId"]
 # methods left out, and why: none. (startScan runs a scan of the small library; stream/download send files.)
 USER_TABLES = ["annotation", "play", "play_queue", "playlist_item", "now_playing", "listen_item", "user",
                "api_key"]

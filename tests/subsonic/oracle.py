@@ -4,7 +4,7 @@
 the OpenAPI file gives for ``/rest/<method>`` (resolving ``$ref`` inside the
 file). ``check_xml(body)`` validates against the XSD patched to allow what
 OpenSubsonic adds: any attribute on any element, the new top-level elements
-(``openSubsonicExtensions``, ``lyricsList``, ``tokenInfo``), string ids for
+(``openSubsonicExtensions``, ``lyricsList``, ``tokenInfo``; ``playQueueByIndex`` as a ``PlayQueue``), string ids for
 the play queue's ``current``, and the new child elements of songs, albums
 and artists (``genres``, ``artists``, ``replayGain``…), which are removed
 before validation (their JSON form is checked by the OpenAPI schema).
@@ -33,6 +33,8 @@ OPENSUBSONIC_CHILDREN = {
     "discTitles", "isrc", "originalReleaseDate", "releaseDate", "roles", "works", "movements", "groupings",
 }
 NEW_TOP_LEVEL = ("openSubsonicExtensions", "lyricsList", "tokenInfo")
+# new top-level elements shaped like an existing type (their new attributes are allowed like any other)
+NEW_TYPED = {"playQueueByIndex": "sub:PlayQueue"}
 
 
 @functools.cache
@@ -84,6 +86,8 @@ def _xsd() -> etree.XMLSchema:
     for name in NEW_TOP_LEVEL:
         choice.append(etree.Element(q("element"), name=name, type="xs:anyType", minOccurs="1",
                                     maxOccurs="unbounded"))
+    for name, kind in NEW_TYPED.items():
+        choice.append(etree.Element(q("element"), name=name, type=kind, minOccurs="1", maxOccurs="1"))
     pq = root.find(f"{q('complexType')}[@name='PlayQueue']/{q('attribute')}[@name='current']")
     pq.set("type", "xs:string")
     return etree.XMLSchema(tree)

