@@ -13,7 +13,7 @@ from ..store.analysis import FILE_ID
 FEATURE_VERSIONS: dict[str, int] = {
     "waveform": 1,
     "loudness": 2,  # 2: true peak refined around near-maximum candidates
-    "bpm": 1,
+    "bpm": 2,  # 2: the perceived tempo (metrical level from accents), not doubled slow grooves
     "key": 1,
     "fingerprint": 1,
 }
