@@ -46,8 +46,15 @@ signed catalogue record (never from a sender). Three kinds of task cooperate::
    the primary source. At most one hedge per chunk is in flight; if it fails,
    another may start ``hedge_after`` later. A failed primary is replaced by a
    live hedge before any new holder is asked.
-5. **Give up.** When no holder is left for a chunk (each failed for it, or is
-   banned) and no session is still running, the producer raises
+5. **Another round.** When every holder left failed for a chunk (or a leaf
+   page) only in ways that may pass -- silence, a lost connection, an early
+   end -- they are all asked again, up to ``RETRY_ROUNDS`` times, with the
+   stall deadline doubled each round: on a busy machine two holders can each
+   miss 0.4 s once during a long file, and the chance of that grows with the
+   file's length, so the give-up rule must not. A dead holder fails again at
+   once; a refusing or lying one stays banned.
+6. **Give up.** When no holder is left for a chunk (each failed for it, or is
+   banned) after those rounds and no session is still running, the producer raises
    :class:`TransferFailed` naming the file, the chunk and each holder's reason.
 
 **Read-ahead and backpressure.** The producer sends verified bytes into a
@@ -108,6 +115,8 @@ DEFAULT_READ_AHEAD = 3  # chunks of verified bytes buffered ahead of the consume
 LEAVES_POLL = 0.2  # s between asking a holder that is still hashing the file again
 HASHING_STALL = 5.0  # s a hashing holder may report no progress before it is called stalled
 PAGES_KEPT = 8  # pages of leaf hashes held in memory (8 x 16 KiB)
+RETRY_ROUNDS = 2  # times every holder is asked again when all failed by silence or a lost connection
+_PASSING = ("stall", "unavailable", "short")  # failures that may not happen again
 
 
 class ChunkSource(Protocol):
@@ -136,6 +145,7 @@ class TransferEvent:
     first chunk), ``leaves_pending`` (the holder is hashing: ``detail`` says
     how far), ``leaves_failed``,
     ``source`` (a session opened), ``hedge`` (a hedge opened), ``hedge_won``,
+    ``retry`` (every holder failed in ways that may pass: another round),
     ``failed`` (a session failed: ``reason`` is ``unavailable``, ``rejected``,
     ``stall``, ``corrupt``, ``short`` or ``overlong``), ``cache_hit``,
     ``cache_bad``, ``done``.
@@ -167,6 +177,7 @@ class _Session:
     stop: int  # exclusive (within one leaf page)
     leaves: list[bytes]  # the leaves of the page holding chunks [next, stop)
     base: int  # index of leaves[0]
+    stall: float  # seconds without a byte that end it
     scope: trio.CancelScope = field(default_factory=trio.CancelScope)
     opened: float = 0.0
     nbytes: int = 0
@@ -331,6 +342,7 @@ class _Transfer:
         self.on_event = on_event
         self.pages: OrderedDict[int, list[bytes]] = OrderedDict()  # page -> verified leaves
         self.banned: dict[str, str] = {}  # node id -> reason, for the whole transfer
+        self.rounds: dict[tuple[str, int], int] = {}  # ("chunk" | "page", index) -> extra rounds so far
         self.primary: _Session | None = None
         self.events_send, self.events_recv = trio.open_memory_channel[_Chunk | _Failure](0)
         self.nursery: trio.Nursery | None = None
@@ -347,6 +359,20 @@ class _Transfer:
     def _choose(self, exclude: set[str]) -> Holder | None:
         stats = choose([s for _, s in self.holders], self.rng, frozenset(exclude) | self.banned.keys())
         return None if stats is None else self.by_id[stats.node_id]
+
+    def _stall(self, key: tuple[str, int]) -> float:
+        """The stall deadline for ``key`` in its current round (doubled each round)."""
+        return self.stall_timeout * 2 ** self.rounds.get(key, 0)
+
+    def _another_round(self, key: tuple[str, int], failed: dict[str, str]) -> bool:
+        """Forget ``failed`` for one more round, if each failure may pass and rounds are left."""
+        rounds = self.rounds.get(key, 0)
+        if not failed or rounds >= RETRY_ROUNDS or not all(r.startswith(_PASSING) for r in failed.values()):
+            return False
+        self.rounds[key] = rounds + 1
+        self._emit("retry", chunk=key[1], detail=f"{key[0]} {key[1]}: round {rounds + 1}, stall {self._stall(key):g} s")
+        failed.clear()
+        return True
 
     def _give_up(self, what: str, failed: dict[str, str]) -> TransferFailed:
         reasons = {**failed, **self.banned}
@@ -426,6 +452,8 @@ class _Transfer:
             elif hashing:  # every holder left is hashing the file: ask them again shortly
                 await trio.sleep(LEAVES_POLL)
                 asking = [self.by_id[node] for node in hashing]
+            elif self._another_round(("page", page), failed):
+                continue
             else:
                 raise self._give_up(f"leaf page {page}", failed)
             for source, stats in asking:
@@ -451,7 +479,7 @@ class _Transfer:
         if seen is not None and (isinstance(result, LeavesPending) or result == "stall"):
             if now - seen[1] < HASHING_STALL:
                 return
-            result = f"stall: hashing made no progress for {HASHING_STALL:g} s"
+            result = f"hashing made no progress for {HASHING_STALL:g} s"
         hashing.pop(node, None)
         failed[node] = str(result)
         stats.on_failure(now)
@@ -465,7 +493,8 @@ class _Transfer:
         pieces = source.leaf_page(self.file_id, page)
         body = bytearray()
         try:
-            deadline = t0 + self.stall_timeout
+            stall = self._stall(("page", page))
+            deadline = t0 + stall
             while True:
                 with trio.move_on_at(deadline) as timer:
                     piece = await anext(pieces, None)
@@ -474,7 +503,7 @@ class _Transfer:
                 if piece is None:
                     break
                 body += piece
-                deadline = trio.current_time() + self.stall_timeout  # bytes arriving: alive
+                deadline = trio.current_time() + stall  # bytes arriving: alive
                 if len(body) > expected:
                     self.banned[node] = f"leaf page {page} is longer than {expected} bytes"
                     return self.banned[node]
@@ -589,7 +618,8 @@ class _Transfer:
             return None
         source, stats = holder
         now = trio.current_time()
-        session = _Session(source, stats, index, self._run_end(index), page[0], page[1], opened=now, mark=now)
+        session = _Session(source, stats, index, self._run_end(index), page[0], page[1], self._stall(("chunk", index)),
+                           opened=now, mark=now)
         assert self.nursery is not None
         self.nursery.start_soon(self._session, session)
         self._emit(kind, stats.node_id, index)
@@ -598,6 +628,8 @@ class _Transfer:
     def _open(self, index: int, exclude: set[str], kind: str, failed: dict[str, str],
               page: tuple[list[bytes], int]) -> _Session:
         session = self._try_open(index, exclude | failed.keys(), kind, page)
+        if session is None and self._another_round(("chunk", index), failed):
+            session = self._try_open(index, exclude, kind, page)
         if session is None:
             raise self._give_up(f"chunk {index}", failed)
         return session
@@ -643,13 +675,13 @@ class _Transfer:
         buf = bytearray()
         pieces = s.source.read(self.file_id, s.next, s.stop - s.next)
         chunk_started = trio.current_time()
-        deadline = chunk_started + self.stall_timeout
+        deadline = chunk_started + s.stall
         try:
             while s.next < s.stop:
                 with trio.move_on_at(deadline) as timer:
                     piece = await anext(pieces, None)
                 if timer.cancelled_caught:
-                    raise _SessionFailed("stall", f"no data for {self.stall_timeout:g} s at chunk {s.next}")
+                    raise _SessionFailed("stall", f"no data for {s.stall:g} s at chunk {s.next}")
                 if piece is None:
                     raise _SessionFailed("short", f"ended before chunk {s.next} was complete")
                 if not piece:
@@ -657,7 +689,7 @@ class _Transfer:
                 now = trio.current_time()
                 if s.rtt_ms is None:
                     s.rtt_ms = (now - s.opened) * 1000
-                deadline = now + self.stall_timeout
+                deadline = now + s.stall
                 s.nbytes += len(piece)
                 buf += piece
                 while s.next < s.stop and len(buf) >= (need := self._chunk_len(s.next)):
@@ -671,7 +703,7 @@ class _Transfer:
                     s.next += 1
                     chunk_started = s.mark = trio.current_time()
                     s.mark_bytes = s.nbytes - len(buf)
-                    deadline = chunk_started + self.stall_timeout  # waiting for the consumer is no stall
+                    deadline = chunk_started + s.stall  # waiting for the consumer is no stall
         finally:
             await _aclose(pieces)
 

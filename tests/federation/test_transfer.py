@@ -36,7 +36,7 @@ class MemorySource:
 
     def __init__(self, node_id, files, *, die_after=None, stall_after=None, corrupt_chunk=None,
                  piece_delay=0.0, piece_size=64 * 1024, refuse=False, bad_leaves=False, extra=b"",
-                 hashing=None, leaf_delay=0.0, poll_delay=None):
+                 hashing=None, leaf_delay=0.0, poll_delay=None, stall_once_after=None, silent_pages=0):
         self.node_id = node_id
         self.files = files  # file_id -> (data, leaves)
         self.die_after = die_after
@@ -55,6 +55,8 @@ class MemorySource:
         self.hashing = hashing  # now -> bytes hashed so far (LeavesPending), or None when the leaves are ready
         self.leaf_delay = leaf_delay  # sleep before each 4 KiB piece of a leaf page
         self.poll_delay = poll_delay  # hashed -> seconds to wait before answering LeavesPending
+        self.stall_once_after = stall_once_after  # go silent once after this many bytes, then serve well
+        self.silent_pages = silent_pages  # this many leaf page requests get no answer at all
         self.dead = False
 
     async def leaf_page(self, file_id, page):
@@ -65,6 +67,9 @@ class MemorySource:
             raise PeerRejected(self.node_id, "not a member")
         if self.dead:
             raise PeerUnavailable(self.node_id, "connection refused")
+        if self.silent_pages:
+            self.silent_pages -= 1
+            await trio.sleep_forever()
         if self.hashing is not None:
             hashed = self.hashing(trio.current_time())
             if hashed is not None:
@@ -106,6 +111,9 @@ class MemorySource:
                     if part:
                         yield part
                     raise PeerUnavailable(self.node_id, "connection reset")
+                if self.stall_once_after is not None and self.sent + len(piece) > self.stall_once_after:
+                    self.stall_once_after = None
+                    await trio.sleep_forever()
                 if self.stall_after is not None and self.sent + len(piece) > self.stall_after:
                     part = piece[: self.stall_after - self.sent]
                     self.sent += len(part)
@@ -571,7 +579,7 @@ async def test_a_holder_hashing_without_progress_is_dropped_and_a_ready_one_is_p
     files = {fid: (data, leaves)}
     stuck = MemorySource("stuck", files, hashing=lambda now: 12345)
     t0 = trio.current_time()
-    with pytest.raises(TransferFailed, match="stuck: stall: hashing made no progress"):
+    with pytest.raises(TransferFailed, match="stuck: hashing made no progress"):
         await collect(fid, len(data), 0, len(data) - 1, holders(stuck))
     assert HASHING_STALL <= trio.current_time() - t0 <= HASHING_STALL + 0.5
     ready = MemorySource("ready", files)
@@ -598,3 +606,30 @@ async def test_leaf_pages_come_from_the_cache_verified(tmp_path):
     got = await collect(big.file_id, big.size, 550 * CS, 550 * CS + 9, holders(c), cache=cache)
     assert got == big[550 * CS : 550 * CS + 10]
     assert c.pages == [1]
+
+
+async def test_every_holder_silent_once_is_asked_again_with_a_longer_deadline(autojump_clock):
+    """On a busy machine both holders may miss the stall deadline once during a long file: another
+    round (deadline doubled) instead of ending the stream."""
+    fid, data, leaves = make_file(4 * CS, seed=34)
+    files = {fid: (data, leaves)}
+    a = MemorySource("a", files, stall_once_after=CS + 10, silent_pages=1)
+    b = MemorySource("b", files, stall_once_after=10, silent_pages=1)
+    events = []
+    got = await collect(fid, len(data), 0, len(data) - 1, holders(a, b), events, stall_timeout=0.4, hedge_after=None)
+    assert got == data
+    retries = [e.detail for e in events if e.kind == "retry"]
+    assert retries == ["page 0: round 1, stall 0.8 s", "chunk 1: round 1, stall 0.8 s"], retries
+
+
+async def test_holders_that_stay_silent_end_the_stream_in_bounded_time(autojump_clock):
+    from sonantica.node.federation.transfer import RETRY_ROUNDS
+
+    fid, data, leaves = make_file(3 * CS, seed=35)
+    files = {fid: (data, leaves)}
+    a, b = MemorySource("a", files, stall_after=10), MemorySource("b", files, stall_after=10)
+    t0 = trio.current_time()
+    with pytest.raises(TransferFailed, match=r"chunk 0: every holder failed \(.*no data for 1.6 s"):
+        await collect(fid, len(data), 0, len(data) - 1, holders(a, b), stall_timeout=0.4, hedge_after=None)
+    # two holders, each silent for 0.4 + 0.8 + 1.6 s
+    assert trio.current_time() - t0 <= 2 * 0.4 * (2 ** (RETRY_ROUNDS + 1) - 1) + 0.1
