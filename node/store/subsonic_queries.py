@@ -189,6 +189,29 @@ def top_tracks_by_name(db: Database, name: str, user_id: str, count: int) -> lis
     return [_track_dict(r) for r in rows]
 
 
+def top_tracks_by_artist_id(db: Database, artist_id: str, count: int) -> list[dict]:
+    """getTopSongs by artist id (``topSongsByArtistId``): the artist's recordings, members' included,
+    ordered by the node's play history (every user's counted plays), then by how many users starred
+    them, then by their average rating (an unrated song sits between 2 and 3 stars: below what people
+    liked, above what they disliked), then in album order (year, album, disc, track).
+
+    Plays are summed per recording here rather than read per user: "top songs" is the household's
+    view, like Last.fm's charts, and a song one person played a hundred times still ranks by it.
+    """
+    rows = db.query(
+        "SELECT t.* FROM lib_track t "
+        "JOIN (SELECT DISTINCT track_id FROM lib_track_artist WHERE artist_id = ? "
+        "      AND role IN ('artist', 'albumartist')) a ON a.track_id = t.id "
+        "LEFT JOIN (SELECT item, sum(plays) AS n FROM listen_item WHERE kind = 'track' GROUP BY item) p "
+        "  ON p.item = t.id "
+        "LEFT JOIN (SELECT item_id, count(starred_at) AS stars, avg(nullif(rating, 0)) AS rating "
+        "           FROM annotation WHERE kind = 'track' GROUP BY item_id) n ON n.item_id = t.id "
+        "ORDER BY coalesce(p.n, 0) DESC, coalesce(n.stars, 0) DESC, coalesce(n.rating, 2.5) DESC, "
+        "coalesce(t.year, 0), t.album COLLATE NOCASE, t.album_id, coalesce(t.disc_no, 1), coalesce(t.track_no, 0), "
+        "t.title, t.id LIMIT ?", [artist_id, max(0, min(count, browse.MAX_PAGE))])
+    return [_track_dict(r) for r in rows]
+
+
 # -- album lists ---------------------------------------------------------------
 def album_list(db: Database, kind: str, user_id: str, offset: int, limit: int, *,
                genre: str | None = None, year_from: int | None = None, year_to: int | None = None,

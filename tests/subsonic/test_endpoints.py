@@ -27,6 +27,7 @@ CALLS = [
     ("getAlbumInfo", lambda i: {"id": i["post"]}, True),
     ("getAlbumInfo2", lambda i: {"id": i["post"]}, True),
     ("getTopSongs", lambda i: {"artist": "Björk"}, True),
+    ("getTopSongs", lambda i: {"id": i["bjork"]}, True),
     ("getSimilarSongs", lambda i: {"id": i["love"]}, False),
     ("getSimilarSongs2", lambda i: {"id": i["bjork"]}, False),
     ("getRandomSongs", lambda i: {"size": 3}, False),

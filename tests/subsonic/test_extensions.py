@@ -109,3 +109,30 @@ def test_queue_by_index_refuses_bad_input_and_clears(node, owner, ids):
     q = owner.json("getPlayQueueByIndex")["playQueueByIndex"]
     assert q.get("entry", []) == [] and "currentIndex" not in q
     owner.xml("getPlayQueueByIndex")
+
+
+# -- topSongsByArtistId ---------------------------------------------------------------------------------------
+def test_top_songs_by_artist_id_rank_by_plays_then_stars_then_ratings(node, owner, listener, ids):
+    """Nothing known: album order. A rating lifts a song, a star outweighs it, and plays outweigh both;
+    every user's signals count (the household's top songs), and ``id`` wins over ``artist``."""
+    assert extensions(owner)["topSongsByArtistId"] == [1]
+
+    def top(**extra):
+        songs = owner.json("getTopSongs", {"id": ids["ana"], "artist": "Björk", **extra})["topSongs"]["song"]
+        return [s["id"] for s in songs]
+
+    assert top() == [ids["love"], ids["lovely"]]
+    listener.json("setRating", {"id": ids["lovely"], "rating": 5})
+    assert top() == [ids["lovely"], ids["love"]]
+    owner.json("star", {"id": ids["love"]})
+    assert top() == [ids["love"], ids["lovely"]]
+    listener.json("scrobble", {"id": ids["lovely"]})
+    assert top() == [ids["lovely"], ids["love"]]
+    assert top(count=1) == [ids["lovely"]]
+    owner.xml("getTopSongs", {"id": ids["ana"]})
+    by_name = owner.json("getTopSongs", {"artist": "Björk"})["topSongs"]["song"]  # the name alone still works
+    assert {s["id"] for s in by_name} == {ids["army"], ids["hyper"]}
+    for bad in ("ar-nope", ids["lunch"], ids["love"], "x" * 300):
+        error = owner.error("getTopSongs", {"id": bad})
+        assert error["code"] in (0, 70) and "unexpected" not in error["message"], (bad, error)
+    assert owner.error("getTopSongs", {})["code"] == 10

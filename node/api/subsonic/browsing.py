@@ -7,6 +7,7 @@ import time
 
 from ...errors import NotFound
 from ...store import browse
+from .. import params
 from ...store import subsonic_queries as sq
 from ...store import tracks as tracks_store
 from . import shapes
@@ -214,8 +215,15 @@ async def get_album_info2(call: Call) -> dict:
 
 @method("getTopSongs")
 async def get_top_songs(call: Call) -> dict:
-    name = call.require("artist")
-    tracks = await call.store.read(sq.top_tracks_by_name, name, call.uid, call.int("count", 50, 0, 500))
+    """By ``id`` (``topSongsByArtistId``: it wins over ``artist``) or by ``artist`` name."""
+    count = call.int("count", 50, 0, 500)
+    ident = params.ident(call.get("id"), "id")
+    if ident is not None:
+        if await call.store.read(browse.item_kind, ident) != "artist":
+            raise not_found(f"artist {ident!r}")
+        tracks = await call.store.read(sq.top_tracks_by_artist_id, ident, count)
+    else:
+        tracks = await call.store.read(sq.top_tracks_by_name, call.require("artist"), call.uid, count)
     x = await shapes.decorate(call, tracks=tracks)
     return {"topSongs": {"song": [shapes.child(t, x) for t in tracks]}}
 

@@ -11,6 +11,7 @@ EXTENSIONS = [
     {"name": "formPost", "versions": [1]},
     {"name": "indexBasedQueue", "versions": [1]},
     {"name": "songLyrics", "versions": [1]},
+    {"name": "topSongsByArtistId", "versions": [1]},
     {"name": "transcodeOffset", "versions": [1]},
 ]
 
