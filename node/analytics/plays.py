@@ -28,6 +28,10 @@ FINAL = ("skip", "end")
 WALL_SLACK_MS = 2_000  # position may run ahead of the wall clock by this much (buffering, rounding)
 NOW_PLAYING_TTL_S = 15 * 60  # an entry not refreshed for this long is gone (paused tabs, dead clients)
 SCROBBLE_WINDOW_S = 30.0  # a retried submission without a time lands within this of the first
+REPORT_STATES = ("starting", "playing", "paused", "stopped")  # OpenSubsonic reportPlayback
+# a client that reports playback and also scrobbles: its scrobble of a listen it reported (counted) within
+# the track's length and this slack is the same listen, not a second one
+REPORT_SCROBBLE_SLACK_S = 600.0
 
 
 # -- track facts ---------------------------------------------------------------------
@@ -138,28 +142,32 @@ def _save(db, play: dict) -> None:
 def apply_event(db: Database, user_id: str, event: str, *, track_id: str | None = None,
                 position_ms: int = 0, client: str = "", device: str = "", at: float | None = None,
                 play_id: int | None = None, source_node: str | None = None, meta: dict | None = None,
-                from_ms: int | None = None) -> dict:
-    """Apply one native play event; returns the listen as it stands (``play_id``, ``counted``…)."""
+                from_ms: int | None = None, rate: float = 1.0, via: str = "native") -> dict:
+    """Apply one native play event; returns the listen as it stands (``play_id``, ``counted``…).
+
+    ``rate`` is the playback speed the client reports (OpenSubsonic ``playbackRate``): at 1.5× the
+    position may advance 1.5 s per second of wall clock.
+    """
     if event not in EVENTS:
         raise InvalidInput(f"event must be one of {', '.join(EVENTS)}")
     at = time.time() if at is None else float(at)
     position_ms = max(0, int(position_ms or 0))
     client, device = (client or "unknown")[:100], (device or "")[:100]
     if event == "start":
-        return _start(db, user_id, track_id, position_ms, client, device, at, source_node, meta)
+        return _start(db, user_id, track_id, position_ms, client, device, at, source_node, meta, via, rate)
     play = ps.get_play(db, int(play_id)) if play_id is not None else ps.open_play(db, user_id, client, device)
     if play is None or play["user_id"] != user_id or (track_id and play["track_id"] != track_id):
         if track_id and play_id is None and event not in FINAL:
-            return _start(db, user_id, track_id, position_ms, client, device, at, source_node, meta)
+            return _start(db, user_id, track_id, position_ms, client, device, at, source_node, meta, via, rate)
         raise NotFound(f"no listen {play_id} in progress" if play_id is not None else "no listen in progress "
                        "on this client and device: send a start event first")
     if play["ended_at"] is not None:
         return _result(play, duplicate=True)
     client, device = play["client"], play["device"]  # a retried end/skip: counted once
     if event == "seek" and from_ms is not None:
-        _advance(play, int(from_ms), at)
+        _advance(play, int(from_ms), at, rate)
     if event != "seek":
-        _advance(play, position_ms, at)
+        _advance(play, position_ms, at, rate)
     play["position_ms"], play["updated_at"] = position_ms, max(at, play["updated_at"])
     if event == "pause":
         play["state"] = "paused"
@@ -172,15 +180,16 @@ def apply_event(db: Database, user_id: str, event: str, *, track_id: str | None 
         _close(db, play, at, skipped=event == "skip", completed=event == "end" and bool(near_end))
     else:
         ps.set_now_playing(db, user_id, client, device, play["track_id"], play["source"], play["id"], play["state"],
-                           position_ms, at)
+                           position_ms, at, rate)
     _save(db, play)
     return _result(play)
 
 
-def _advance(play: dict, position_ms: int, at: float) -> None:
-    """Add the listened time between the last event and this one: position advanced, bounded by the clock."""
+def _advance(play: dict, position_ms: int, at: float, rate: float = 1.0) -> None:
+    """Add the listened time between the last event and this one: position advanced, bounded by the clock
+    (times the playback rate)."""
     if play["state"] == "playing":
-        wall = max(0.0, (at - play["updated_at"]) * 1000) + WALL_SLACK_MS
+        wall = max(0.0, (at - play["updated_at"]) * 1000) * rate + WALL_SLACK_MS
         advanced = max(0, min(position_ms - play["position_ms"], int(wall)))
         cap = play["duration_ms"] + WALL_SLACK_MS if play["duration_ms"] else None
         played = play["played_ms"] + advanced
@@ -188,7 +197,8 @@ def _advance(play: dict, position_ms: int, at: float) -> None:
     play["position_ms"] = position_ms
 
 
-def _start(db, user_id, track_id, position_ms, client, device, at, source_node, meta) -> dict:
+def _start(db, user_id, track_id, position_ms, client, device, at, source_node, meta, via="native",
+           rate=1.0) -> dict:
     if not track_id:
         raise InvalidInput("a start event needs track_id")
     facts = track_facts(db, track_id, meta if source_node or meta else None)
@@ -200,11 +210,12 @@ def _start(db, user_id, track_id, position_ms, client, device, at, source_node, 
     play = {"user_id": user_id, "track_id": track_id, "source": source_node, "client": client, "device": device,
             "started_at": at, "updated_at": at, "ended_at": None, "position_ms": position_ms, "played_ms": 0,
             "duration_ms": facts["duration_ms"], "state": "playing", "counted": 0, "counted_at": None,
-            "ms_booked": 0, "skipped": 0, "completed": 0, "via": "native", "title": facts["title"],
+            "ms_booked": 0, "skipped": 0, "completed": 0, "via": via, "title": facts["title"],
             "artist": facts["artist"], "album": facts["album"], "meta": _remote_meta(track_id, facts, meta)}
     play["id"] = ps.insert_play(db, play)
     ps.note_listen(db, user_id, [("track", track_id)], at, 0, 0)  # started: no longer a discovery
-    ps.set_now_playing(db, user_id, client, device, track_id, source_node, play["id"], "playing", position_ms, at)
+    ps.set_now_playing(db, user_id, client, device, track_id, source_node, play["id"], "playing", position_ms, at,
+                       rate)
     return _result(play)
 
 
@@ -228,7 +239,9 @@ def apply_scrobble(db: Database, user_id: str, track_id: str, submission: bool, 
     explicit = at is not None
     at = now if at is None else float(at)
     window = 0.999 if explicit else min(SCROBBLE_WINDOW_S, max(1.0, facts["duration_ms"] / 2000))
-    if ps.scrobbled(db, user_id, track_id, at, window):
+    if ps.scrobbled(db, user_id, track_id, at, window) or ps.reported(
+            db, user_id, client, track_id, at - facts["duration_ms"] / 1000 - REPORT_SCROBBLE_SLACK_S,
+            max(at, now) + REPORT_SCROBBLE_SLACK_S):
         return {"track_id": track_id, "counted": False, "duplicate": True, "now_playing": False}
     played = min(facts["duration_ms"], 240_000) if facts["duration_ms"] else 240_000
     play = {"user_id": user_id, "track_id": track_id, "source": source_node, "client": client, "device": "",
@@ -242,6 +255,49 @@ def apply_scrobble(db: Database, user_id: str, track_id: str, submission: bool, 
     _save(db, play)
     ps.clear_now_playing(db, user_id, client, "", track_id)
     return {"track_id": track_id, "counted": True, "duplicate": False, "now_playing": False, "play_id": play["id"]}
+
+
+def apply_report(db: Database, user_id: str, track_id: str, state: str, position_ms: int, *, rate: float = 1.0,
+                 ignore_scrobble: bool = False, client: str = "", at: float | None = None,
+                 meta: dict | None = None) -> dict:
+    """OpenSubsonic ``reportPlayback``: a client's playback timeline, as native events on its listen.
+
+    ``starting`` opens a new listen (closing the client's previous one, even of the same song, as the
+    extension asks) whose clock stands still until ``playing``: buffering is not listening. ``playing``
+    runs the clock, ``paused`` stops it, ``stopped`` ends the listen. A report for another song than the
+    open listen's starts one for it. The listened time is the position advanced between reports, bounded
+    by the wall clock times the rate, so a seek forward does not count, and the listen counts once it
+    reaches half the song or 4 minutes, exactly like the web app's events. ``ignore_scrobble`` only
+    shows the client in now playing. One listen per user and client (Subsonic has no device id).
+    """
+    if state not in REPORT_STATES:
+        raise InvalidInput(f"state must be one of {', '.join(REPORT_STATES)}")
+    at = time.time() if at is None else float(at)
+    client, device = (client or "unknown")[:100], ""
+    position_ms = max(0, int(position_ms))
+    if ignore_scrobble:
+        if state == "stopped":
+            ps.clear_now_playing(db, user_id, client, device, track_id)
+        else:
+            ps.set_now_playing(db, user_id, client, device, track_id, None, None, state, position_ms, at, rate)
+        return {"track_id": track_id, "counted": False, "duplicate": False, "state": state}
+    play = ps.open_play(db, user_id, client, device)
+    if play is None or play["track_id"] != track_id or state == "starting":
+        if state == "stopped":  # nothing open for this song (ended already, or never started): nothing to end
+            ps.clear_now_playing(db, user_id, client, device, track_id)
+            return {"track_id": track_id, "counted": False, "duplicate": True, "state": state}
+        started = apply_event(db, user_id, "start", track_id=track_id, position_ms=position_ms, client=client,
+                              device=device, at=at, meta=meta, rate=rate, via="report")
+        play_id = started["play_id"]
+        result = apply_event(db, user_id, "pause", play_id=play_id, position_ms=position_ms, at=at, rate=rate)
+    else:
+        play_id = play["id"]
+    event = {"starting": None, "playing": "progress", "paused": "pause", "stopped": "end"}[state]
+    if event is not None:
+        result = apply_event(db, user_id, event, play_id=play_id, position_ms=position_ms, at=at, rate=rate)
+    else:
+        ps.set_now_playing(db, user_id, client, device, track_id, None, play_id, "starting", position_ms, at, rate)
+    return result | {"state": state}
 
 
 def close_stale(db: Database, now: float | None = None, ttl: float = ps.OPEN_PLAY_TTL_S) -> int:
@@ -289,6 +345,15 @@ async def record(node, user_id: str, track_id: str | None, event: str, position_
 async def scrobble(node, user_id: str, track_id: str, submission: bool, client: str, at: float | None = None,
                    source_node: str | None = None, meta: dict | None = None) -> dict:
     result = await node.store.write(apply_scrobble, user_id, track_id, submission, client, at, source_node, meta)
+    _announce(node, user_id, result)
+    return result
+
+
+async def report(node, user_id: str, track_id: str, state: str, position_ms: int, *, rate: float = 1.0,
+                 ignore_scrobble: bool = False, client: str = "", meta: dict | None = None) -> dict:
+    result = await node.store.write(
+        lambda db: apply_report(db, user_id, track_id, state, position_ms, rate=rate, ignore_scrobble=ignore_scrobble,
+                                client=client, meta=meta))
     _announce(node, user_id, result)
     return result
 

@@ -160,6 +160,8 @@ MIGRATIONS = [
         DROP INDEX stat_bucket_totals;
         """,
     ),
+    # the playback speed a client reports (OpenSubsonic playbackReport), so now playing can tell where it is
+    ("0006_now_playing_rate", "ALTER TABLE now_playing ADD COLUMN rate REAL NOT NULL DEFAULT 1;"),
 ]
 
 KINDS = ("track", "album", "artist", "genre", "hour", "weekday", "total")
@@ -228,6 +230,13 @@ def scrobbled(db: Database, user_id: str, track_id: str, at: float, window_s: fl
     return row is not None
 
 
+def reported(db: Database, user_id: str, client: str, track_id: str, start: float, end: float) -> bool:
+    """A counted listen of this track that this client reported (reportPlayback) started in [start, end]."""
+    return db.conn.execute(
+        "SELECT 1 FROM play WHERE user_id = ? AND started_at BETWEEN ? AND ? AND track_id = ? AND client = ? "
+        "AND via = 'report' AND counted = 1 LIMIT 1", (user_id, start, end, track_id, client)).fetchone() is not None
+
+
 def update_play(db: Database, play_id: int, **values) -> None:
     sets = ", ".join(f"{k} = ?" for k in values)
     db.conn.execute(f"UPDATE play SET {sets} WHERE id = ?", (*values.values(), play_id))
@@ -241,15 +250,16 @@ def stale_open_plays(db: Database, before: float) -> list[dict]:
 
 # -- now playing ---------------------------------------------------------------------
 def set_now_playing(db: Database, user_id: str, client: str, device: str, track_id: str,
-                    source: str | None, play_id: int | None, state: str, position_ms: int, at: float) -> None:
+                    source: str | None, play_id: int | None, state: str, position_ms: int, at: float,
+                    rate: float = 1.0) -> None:
     db.conn.execute(
         "INSERT INTO now_playing(user_id, client, device, track_id, source, play_id, state, position_ms, since, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_id, client, device) DO UPDATE SET "
+        "updated_at, rate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_id, client, device) DO UPDATE SET "
         "since = CASE WHEN now_playing.track_id = excluded.track_id AND coalesce(now_playing.play_id, -1) = "
         "coalesce(excluded.play_id, -1) THEN now_playing.since ELSE excluded.since END, track_id = excluded.track_id, "
         "source = excluded.source, play_id = excluded.play_id, state = excluded.state, "
-        "position_ms = excluded.position_ms, updated_at = excluded.updated_at",
-        (user_id, client, device, track_id, source, play_id, state, position_ms, at, at))
+        "position_ms = excluded.position_ms, updated_at = excluded.updated_at, rate = excluded.rate",
+        (user_id, client, device, track_id, source, play_id, state, position_ms, at, at, rate))
 
 
 def clear_now_playing(db: Database, user_id: str, client: str, device: str,
@@ -265,10 +275,10 @@ def clear_now_playing(db: Database, user_id: str, client: str, device: str,
 def now_playing(db: Database, since: float) -> list[dict]:
     rows = db.conn.execute(
         "SELECT n.user_id, u.name, n.client, n.device, n.track_id, n.source, n.play_id, n.state, n.position_ms, "
-        "n.since, n.updated_at FROM now_playing n JOIN user u ON u.id = n.user_id WHERE n.updated_at >= ? "
+        "n.since, n.updated_at, n.rate FROM now_playing n JOIN user u ON u.id = n.user_id WHERE n.updated_at >= ? "
         "ORDER BY n.since DESC", (since,))
     keys = ("user_id", "user_name", "client", "device", "track_id", "source", "play_id", "state", "position_ms",
-            "since", "updated_at")
+            "since", "updated_at", "rate")
     return [dict(zip(keys, r)) for r in rows]
 
 

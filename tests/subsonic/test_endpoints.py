@@ -72,7 +72,7 @@ def test_every_registered_method_is_exercised():
                                          "setRating", "createPlaylist", "updatePlaylist", "deletePlaylist",
                                          "savePlayQueue", "startScan",
                                          # tests/subsonic/test_extensions.py
-                                         "savePlayQueueByIndex",
+                                         "savePlayQueueByIndex", "reportPlayback",
                                          # tests/integration/test_accounts.py
                                          "createUser", "updateUser", "deleteUser", "changePassword"}
     assert set(METHODS) <= exercised, set(METHODS) - exercised

@@ -136,3 +136,89 @@ def test_top_songs_by_artist_id_rank_by_plays_then_stars_then_ratings(node, owne
         error = owner.error("getTopSongs", {"id": bad})
         assert error["code"] in (0, 70) and "unexpected" not in error["message"], (bad, error)
     assert owner.error("getTopSongs", {})["code"] == 10
+
+
+# -- playbackReport -------------------------------------------------------------------------------------------
+def report(sub, song: str, state: str, position: int, client: str = "phone-app", **extra):
+    sub.json("reportPlayback", {"c": client, "mediaId": song, "mediaType": "song", "state": state,
+                                "positionMs": position, **extra})
+
+
+def plays_of(sub, song: str) -> int:
+    return sub.json("getSong", {"id": song})["song"].get("playCount", 0)
+
+
+def total_plays(node) -> int:
+    with native(node) as web:
+        return web.get("/stats", params={"period": "all"}).json()["totals"]["plays"]
+
+
+def now_playing(sub) -> list[dict]:
+    return sub.json("getNowPlaying")["nowPlaying"].get("entry", [])
+
+
+def test_report_past_the_half_counts_one_play_and_shows_in_now_playing(node, owner, ids):
+    """starting → playing → progress → paused → stopped past half the song (3 s: 1.5 s): exactly one play,
+    in the song's count and the stats; now playing names the reporting client while it plays, not after."""
+    assert extensions(owner)["playbackReport"] == [1]
+    song, before, total = ids["hyper"], plays_of(owner, ids["hyper"]), total_plays(node)
+    report(owner, song, "starting", 0)
+    [entry] = now_playing(owner)
+    assert entry["id"] == song and entry["playerName"] == "phone-app" and entry["state"] == "starting"
+    report(owner, song, "playing", 0, playbackRate="1.0")
+    report(owner, song, "playing", 1000)
+    assert plays_of(owner, song) == before  # 1 s of 3: not yet
+    [entry] = now_playing(owner)
+    assert entry["state"] == "playing" and entry["username"] == "owner" and entry["playbackRate"] == 1.0
+    assert 1000 <= entry["positionMs"] <= 3000
+    report(owner, song, "paused", 1600)
+    [entry] = now_playing(owner)
+    assert entry["state"] == "paused" and entry["positionMs"] == 1600
+    report(owner, song, "stopped", 1600)
+    assert now_playing(owner) == []
+    assert plays_of(owner, song) == before + 1 and total_plays(node) == total + 1
+    # the same client scrobbling the listen it reported does not count it twice; a late stop changes nothing
+    owner.json("scrobble", {"c": "phone-app", "id": song})
+    report(owner, song, "stopped", 3000)
+    assert plays_of(owner, song) == before + 1 and total_plays(node) == total + 1
+    owner.xml("getNowPlaying")
+
+
+def test_report_stopped_before_the_half_counts_nothing(node, owner, ids):
+    song, before, total = ids["hyper"], plays_of(owner, ids["hyper"]), total_plays(node)
+
+    async def listen(conn):  # py-opensonic's reportPlayback, as an app would send it
+        await conn.report_playback(song, "song", 0, "starting")
+        await conn.report_playback(song, "song", 0, "playing")
+        await conn.report_playback(song, "song", 1000, "playing")
+        playing = await conn.get_now_playing()
+        await conn.report_playback(song, "song", 1400, "stopped")
+        return playing, await conn.get_now_playing()
+
+    playing, after = run(node, "owner", owner.password, listen)
+    assert [(e.id, e.player_name, e.state) for e in playing] == [(song, "py-opensonic", "playing")]
+    assert after == []
+    assert plays_of(owner, song) == before and total_plays(node) == total
+
+
+def test_report_ignore_scrobble_shows_now_playing_only(node, owner, ids):
+    song, before = ids["army"], plays_of(owner, ids["army"])
+    for state, position in (("starting", 0), ("playing", 0), ("playing", 900), ("paused", 1000)):
+        report(owner, song, state, position, client="car", ignoreScrobble="true", playbackRate="1.5")
+    [entry] = now_playing(owner)
+    assert entry["playerName"] == "car" and entry["state"] == "paused" and entry["playbackRate"] == 1.5
+    report(owner, song, "stopped", 1000, client="car", ignoreScrobble="true")
+    assert now_playing(owner) == [] and plays_of(owner, song) == before
+
+
+def test_report_refuses_bad_input_with_clear_errors(owner, ids):
+    good = {"mediaId": ids["army"], "mediaType": "song", "positionMs": "0", "state": "playing"}
+    for change, code in (({"state": "flying"}, 0), ({"mediaType": "video"}, 0), ({"positionMs": "-1"}, 0),
+                         ({"positionMs": "1e400"}, 0), ({"playbackRate": "nan"}, 0), ({"playbackRate": "0"}, 0),
+                         ({"ignoreScrobble": "perhaps"}, 0), ({"positionMs": ""}, 10), ({"state": ""}, 10),
+                         ({"mediaId": "tr-nope"}, 70), ({"mediaId": ids["lunch"]}, 70),
+                         ({"mediaType": "podcast"}, 70)):
+        error = owner.error("reportPlayback", {**good, **change})
+        assert error["code"] == code, (change, error)
+        assert "unexpected" not in error["message"]
+    assert now_playing(owner) == []  # nothing was written

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 
 from ...store import annotations, browse
+from .. import params
 from .core import Call, method
 from .envelope import GENERIC, SubsonicError, missing, not_found
 
@@ -78,4 +79,33 @@ async def set_rating(call: Call) -> dict:
     if ident[:3] not in ("tr-", "al-", "ar-"):
         raise not_found(f"item {ident!r}")
     await call.store.write(annotations.rate, call.uid, ident, rating)
+    return {}
+
+
+@method("reportPlayback")
+async def report_playback(call: Call) -> dict:
+    """``playbackReport``: the client's timeline (starting, playing, paused, stopped) feeds the same listens,
+    counting rule and now playing as the web app's events (see :func:`..analytics.plays.apply_report`).
+    Every parameter is parsed before anything is written."""
+    from ...analytics import plays
+
+    media_id = params.ident(call.require("mediaId"), "mediaId")
+    media_type = params.choice(call.require("mediaType"), "mediaType", ("song", "podcast"))
+    position = params.integer(call.require("positionMs"), "positionMs", 0, params.MAX_POSITION_MS)
+    state = params.choice(call.require("state"), "state", plays.REPORT_STATES)
+    rate = params.number(call.get("playbackRate"), "playbackRate", 0.1, 10.0, 1.0)
+    ignore = call.bool("ignoreScrobble")
+    if media_type == "podcast":
+        raise not_found(f"podcast episode {media_id!r}: this node has no podcasts")
+    found = await call.store.read(browse.tracks_by_ids, [media_id])
+    if not found:
+        raise not_found(f"song {media_id!r}")
+    track = found[0]
+    meta = None
+    if track.get("source"):  # a member's recording: the library's own tables do not describe it
+        meta = {"title": track["title"], "artist": track["artist"], "artists": track.get("artists") or None,
+                "album": track["album"], "album_id": track["album_id"],
+                "duration_ms": int((track.get("duration") or 0) * 1000), "genres": track.get("genres") or []}
+    await plays.report(call.node, call.uid, media_id, state, position, rate=rate, ignore_scrobble=ignore,
+                       client=call.client(), meta=meta)
     return {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 
 from ...store import annotations, browse
 from ...store import subsonic_queries as sq
@@ -93,9 +95,22 @@ async def get_now_playing(call: Call) -> dict:
     tracks = {t["id"]: t for t in await call.store.read(browse.tracks_by_ids, [e["track_id"] for e in entries])}
     x = await shapes.decorate(call, tracks=list(tracks.values()))
     out = []
+    now = time.time()
     for player_id, e in enumerate(entries, 1):
         if e["track_id"] in tracks:
-            out.append(shapes.child(tracks[e["track_id"]], x) | {
+            track = tracks[e["track_id"]]
+            out.append(shapes.child(track, x) | {
                 "username": e["user_name"], "minutesAgo": e["minutes_ago"], "playerId": player_id,
-                "playerName": e.get("client") or ""})
+                "playerName": e.get("client") or "", "state": e["state"],
+                "positionMs": _position_now(e, track, now), "playbackRate": float(e["rate"])})
     return {"nowPlaying": {"entry": out}}
+
+
+def _position_now(entry: dict, track: dict, now: float) -> int:
+    """Where the player is now (``playbackReport``): the last reported position, moved on by the time since at
+    the reported rate while playing, never past the end of the song."""
+    position = entry["position_ms"]
+    if entry["state"] == "playing":
+        position += int(max(0.0, now - entry["updated_at"]) * 1000 * entry["rate"])
+    end = int((track.get("duration") or 0) * 1000)
+    return max(0, min(position, end) if end else position)
