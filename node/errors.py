@@ -37,6 +37,10 @@ class InvalidInput(NodeError):
     """A value given by a person or client is not acceptable."""
 
 
+class Conflict(InvalidInput):
+    """The value is well formed but collides with what exists (a user name already taken)."""
+
+
 class FileOperationError(NodeError):
     """A file in the library could not be read; the batch goes on (as in beets)."""
 

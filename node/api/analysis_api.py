@@ -17,7 +17,8 @@ from ..analysis.runner import KIND, current_versions
 from ..store import analysis as analysis_store
 from ..store import browse, jobs
 from .access import ADMIN, USER, access
-from .app import current_user, query_int
+from . import params
+from .app import current_user, json_body, query_int
 from .errors import ApiError, bad_request
 
 bp = Blueprint("analysis", __name__, url_prefix="/api/v1")
@@ -69,11 +70,9 @@ async def analysis_progress():
 @access(ADMIN)
 async def analysis_enqueue():
     """Queue every track with stale results, or every track (``{"force": true}``)."""
-    body = await request.get_json(force=True, silent=True) or {}
-    if not isinstance(body, dict):
-        raise bad_request("send a JSON object, e.g. {\"force\": true}")
+    body = await json_body(optional=True)
     node = current_app.node
-    force = bool(body.get("force"))
+    force = params.boolean(body.get("force"), "force")
     runner = getattr(node, "analysis", None)
     if runner is not None:
         queued = await runner.sweep(force=force)

@@ -122,9 +122,12 @@ def _range_args(tz) -> tuple[float | None, float | None]:
             return None
         try:
             d = date.fromisoformat(raw)
+        except ValueError:
+            raise bad_request(f"{name} must be a date like 2024-05-31") from None
+        try:
             return datetime.combine(d + timedelta(days=plus), dtime(), tz).timestamp()
-        except (ValueError, OverflowError):
-            raise bad_request(f"{name} must be a date like 2024-05-31, from year 1 to 9998") from None
+        except OverflowError:  # year 1 or 9999: beyond any play, so no bound on that side
+            return None
 
     return edge("from", 0), edge("to", 1)
 
@@ -251,6 +254,7 @@ async def similar_tracks(track_id: str):
 @access(USER)
 async def similar_artists(artist_id: str):
     count = query_int("count", 20, 1, 100)
+    await _store().read(browse.get_artist, artist_id)  # an unknown artist is a 404, not an empty list
     rows = await _store().read(rec.similar_artists, artist_id, count)
     return jsonify({"items": [{"id": a, "name": n, "score": round(s, 4)} for a, n, s in rows]})
 

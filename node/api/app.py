@@ -10,6 +10,7 @@ answer given before the request body is in never wedges the connection.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from typing import Any
@@ -21,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from ..errors import NodeError
 from ..store import users as users_store
 from . import access as acc
-from . import params
+from . import openapi, params
 from .errors import HTTP_CODES, ApiError, forbidden, from_node_error, unauthorized
 from .keepalive import complete_body_first
 from .ratelimit import LoginGuard, client_address
@@ -73,19 +74,44 @@ def create_app(node: Any) -> QuartTrio:
 
 
 async def resolve_user() -> dict | None:
+    """The caller named by the credentials the request carries, or None.
+
+    Every credential presented (bearer token, ``X-Api-Key``, session cookie)
+    must be valid and name the same user: a request carrying a good API key
+    beside a stale or forged session cookie is refused (:class:`BadCredentials`),
+    not answered as the key's owner while the bad one is silently ignored.
+    """
     from quart import current_app
 
     store = current_app.node.store
     header = request.headers.get("Authorization", "")
-    token = None
-    if header.lower().startswith("bearer "):
-        token = header[7:].strip()
-    token = token or request.headers.get("X-Api-Key") or request.cookies.get(SESSION_COOKIE)
-    if not token or len(token) > 200:
-        return None
-    if token.startswith("son_"):
-        return await store.write(users_store.user_for_api_key, token)
-    return await store.read(users_store.user_for_session, token)
+    presented = []
+    scheme, _, credential = header.strip().partition(" ")
+    if scheme.lower() == "bearer":  # an empty one too
+        presented.append(credential.strip())
+    elif "Authorization" in request.headers and scheme.lower() != "basic":  # Basic: a reverse proxy's, ignored
+        raise BadCredentials("the Authorization header must be 'Bearer <session token or API key>'")
+    for token in (request.headers.get("X-Api-Key"), request.cookies.get(SESSION_COOKIE)):
+        if token is not None:
+            presented.append(token)
+    users = []
+    for token in presented:
+        user = None
+        if token and len(token) <= 200:
+            if token.startswith("son_"):
+                user = await store.write(users_store.user_for_api_key, token)
+            else:
+                user = await store.read(users_store.user_for_session, token)
+        if user is None:
+            raise BadCredentials("a credential of this request is not valid (expired, revoked or mistyped)")
+        users.append(user)
+    if len({u["id"] for u in users}) > 1:
+        raise BadCredentials("the credentials of this request name different users")
+    return users[0] if users else None
+
+
+class BadCredentials(Exception):
+    """A credential presented is invalid: 401 on routes that need a user, anonymous on public ones."""
 
 
 async def _authorise() -> Response | None:
@@ -102,7 +128,12 @@ async def _authorise() -> Response | None:
         raise forbidden("this route declares no access level")
     if level in (acc.SUBSONIC, acc.PEER):
         return None
-    g.user = await resolve_user()
+    try:
+        g.user = await resolve_user()
+    except BadCredentials as exc:
+        if level == acc.PUBLIC:  # a stale cookie must not stop anyone signing in again
+            return None
+        raise unauthorized(str(exc)) from None
     if level == acc.PUBLIC:
         return None
     if g.user is None:
@@ -136,6 +167,8 @@ def _preflight() -> Response:
 
 
 async def _headers(resp: Response) -> Response:
+    if resp.status_code in (204, 304):  # no body, so no content type (Quart would say text/html)
+        resp.headers.pop("Content-Type", None)
     for key, value in SECURITY_HEADERS.items():
         resp.headers.setdefault(key, value)
     if (resp.mimetype or "").startswith("text/html"):
@@ -170,13 +203,21 @@ def _unexpected(exc: Exception) -> Response:
     return _api_error(ApiError(500, "internal_error", "the node hit an unexpected error; see its log"))
 
 
-async def json_body(*required: str) -> dict:
-    data = await request.get_json(force=True, silent=True)
+async def json_body(*required: str, optional: bool = False) -> dict:
+    """The request's JSON object (``optional``: an empty body is ``{}``), with the ``required`` keys."""
+    try:  # not request.get_json: it raises on bytes that are not UTF-8 (a 500) instead of answering None
+        raw = await request.get_data(as_text=False)
+        data = {} if optional and not raw.strip() else json.loads(raw)
+    except (ValueError, RecursionError):
+        data = None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_input", "send a JSON object (Content-Type: application/json)")
     missing = [k for k in required if k not in data]
     if missing:
         raise ApiError(400, "invalid_input", f"missing field(s): {', '.join(missing)}")
+    schema = openapi.body_schema(request.endpoint or "", request.method)
+    if schema is not None:
+        params.check_json(data, schema)
     return data
 
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ..errors import Forbidden, InvalidInput, NodeError, NodeIsRunning, NotFound
+from ..errors import Conflict, Forbidden, InvalidInput, NodeError, NodeIsRunning, NotFound
 
 
 class ApiError(Exception):
@@ -47,6 +47,8 @@ def from_node_error(exc: NodeError) -> ApiError:
         return ApiError(403, "forbidden", str(exc))
     if isinstance(exc, NotFound):
         return ApiError(404, "not_found", str(exc))
+    if isinstance(exc, Conflict):
+        return ApiError(409, "conflict", str(exc))
     if isinstance(exc, InvalidInput):
         return ApiError(400, "invalid_input", str(exc))
     if isinstance(exc, NodeIsRunning):

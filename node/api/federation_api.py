@@ -130,6 +130,9 @@ async def pin(album_id: str):
 @access(ADMIN)
 async def unpin(album_id: str):
     """Stop keeping a local copy."""
-    await current_app.node.store.write(peers_store.pin, album_id, False)
+    store = current_app.node.store
+    if album_id not in await store.read(peers_store.pins):
+        await store.read(browse.get_album, album_id)  # neither pinned nor known: 404
+    await store.write(peers_store.pin, album_id, False)
     _fed().pin_now()
     return "", 204

@@ -10,6 +10,7 @@ from .covers import cover_or_placeholder
 from ..store import annotations, browse
 from ..store import tracks as tracks_store
 from .access import ADMIN, USER, access
+from . import params
 from .app import current_user, json_body, query_bool
 from .app import query_int as _int
 from .errors import bad_request
@@ -268,9 +269,9 @@ async def scan_status():
 @bp.post("/scan")
 @access(ADMIN)
 async def start_scan():
-    body = await request.get_json(silent=True) or {}
+    body = await json_body(optional=True)
     node = current_app.node
-    started = node.start_scan(full=bool(body.get("full")))
+    started = node.start_scan(full=params.boolean(body.get("full"), "full"))
     return jsonify({"started": started, "scanning": True}), 202
 
 

@@ -20,25 +20,156 @@ ERROR_SCHEMA = {
     "properties": {"error": {"type": "object", "required": ["status", "code", "message"], "properties": {
         "status": {"type": "integer"}, "code": {"type": "string"}, "message": {"type": "string"}}}},
 }
-PAGE = [("limit", "integer", "page size (1–500)"), ("cursor", "string", "next_cursor of the previous page (without it, the first page, which also carries total)"),
-        ("order", "string", "asc or desc")]
+
+
+def _int(lo: int, hi: int) -> dict:
+    return {"type": "integer", "minimum": lo, "maximum": hi}
+
+
+def _id(*prefixes: str) -> dict:
+    return {"type": "string", "pattern": f"^({'|'.join(prefixes)})-[^/]{{1,200}}$"}
+
+
+def _obj(required: list[str] | None = None, **props: dict) -> dict:
+    out: dict = {"type": "object", "properties": props}
+    if required:
+        out["required"] = required
+    return out
+
+
+STR = {"type": "string"}
+BOOL = {"type": "boolean"}
+DATE = {"type": "string", "format": "date"}
+TRACK_IDS = {"type": "array", "items": _id("tr"), "maxItems": 20_000}
+POSITION_MS = _int(0, 7 * 86_400_000)
+# path parameters: what a route takes there (a made-up id of the right kind is a 404, of the wrong kind a 404 too)
+PATH = {
+    "track_id": _id("tr"), "album_id": _id("al"), "artist_id": _id("ar"), "playlist_id": _id("pl"),
+    "item_id": _id("tr", "al", "ar"), "ident": _id("tr", "al", "ar", "em", "fi", "pl"), "radio_id": _id("rd"),
+    "position": _int(0, 20_000), "service": {"type": "string", "enum": ["listenbrainz", "lastfm"]},
+}
+PAGE = [("limit", _int(1, 500), "page size"),
+        ("cursor", STR, "next_cursor of the previous page (without it, the first page, which also carries total)"),
+        ("order", {"type": "string", "enum": ["asc", "desc"]}, "")]
+YEARS = [("year_from", _int(0, 9999), ""), ("year_to", _int(0, 9999), ""), ("folder", _int(0, 10**9), "music folder id")]
+WHO = [("user", STR, "another user's name (the owner only)")]
+RANGE = [("from", DATE, "first day (in the user's time zone)"), ("to", DATE, "last day")]
 QUERY = {
-    "library.tracks": PAGE + [("sort", "string", "title, artist, album, year, added, duration, track"),
-                              ("album", "string", "album id"), ("artist", "string", "artist id"),
-                              ("genre", "string", "genre name"), ("year_from", "integer", ""), ("year_to", "integer", ""),
-                              ("folder", "integer", "music folder id"), ("lossless", "boolean", ""),
-                              ("format", "string", "container: flac, mp3, m4a…")],
-    "library.albums": PAGE + [("sort", "string", "name, artist, year, added"), ("artist", "string", "artist id"),
-                              ("genre", "string", ""), ("year_from", "integer", ""), ("year_to", "integer", ""),
-                              ("folder", "integer", "")],
-    "library.artists": PAGE + [("album_artists", "boolean", "only artists with albums")],
-    "library.search": [("q", "string", "words; each is a prefix"), ("limit", "integer", "")],
-    "library.cover": [("size", "integer", "thumbnail edge in pixels; omitted: the original")],
-    "streams.stream": [("format", "string", "raw, opus, aac, m4a, mp3 (default: the user's setting)"),
-                       ("bitrate", "integer", "kbit/s"), ("offset", "number", "start at this many seconds")],
-    "streams.download": [("format", "string", "raw (default), opus, aac, m4a, mp3"), ("bitrate", "integer", "kbit/s")],
-    "playlists.import_playlist": [("name", "string", "playlist name"), ("base", "string", "folder the paths are relative to")],
-    "playlists.export_playlist": [("format", "string", "m3u8 or xspf")],
+    "library.tracks": PAGE + [("sort", {"type": "string", "enum": ["title", "artist", "album", "year", "added",
+                                                                    "duration", "track"]}, ""),
+                              ("album", STR, "album id"), ("artist", STR, "artist id"), ("genre", STR, "genre name"),
+                              *YEARS, ("lossless", BOOL, ""), ("format", STR, "container: flac, mp3, m4a…")],
+    "library.albums": PAGE + [("sort", {"type": "string", "enum": ["name", "artist", "year", "added"]}, ""),
+                              ("artist", STR, "artist id"), ("genre", STR, ""), *YEARS],
+    "library.artists": PAGE + [("album_artists", BOOL, "only artists with albums")],
+    "library.search": [("q", {"type": "string", "maxLength": 200}, "words; each is a prefix"),
+                       ("limit", _int(1, 200), "")],
+    "library.cover": [("size", _int(16, 4096), "thumbnail edge in pixels; omitted: the original")],
+    "streams.stream": [("format", {"type": "string", "enum": ["raw", "opus", "aac", "m4a", "mp3"]},
+                        "default: the user's setting"),
+                       ("bitrate", _int(0, 10_000), "kbit/s"),
+                       ("offset", {"type": "number", "minimum": 0, "exclusiveMaximum": 86400},
+                        "start at this many seconds")],
+    "streams.download": [("format", {"type": "string", "enum": ["raw", "opus", "aac", "m4a", "mp3"]}, "default raw"),
+                         ("bitrate", _int(0, 10_000), "kbit/s")],
+    "playlists.import_playlist": [("name", {"type": "string", "minLength": 1, "maxLength": 200}, "playlist name"),
+                                  ("base", STR, "folder the paths are relative to")],
+    "playlists.export_playlist": [("format", {"type": "string", "enum": ["m3u8", "m3u", "xspf"]}, "")],
+    "analysis.waveform": [("spp", _int(0, 2**31), "samples per pixel; 0 or omitted: the finest level")],
+    "analytics.history": WHO + RANGE + [("limit", _int(1, 1000), ""), ("before", _int(0, 2**62), "play id"),
+                                        ("counted", BOOL, "only counted plays")],
+    "analytics.delete_history": WHO + RANGE,
+    "analytics.export_history": WHO,
+    "analytics.stats": WHO + [("period", {"type": "string", "enum": ["today", "yesterday", "week", "month", "year",
+                                                                      "all"]}, ""),
+                              ("start", DATE, "first day of a range (give end too)"),
+                              ("end", DATE, "last day of a range (give start too, not before it)"),
+                              ("limit", _int(1, 100), "per top list")],
+    "analytics.recommendations": WHO + [("count", _int(1, 200), ""), ("new", BOOL, "only tracks never played")],
+    "analytics.similar_tracks": [("count", _int(1, 200), "")],
+    "analytics.similar_artists": [("count", _int(1, 100), "")],
+    "analytics.next_radio": [("count", _int(1, 100), "")],
+}
+EVENT = _obj(["event"], event={"type": "string", "enum": ["start", "progress", "pause", "resume", "seek", "skip",
+                                                           "end"]},
+             track_id=STR, play_id=_int(0, 2**62), position_ms=POSITION_MS, from_ms=POSITION_MS,
+             at={"type": "integer", "minimum": 946_684_800_000,
+                 "description": "ms since the epoch; at most 5 minutes ahead of the node's clock"},
+             client={"type": "string"}, device={"type": "string"}, source_node={"type": "string"},
+             meta={"type": "object"})
+RULES = {"type": "object", "description": "Navidrome .nsp rules: all/any of conditions (field names and operators "
+                                           "as in docs/analytics.md), sort, order, limit",
+         "properties": {"all": {"type": "array", "items": {"type": "object"}},
+                        "any": {"type": "array", "items": {"type": "object"}},
+                        "sort": STR, "order": {"type": "string", "enum": ["asc", "desc"]}, "limit": _int(1, 20_000)},
+         "anyOf": [{"required": ["all"]}, {"required": ["any"]}]}
+NAME = {"type": "string", "minLength": 1, "maxLength": 200}
+PASSWORD = {"type": "string", "minLength": 8, "maxLength": 1024}
+USERNAME = {"type": "string", "pattern": r"^[\w.@+-]{1,64}$"}
+SEEDS = {"track_id": "tr", "album_id": "al", "artist_id": "ar"}  # a radio starts from exactly one
+# JSON request bodies, by endpoint
+BODY = {
+    "users.login": _obj(["username", "password"], username=STR, password=STR),
+    "users.setup": _obj(["username", "password"], username=USERNAME, password=PASSWORD, setup_token=STR),
+    "users.change_my_password": _obj(["old_password", "new_password"], old_password=STR, new_password=PASSWORD),
+    "users.new_api_key": _obj(["name"], name=NAME),
+    "users.create_user": _obj(["username", "password"], username=USERNAME, password=PASSWORD,
+                              role={"type": "string", "enum": ["listener", "admin", "owner"]}),
+    "users.update_user": _obj(None, password=PASSWORD, role={"type": "string", "enum": ["listener", "admin", "owner"]}),
+    "subsonic.subsonic_native.set_app_password:PUT": _obj(["password"], password={"type": "string", "minLength": 8,
+                                                                                   "maxLength": 128}),
+    "playlists.create_playlist": _obj(["name"], name=NAME, track_ids=TRACK_IDS, comment=STR, public=BOOL),
+    "playlists.update_playlist": _obj(None, name=NAME, track_ids=TRACK_IDS, comment=STR, public=BOOL),
+    "playlists.add_tracks": _obj(["track_ids"], track_ids=TRACK_IDS),
+    "playlists.move_track": _obj(["from", "to"], **{"from": _int(0, 20_000), "to": _int(0, 20_000)}),
+    "playlists.save_queue": _obj(["track_ids"], track_ids=TRACK_IDS, current={"type": ["string", "null"]},
+                                 position_ms=POSITION_MS, client=STR),
+    "library.rate": _obj(["rating"], rating=_int(0, 5)),
+    "library.start_scan": _obj(None, full=BOOL),
+    "analysis.analysis_enqueue": _obj(None, force=BOOL),
+    "federation_api.create_invite": _obj(None, uses=_int(1, 100),
+                                         ttl={"type": "string", "pattern": r"^[0-9]{1,4}[smhd]$",
+                                              "description": "e.g. 10m, 24h, 7d (at most 30 days)"},
+                                         admin=BOOL),
+    "federation_api.join": _obj(["code"], code=STR),
+    "analytics.play_event": EVENT,
+    "analytics.play_events": _obj(["events"], events={"type": "array", "items": EVENT, "maxItems": 1000}),
+    "analytics.put_settings": _obj(None, tz={"type": ["string", "null"], "description": "an IANA zone name"},
+                                   share_aggregates=BOOL),
+    "analytics.start_radio": {"oneOf": [_obj([k], **{o: {"type": "null"} for o in SEEDS if o != k}, **{k: _id(p)},
+                                             count=_int(1, 100)) for k, p in SEEDS.items()]},
+    "analytics.create_smart": _obj(["name", "rules"], name=NAME, rules=RULES, comment=STR),
+    "analytics.preview_smart": _obj(["rules"], rules=RULES),
+    "analytics.update_smart": {**_obj(None, name=NAME, rules=RULES),
+                               "anyOf": [{"required": ["rules"]}, {"required": ["name"]}]},
+    "analytics.set_forwarding": _obj(None, enabled=BOOL, token=STR, url=STR, api_key=STR, api_secret=STR),
+}
+RAW_BODY = {  # bodies that are not JSON
+    "playlists.import_playlist": {"audio/x-mpegurl": {"schema": STR}, "application/xspf+xml": {"schema": STR},
+                                  "text/plain": {"schema": STR}},
+}
+JSON = {"application/json": {"schema": {"type": "object"}}}
+AUDIO = {"audio/*": {"schema": {"type": "string", "format": "binary"}},
+         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+# success answers, by endpoint (default: 200 with a JSON object)
+RESPONSES = {
+    "library.star": {"204": None}, "library.unstar": {"204": None}, "library.rate": {"204": None},
+    "playlists.remove_track": {"204": None}, "playlists.delete_playlist": {"204": None},
+    "playlists.save_queue": {"204": None}, "users.revoke_api_key": {"204": None}, "users.delete_user": {"204": None},
+    "federation_api.pin": {"204": None}, "federation_api.unpin": {"204": None},
+    "subsonic.subsonic_native.delete_app_password": {"204": None},
+    "users.setup": {"201": JSON}, "users.new_api_key": {"201": JSON}, "users.create_user": {"201": JSON},
+    "playlists.create_playlist": {"201": JSON}, "playlists.import_playlist": {"201": JSON},
+    "analytics.create_smart": {"201": JSON}, "analytics.start_radio": {"201": JSON},
+    "federation_api.create_invite": {"201": JSON}, "federation_api.join": {"201": JSON},
+    "subsonic.subsonic_native.set_app_password": {"201": JSON},
+    "analytics.play_event": {"201": JSON, "200": JSON},
+    "library.start_scan": {"202": JSON}, "analysis.analysis_enqueue": {"202": JSON},
+    "library.cover": {"200": {"image/*": {"schema": {"type": "string", "format": "binary"}}}},
+    "streams.stream": {"200": AUDIO, "206": AUDIO, "304": None},
+    "streams.download": {"200": AUDIO, "206": AUDIO, "304": None},
+    "events.events": {"200": {"text/event-stream": {"schema": STR}}},
+    "playlists.export_playlist": {"200": {"audio/x-mpegurl": {"schema": STR}, "application/xspf+xml": {"schema": STR}}},
 }
 SECURITY = {
     acc.PUBLIC: [],
@@ -46,6 +177,32 @@ SECURITY = {
     acc.ADMIN: [{"session": []}, {"bearer": []}, {"apiKey": []}],
     acc.OWNER: [{"session": []}, {"bearer": []}, {"apiKey": []}],
 }
+
+
+def _responses(endpoint: str) -> dict:
+    out = {}
+    for status, content in RESPONSES.get(endpoint, {"200": JSON}).items():
+        out[status] = {"description": "success" if status < "300" else "not modified"}
+        if content:
+            out[status]["content"] = content
+    out["default"] = {"description": "error", "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Error"}}}}
+    return out
+
+
+def body_schema(endpoint: str, method: str) -> dict | None:
+    """The JSON body schema of an operation (the node checks bodies against it: see params.check_json)."""
+    return BODY.get(f"{endpoint}:{method}", BODY.get(endpoint))
+
+
+def _request_body(endpoint: str, method: str) -> dict | None:
+    if endpoint in RAW_BODY:
+        return {"required": True, "content": RAW_BODY[endpoint]}
+    schema = body_schema(endpoint, method)
+    if schema is None:
+        return None
+    return {"required": bool(schema.get("required") or "oneOf" in schema or "anyOf" in schema),
+            "content": {"application/json": {"schema": schema}}}
 
 
 def build(app) -> dict:
@@ -57,9 +214,9 @@ def build(app) -> dict:
         level = acc.level_of(view) or "undeclared"
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         doc = (view.__doc__ or rule.endpoint.split(".")[-1].replace("_", " ")).strip().splitlines()[0]
-        params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+        params = [{"name": n, "in": "path", "required": True, "schema": PATH.get(n, {"type": "string"})}
                   for n in re.findall(r"{(\w+)}", path)]
-        params += [{"name": n, "in": "query", "required": False, "schema": {"type": t}, **({"description": d} if d else {})}
+        params += [{"name": n, "in": "query", "required": False, "schema": t, **({"description": d} if d else {})}
                    for n, t, d in QUERY.get(rule.endpoint, [])]
         for method in sorted(rule.methods - {"OPTIONS", "HEAD"}):
             op = {
@@ -68,14 +225,13 @@ def build(app) -> dict:
                 "tags": [rule.endpoint.split(".")[0]],
                 "x-access": level,
                 "security": SECURITY.get(level, []),
-                "responses": {
-                    "200": {"description": "success"},
-                    "default": {"description": "error", "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/Error"}}}},
-                },
+                "responses": _responses(rule.endpoint),
             }
             if params:
                 op["parameters"] = params
+            body = _request_body(rule.endpoint, method)
+            if body:
+                op["requestBody"] = body
             paths.setdefault(path, {})[method.lower()] = op
     return {
         "openapi": "3.1.0",

@@ -18,6 +18,7 @@ is present but wrong is not that).
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Iterable
 
@@ -165,4 +166,77 @@ def ident(raw: str | None, name: str, prefixes: Iterable[str] = ()) -> str | Non
     return raw
 
 
-__all__ = ["BadParameter", "boolean", "choice", "ident", "integer", "number", "timestamp_ms"]
+
+
+# -- JSON bodies, checked against the schema the OpenAPI document publishes ---------------------------
+_JSON_TYPES = {
+    "object": lambda v: isinstance(v, dict), "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str), "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "integer": lambda v: not isinstance(v, bool) and (isinstance(v, int) or (isinstance(v, float) and v.is_integer())),
+    "number": lambda v: not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v),
+}
+
+
+def check_json(value: object, schema: dict, name: str = "body") -> None:
+    """Refuse ``value`` unless it fits ``schema`` (the JSON Schema subset the API document uses).
+
+    The native API's request bodies are checked against the very schemas its
+    OpenAPI document publishes (:data:`sonantica.node.api.openapi.BODY`), so
+    the document and the node cannot disagree about what is a valid request.
+    """
+    types = schema.get("type")
+    if types is not None:
+        allowed = [types] if isinstance(types, str) else types
+        if not any(_JSON_TYPES[t](value) for t in allowed):
+            raise BadParameter(name, f"must be {' or '.join(allowed)}")
+    if "enum" in schema and value not in schema["enum"]:
+        raise BadParameter(name, f"must be one of {', '.join(map(str, schema['enum']))}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < schema.get("minimum", -math.inf) or value > schema.get("maximum", math.inf):
+            raise BadParameter(name, f"must be between {schema.get('minimum', '-∞')} and {schema.get('maximum', '∞')}")
+    if isinstance(value, str):
+        if not schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", math.inf):
+            raise BadParameter(name, f"must have {schema.get('minLength', 0)}–{schema.get('maxLength', '∞')} characters")
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            raise BadParameter(name, f"must match {schema['pattern']}")
+    if isinstance(value, list):
+        if len(value) > schema.get("maxItems", math.inf):
+            raise BadParameter(name, f"may hold at most {schema['maxItems']} items")
+        for i, item in enumerate(value):
+            check_json(item, schema.get("items", {}), f"{name}[{i}]")
+    if isinstance(value, dict):
+        _check_object(value, schema, name)
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            fits = sum(_fits(value, sub, name) for sub in schema[key])
+            if fits == 0 or (key == "oneOf" and fits > 1):
+                raise BadParameter(name, "does not have one of the accepted shapes" + _shapes(schema[key]))
+
+
+def _check_object(value: dict, schema: dict, name: str) -> None:
+    missing = [k for k in schema.get("required", []) if k not in value]
+    if missing:
+        raise BadParameter(name, f"misses field(s): {', '.join(missing)}")
+    prefix = "" if name == "body" else f"{name}."
+    for key, sub in schema.get("properties", {}).items():
+        if key in value:
+            check_json(value[key], sub, prefix + key)
+            if sub.get("type") == "integer" and isinstance(value[key], float):
+                value[key] = int(value[key])  # 4.0 is an integer in JSON; the domain code gets 4
+
+
+def _fits(value: object, schema: dict, name: str) -> bool:
+    try:
+        check_json(value, schema, name)
+    except BadParameter:
+        return False
+    return True
+
+
+def _shapes(options: list[dict]) -> str:
+    required = [", ".join(o.get("required", [])) for o in options if o.get("required")]
+    return f" (exactly one of: {'; '.join(required)})" if required else ""
+
+
+__all__ = ["BadParameter", "boolean", "check_json", "choice", "ident", "integer", "number", "timestamp_ms"]

@@ -41,7 +41,7 @@ async def _known(ids: list[str]) -> list[str]:
     found = {t["id"] for t in await current_app.node.store.read(browse.tracks_by_ids, ids)}
     unknown = [i for i in ids if i not in found]
     if unknown:
-        raise bad_request(f"unknown track id(s): {', '.join(unknown[:5])}")
+        raise ApiError(404, "not_found", f"unknown track id(s): {', '.join(unknown[:5])}")
     return ids
 
 

@@ -16,7 +16,7 @@ import time
 import nacl.exceptions
 import nacl.pwhash
 
-from ..errors import InvalidInput, NotFound
+from ..errors import Conflict, InvalidInput, NotFound
 from .db import Database
 
 MIGRATIONS = [
@@ -101,7 +101,7 @@ def create(db: Database, name: str, password_hash: str, role: str) -> dict:
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}: one of {', '.join(ROLES)}")
     if db.conn.execute("SELECT 1 FROM user WHERE name = ?", (name,)).fetchone():
-        raise InvalidInput(f"user {name!r} already exists")
+        raise Conflict(f"user {name!r} already exists")
     uid = "us-" + secrets.token_hex(6)
     db.conn.execute(
         "INSERT INTO user(id, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",

@@ -16,7 +16,7 @@ from ...store import subsonic_queries as sq
 from ...store import tracks as tracks_store
 from ...store import users as users_store
 from ..access import USER, access
-from ..app import current_user
+from ..app import current_user, json_body
 from ..errors import bad_request
 from . import auth, shapes
 from .core import Call, method
@@ -146,8 +146,8 @@ async def set_app_password():
     user = current_user()
     password = auth.new_app_password()
     if request.method == "PUT":
-        body = await request.get_json(force=True, silent=True)
-        chosen = body.get("password") if isinstance(body, dict) else None
+        body = await json_body()
+        chosen = body.get("password")
         if not isinstance(chosen, str) or not 8 <= len(chosen) <= auth.MAX_APP_PASSWORD:
             raise bad_request(f"send {{\"password\": \"…\"}} of 8–{auth.MAX_APP_PASSWORD} characters")
         password = chosen
