@@ -242,6 +242,11 @@ MIGRATIONS = [
             WHERE r.primary_holder = 1 AND NOT EXISTS (SELECT 1 FROM track l WHERE l.audio_id = r.audio_id);
         """,
     ),
+    (
+        # An artist's albums among members' (getArtists counts them for every artist): by index.
+        "0006_remote_album_artist",
+        "CREATE INDEX remote_album_artist ON remote_album(artist_id)",
+    ),
 ]
 
 

@@ -149,3 +149,43 @@ def test_a_keystroke_costs_the_same_in_a_library_four_times_larger(two_sizes, mo
             assert many <= 1.6 * few + 30, (fn.__name__, q, few, many)
     assert len(large.read_sync(search.search_tracks, "bongo", 20)) == 20
     assert set(large.read_sync(search.search_artists, "band 7", 20)) == {peers_store.artist_id("Band 7")}
+
+
+def test_an_artists_albums_among_members_are_found_by_index_also_in_an_existing_database(tmp_path):
+    """Migration peers:0006 on a database made before it: an artist page reads members' albums by index."""
+    store = build(tmp_path / "old.db", 20, 20)
+    store.write_sync(lambda db: (db.conn.execute("DROP INDEX remote_album_artist"),
+                                 db.conn.execute("DELETE FROM _migrations WHERE name = 'peers:0006_remote_album_artist'")))
+    store.close()
+    with Store.open(tmp_path / "old.db") as store:
+        plan = store.read_sync(lambda db: [r[3] for r in db.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM lib_album WHERE artist_id = ?", ["ar-x"])])
+        assert any("remote_album USING INDEX remote_album_artist" in step for step in plan), plan
+        band = peers_store.artist_id("Band 3")
+        from sonantica.node.store import browse
+
+        assert [a["name"] for a in store.read_sync(browse.artist_albums, band)] == ["Disc 0"]
+
+
+def test_showing_a_few_artists_costs_the_same_in_a_library_four_times_larger(two_sizes):
+    """search3 shows its artists with their counts and cover: that must not read the whole library."""
+    from sonantica.node.store import browse
+
+    small, large = two_sizes
+    ids = [peers_store.artist_id(f"Band {i}") for i in range(3)] + [peers_store.artist_id(f"Artist {i}") for i in range(3)]
+    _, shown = vm_steps(small, browse.artists_by_ids, ids)
+    cost, shown_large = vm_steps(large, browse.artists_by_ids, ids)
+    # the counts read the shown artists' own rows, a small part of the library (it cost 80x more before)
+    every_link, _ = vm_steps(large, lambda db: db.conn.execute("SELECT count(*) FROM lib_track_artist").fetchone())
+    assert cost < every_link / 2, (cost, every_link)
+    # the same counts and covers as reading them through the views, for every artist
+    views = ("SELECT ar.id, ar.name, ar.sort_name, ar.mbid, "
+             "(SELECT count(*) FROM lib_album al WHERE al.artist_id = ar.id) AS album_count, "
+             "(SELECT count(*) FROM lib_track_artist ta WHERE ta.artist_id = ar.id AND ta.role = 'artist') AS track_count, "
+             "(SELECT al.cover FROM lib_album al WHERE al.artist_id = ar.id AND al.cover IS NOT NULL LIMIT 1) AS cover "
+             "FROM lib_artist ar ORDER BY ar.id")
+    for store in two_sizes:
+        assert store.read_sync(lambda db: list(db.query(browse.ARTIST_SQL + " ORDER BY ar.id"))) == \
+            store.read_sync(lambda db: list(db.query(views)))
+    band0 = next(a for a in shown_large if a["name"] == "Band 0")
+    assert band0["track_count"] > 100 and band0["album_count"] > 0
