@@ -116,3 +116,22 @@ def test_scan_progress_arrives_live_and_errors_show_for_admins(browser, library_
     page.wait_for_function("() => !!window.__sonantica.app.state.live.last", timeout=20_000)
     page.wait_for_selector(".chip:text('Idle')")
     ctx.close()
+
+
+def test_leaving_the_status_page_as_live_news_arrives_throws_nothing(browser, library_node):
+    """A live event (scan or analysis progress) redraws the status page 200 ms later; leaving meanwhile
+    cancels that redraw's request, which must not surface as an uncaught error (the watch fails on one)."""
+    ctx = open_context(browser, library_node)
+    page = ctx.new_page()
+    page.goto("/status")
+    page.wait_for_selector("text=Files the scan could not read")
+    for _ in range(3):
+        page.evaluate("""() => {
+          window.__sonantica.app.live.dispatchEvent(new Event('change'));  // as each server-sent event does
+          window.__sonantica.app.navigate('/albums');
+        }""")
+        page.wait_for_selector("main .card")
+        page.wait_for_timeout(400)
+        page.evaluate("() => window.__sonantica.app.navigate('/status')")
+        page.wait_for_selector("text=Files the scan could not read")
+    ctx.close()

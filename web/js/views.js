@@ -915,10 +915,12 @@ export async function status(ctx) {
         h('p', { class: 'muted' }, `${live.analysis.done ?? 0} of ${live.analysis.total ?? 0} songs analysed`)) : null);
   };
   const startScan = async (full) => {
-    await api('/scan', { method: 'POST', body: { full } });
+    try {
+      await api('/scan', { method: 'POST', body: { full } });
+    } catch (e) { toast(e.message, { error: true }); return; }
     app().state.live.scanning = true;
     toast(full ? 'Full rescan started' : 'Scan started');
-    render();
+    render().catch(() => {});
   };
   const renderErrors = async () => {
     if (!admin) return;
@@ -931,7 +933,10 @@ export async function status(ctx) {
         : h('p', { class: 'muted' }, 'Every file was read.')));
   };
   await Promise.all([render(), renderErrors()]);
-  const onLive = debounce(() => { render(); if (!app().state.live.scanning) renderErrors(); }, 200);
+  // live updates redraw in the background: one that the page's leaving cuts short (or that finds the
+  // node away) leaves what is shown
+  const quietly = (p) => p.catch(() => {});
+  const onLive = debounce(() => { quietly(render()); if (!app().state.live.scanning) quietly(renderErrors()); }, 200);
   app().live.addEventListener('change', onLive);
   ctx.onLeave(() => app().live.removeEventListener('change', onLive));
   return page('Node status', header('Node status', { sub: 'Live from the node (server-sent events).' }), box, errorsHost);
