@@ -257,9 +257,14 @@ class WebWatch:
         """Watch a context: its pages, their workers and its service workers."""
         self.contexts.append(ctx)
         ctx.on("console", self._console)
-        ctx.on("weberror", lambda err: self.problems.append(f"uncaught error: {err.error}"))
+        ctx.on("weberror", self._uncaught)
         ctx.on("requestfailed", self._failed)
         ctx.on("response", self._response)
+
+    def _uncaught(self, web_error) -> None:
+        err = web_error.error
+        where = [line.strip() for line in (getattr(err, "stack", "") or "").splitlines()[1:4]]
+        self.problems.append(f"uncaught error: {err}" + (f" [{' | '.join(where)}]" if where else ""))
 
     def _console(self, msg) -> None:
         if msg.type not in ("error", "warning"):

@@ -81,7 +81,7 @@ def settle(page) -> None:
     page.wait_for_function("() => document.querySelector('main .page') && !document.querySelector('main[aria-busy]')")
     page.wait_for_function("""() => [...document.images].every((i) => {
       const r = i.getBoundingClientRect();  // lazy images out of view are not asked for
-      return !i.getAttribute('src') || i.complete || r.bottom < 0 || r.top > innerHeight || !r.width;
+      return !i.getAttribute('src') || i.complete || r.bottom < 0 || r.top > innerHeight || r.right < 0 || r.left > innerWidth || !r.width;
     })""")
     page.wait_for_timeout(300)
 
