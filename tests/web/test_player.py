@@ -96,6 +96,19 @@ def test_play_seek_keyboard_queue_and_eq(browser, library_node, shots):
     page.click(".menu-item:has-text('Play next')")
     queue = page.evaluate("() => window.__sonantica.player.queue.map(t => t.title)")
     assert queue == ["Undertow", "Harbour Lights", "Undertow", "Salt"], queue
+    # the queue kept on the node knows which Undertow plays (Subsonic apps resume by this index)
+    page.focus("main")
+    page.keyboard.press("n")
+    page.wait_for_function("() => window.__sonantica.player.index === 2")
+    page.keyboard.press(" ")
+    page.wait_for_function("() => window.__sonantica.player.el.paused")
+    saved = None
+    for _ in range(30):  # the app saves the queue on the node 2.5 s after a change
+        saved = page.evaluate("async () => (await (await fetch('/api/v1/queue')).json()).current_index")
+        if saved == 2:
+            break
+        page.wait_for_timeout(500)
+    assert saved == 2, saved  # (it was 0: the first Undertow, when the app sent only the id)
     page.evaluate("() => window.__sonantica.app.navigate('/queue')")
     page.wait_for_selector("main .track:has-text('Salt')")
     page.screenshot(path=shots / "desktop-queue-filled.png")
