@@ -7,7 +7,11 @@ Pipeline per decoded block (64 Ki frames)::
 
     decode ──► pcm features (waveform, loudness)
           └──► MonoResampler (downmix + libswresample to 11 025 Hz)
-                    └──► mono11k features (bpm, key, fingerprint)
+                    └──► mono11k features (bpm, key, fingerprint, sonic)
+
+A feature with ``USES`` (sonic) gets the results of the features it names,
+computed from the same decode (added when not requested, returned only when
+requested).
 """
 
 from __future__ import annotations
@@ -38,9 +42,10 @@ def analyse_file(path: str | os.PathLike, features: set[str] | None = None,
     if unknown:
         raise UnknownFeature(f"unknown analysis features: {sorted(unknown)}")
     clock = timings if timings is not None else {}
+    computed = _with_uses(names)
     with open_audio(path, block_frames) as stream:
         pcm, mono = {}, {}
-        for name in sorted(names):
+        for name in sorted(computed):
             cls = FEATURES[name][1]
             if cls.SOURCE == "mono11k":
                 mono[name] = cls(ANALYSIS_RATE, 1)
@@ -70,12 +75,24 @@ def analyse_file(path: str | os.PathLike, features: set[str] | None = None,
             tail = front.flush()
             for feature in mono.values():
                 feature.feed(tail)
-        out = {}
-        for name, feature in {**pcm, **mono}.items():
+        out: dict[str, dict] = {}
+        everything = {**pcm, **mono}
+        for name in sorted(everything, key=lambda n: bool(_uses(n))):  # what others use comes first
             t0 = time.perf_counter()
-            out[name] = {"version": FEATURES[name][0], **feature.result()}
+            feature = everything[name]
+            result = feature.result({u: out[u] for u in _uses(name)}) if _uses(name) else feature.result()
+            out[name] = {"version": FEATURES[name][0], **result}
             _tick(clock, name, t0)
-        return out
+        return {name: out[name] for name in names}
+
+
+def _uses(name: str) -> tuple[str, ...]:
+    return tuple(getattr(FEATURES[name][1], "USES", ()))
+
+
+def _with_uses(names: set[str]) -> set[str]:
+    """``names`` plus every feature they use (one level: a feature that uses others is used by none)."""
+    return names | {u for n in names for u in _uses(n)}
 
 
 def _tick(clock: dict, name: str, t0: float) -> None:

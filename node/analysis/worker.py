@@ -11,7 +11,7 @@ Reply: ``{"ok": True, "results": {feature: packed}, "seconds": s}`` or
 
 Each feature is *packed* here, in the worker, so that the node's own process
 (which serves streams) only writes rows: a small JSON ``result`` for the API,
-the big part zlib-compressed as ``blob``, and the fingerprint's LSH ``keys``.
+the big part zlib-compressed as ``blob`` (the sonic vector: raw float32), and the fingerprint's LSH ``keys``.
 All features come from one decode (:func:`..engine.analyse_file`).
 """
 
@@ -78,6 +78,12 @@ def pack(name: str, result: dict) -> dict:
                  "present": bool(result["raw"])}
         keys = lsh_keys(result["raw"], KEY_STRIDE) if result["raw"] else []
         return {"version": version, "result": small, "blob": _compress(result), "keys": keys}
+    if name == "sonic":
+        from ..store.analysis import pack_vector
+
+        vector = result["vector"]
+        small = {"dims": result["dims"], "present": vector is not None}
+        return {"version": version, "result": small, "blob": pack_vector(vector) if vector is not None else None}
     return {"version": version, "result": result}
 
 

@@ -11,6 +11,11 @@ features (re-tagging keeps them), its ``size:mtime_ns`` for ``file_id``
 is missing, has another version, or another source: :func:`stale_tracks`
 finds them in one query, so a changed algorithm re-runs only that feature.
 
+``sonic`` rows keep the similarity vector as raw little-endian float32 in
+``blob`` (:func:`pack_vector`, bounded); :func:`vectors` loads them all for the
+in-memory index of :mod:`..analysis.similarity`, and :func:`vectors_stamp`
+tells it cheaply when to reload.
+
 ``fingerprint_key`` is an index of LSH keys (16-bit slices of the
 Chromaprint subfingerprints, every ``KEY_STRIDE``-th position): a query votes
 per (track, offset) in SQL and only the few best candidates are compared in
@@ -70,6 +75,11 @@ MIGRATIONS = [
             computed_at REAL NOT NULL
         );
         """,
+    ),
+    (
+        "0002_analysis_feature_index",
+        # the sonic index asks "how many vectors, computed when" on every query: an index answers it
+        "CREATE INDEX analysis_feature_time ON analysis(feature, version, computed_at);",
     ),
 ]
 
@@ -328,6 +338,44 @@ def matches(db: Database, raw: list[int], threshold: float = 0.5, limit: int = 1
             if score >= threshold:
                 out.append((track_id, round(float(score), 4)))
     return sorted(out, key=lambda kv: -kv[1])
+
+
+# -- sonic vectors ----------------------------------------------------------------
+SONIC = "sonic"
+MAX_VECTOR_DIMS = 256  # a stored vector is at most 1 KiB
+
+
+def pack_vector(vector: list[float]) -> bytes:
+    """A sonic vector as little-endian float32 bytes (bounded: at most MAX_VECTOR_DIMS)."""
+    import numpy as np
+
+    if not 0 < len(vector) <= MAX_VECTOR_DIMS:
+        raise ValueError(f"a sonic vector has 1..{MAX_VECTOR_DIMS} dimensions, not {len(vector)}")
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def vectors_stamp(db: Database, version: int) -> tuple[int, float, int]:
+    """What the in-memory sonic index depends on: (vectors, newest computed_at, tracks); cheap (indexed)."""
+    count, newest = db.conn.execute(
+        "SELECT count(*), max(computed_at) FROM analysis WHERE feature = ? AND version = ?", (SONIC, version)
+    ).fetchone()
+    tracks = db.conn.execute("SELECT count(*) FROM track").fetchone()[0]
+    return int(count), float(newest or 0.0), int(tracks)
+
+
+def vectors(db: Database, version: int, dims: int) -> tuple[list[str], bytes]:
+    """Every existing track's current sonic vector: (ids, their float32 rows concatenated).
+
+    A vector of another size (a corrupt row) is left out rather than breaking the whole index.
+    """
+    ids, rows = [], []
+    for track_id, data in db.conn.execute(
+            "SELECT a.track_id, a.blob FROM analysis a JOIN track t ON t.id = a.track_id "
+            "WHERE a.feature = ? AND a.version = ? AND a.blob IS NOT NULL ORDER BY a.track_id", (SONIC, version)):
+        if len(data) == 4 * dims:
+            ids.append(track_id)
+            rows.append(data)
+    return ids, b"".join(rows)
 
 
 def progress(db: Database, versions: dict[str, int]) -> dict[str, int]:

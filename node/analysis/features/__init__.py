@@ -10,13 +10,15 @@ Every feature is an accumulator::
 signal as is) or ``"mono11k"`` (mono at 11 025 Hz).  Any feature also accepts
 raw PCM when constructed with the file's rate and channels; the engine builds
 ``mono11k`` features at (11025, 1) instead and feeds them from one shared
-resampler.  Each module's ``VERSION`` comes from the table in
+resampler.  A feature that builds on others' results names them in ``USES``:
+the engine computes those too (same decode) and calls ``result(uses)`` with
+their results.  Each module's ``VERSION`` comes from the table in
 :mod:`..versions`: bump it there when a feature's output changes.
 """
 
 from __future__ import annotations
 
-from . import bpm, fingerprint, key, loudness, waveform
+from . import bpm, fingerprint, key, loudness, sonic, waveform
 
 __all__ = ["FEATURES", "feature_versions"]
 
@@ -27,6 +29,7 @@ FEATURES: dict[str, tuple[int, type]] = {
     "bpm": (bpm.VERSION, bpm.Bpm),
     "key": (key.VERSION, key.Key),
     "fingerprint": (fingerprint.VERSION, fingerprint.Fingerprint),
+    "sonic": (sonic.VERSION, sonic.Sonic),
 }
 
 
