@@ -2,6 +2,8 @@
 
 A track's other results (BPM, key, loudness, ReplayGain, fingerprint
 presence, versions) are part of ``GET /api/v1/tracks/{id}`` (``analysis``).
+Sonic similarity: ``/tracks/{id}/sonic/similar`` and ``/tracks/{id}/sonic/path``
+(the same engine as the Subsonic ``sonicSimilarity`` extension).
 Progress is also pushed as ``analysis.progress`` / ``analysis.finished``
 server-sent events on ``/api/v1/events``.
 """
@@ -12,10 +14,12 @@ import time
 
 from quart import Blueprint, current_app, jsonify, request
 
+from ..analysis import similarity
 from ..analysis.features.waveform import level_for
 from ..analysis.runner import KIND, current_versions
 from ..store import analysis as analysis_store
 from ..store import browse, jobs
+from . import params
 from .access import ADMIN, USER, access
 from . import params
 from .app import current_user, json_body, query_int
@@ -83,3 +87,49 @@ async def analysis_enqueue():
 
         queued = await node.store.write(enqueue)
     return jsonify({"queued": queued, "force": force}), 202
+
+
+# -- sonic similarity -------------------------------------------------------------------
+async def _sonic_json(matches) -> list[dict]:
+    from .library import annotate, track_json
+
+    store = current_app.node.store
+    tracks = await store.read(browse.tracks_by_ids, [m.track_id for m in matches])
+    score = {m.track_id: m.similarity for m in matches}
+    return [{"track": track_json(t), "similarity": score[t["id"]]} for t in await annotate(tracks)]
+
+
+def _not_analysed(track_id: str) -> ApiError:
+    return ApiError(404, "not_analysed", f"track {track_id} has no sonic analysis yet (analysis pending)")
+
+
+@bp.get("/tracks/<track_id>/sonic/similar")
+@access(USER)
+async def sonic_similar(track_id: str):
+    """The ``count`` (default 10, at most 500) tracks that sound most like this one, nearest first."""
+    count = query_int("count", 10, 0, 500)
+    store = current_app.node.store
+    await store.read(browse.require_track, track_id)
+    try:
+        found = await similarity.similar_tracks(store, track_id, count)
+    except similarity.NotAnalysed:
+        raise _not_analysed(track_id) from None
+    return jsonify({"items": await _sonic_json(found)})
+
+
+@bp.get("/tracks/<track_id>/sonic/path")
+@access(USER)
+async def sonic_path(track_id: str):
+    """A smooth path of at most ``count`` (default 25, 2..200) tracks from this one to ``to``, both included."""
+    target = params.ident(request.args.get("to"), "to")
+    if target is None:
+        raise bad_request("to: the id of the track the path ends at is required")
+    count = query_int("count", 25, 2, 200)
+    store = current_app.node.store
+    for ident in (track_id, target):
+        await store.read(browse.require_track, ident)
+    try:
+        path = await similarity.sonic_path(store, track_id, target, count)
+    except similarity.NotAnalysed as exc:
+        raise _not_analysed(exc.args[0]) from None
+    return jsonify({"items": await _sonic_json(path)})

@@ -4,7 +4,7 @@
 the OpenAPI file gives for ``/rest/<method>`` (resolving ``$ref`` inside the
 file). ``check_xml(body)`` validates against the XSD patched to allow what
 OpenSubsonic adds: any attribute on any element, the new top-level elements
-(``openSubsonicExtensions``, ``lyricsList``, ``tokenInfo``; ``playQueueByIndex`` as a ``PlayQueue``), string ids for
+(``openSubsonicExtensions``, ``lyricsList``, ``tokenInfo``, ``sonicMatch``; ``playQueueByIndex`` as a ``PlayQueue``), string ids for
 the play queue's ``current``, and the new child elements of songs, albums
 and artists (``genres``, ``artists``, ``replayGain``…), which are removed
 before validation (their JSON form is checked by the OpenAPI schema).
@@ -32,7 +32,7 @@ OPENSUBSONIC_CHILDREN = {
     "genres", "artists", "albumArtists", "contributors", "replayGain", "moods", "recordLabels", "releaseTypes",
     "discTitles", "isrc", "originalReleaseDate", "releaseDate", "roles", "works", "movements", "groupings",
 }
-NEW_TOP_LEVEL = ("openSubsonicExtensions", "lyricsList", "tokenInfo")
+NEW_TOP_LEVEL = ("openSubsonicExtensions", "lyricsList", "tokenInfo", "sonicMatch")
 # new top-level elements shaped like an existing type (their new attributes are allowed like any other)
 NEW_TYPED = {"playQueueByIndex": "sub:PlayQueue"}
 

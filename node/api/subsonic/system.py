@@ -15,6 +15,8 @@ EXTENSIONS = [
     {"name": "topSongsByArtistId", "versions": [1]},
     {"name": "transcodeOffset", "versions": [1]},
 ]
+# getSonicSimilarTracks and findSonicPath (sonic.py): answered from the analysis workers' vectors
+SONIC = [{"name": "sonicSimilarity", "versions": [1]}]
 
 
 @method("ping")
@@ -29,7 +31,7 @@ async def get_license(call: Call) -> dict:
 
 @method("getOpenSubsonicExtensions", auth=False)
 async def get_extensions(call: Call) -> dict:
-    return {"openSubsonicExtensions": EXTENSIONS}
+    return {"openSubsonicExtensions": EXTENSIONS + SONIC}
 
 
 @method("tokenInfo")
