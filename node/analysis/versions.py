@@ -16,7 +16,7 @@ FEATURE_VERSIONS: dict[str, int] = {
     "bpm": 2,  # 2: the perceived tempo (metrical level from accents), not doubled slow grooves
     "key": 1,
     "fingerprint": 1,
-    "sonic": 1,  # the similarity vector (features/sonic.py); uses bpm, key and loudness
+    "sonic": 1,  # the similarity vector (features/sonic.py): bump it too when bpm, key or loudness change
 }
 FILE_ID_VERSION = 1
 KIND = "analysis"  # the job kind of analysis work

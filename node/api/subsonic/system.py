@@ -12,11 +12,10 @@ EXTENSIONS = [
     {"name": "indexBasedQueue", "versions": [1]},
     {"name": "playbackReport", "versions": [1]},
     {"name": "songLyrics", "versions": [1]},
+    {"name": "sonicSimilarity", "versions": [1]},  # sonic.py, from the analysis workers' vectors
     {"name": "topSongsByArtistId", "versions": [1]},
     {"name": "transcodeOffset", "versions": [1]},
 ]
-# getSonicSimilarTracks and findSonicPath (sonic.py): answered from the analysis workers' vectors
-SONIC = [{"name": "sonicSimilarity", "versions": [1]}]
 
 
 @method("ping")
@@ -31,7 +30,7 @@ async def get_license(call: Call) -> dict:
 
 @method("getOpenSubsonicExtensions", auth=False)
 async def get_extensions(call: Call) -> dict:
-    return {"openSubsonicExtensions": EXTENSIONS + SONIC}
+    return {"openSubsonicExtensions": EXTENSIONS}
 
 
 @method("tokenInfo")
