@@ -39,7 +39,7 @@ def _obj(required: list[str] | None = None, **props: dict) -> dict:
 
 STR = {"type": "string"}
 BOOL = {"type": "boolean"}
-DATE = {"type": "string", "format": "date"}
+DATE = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}]}  # empty: not given
 TRACK_IDS = {"type": "array", "items": _id("tr"), "maxItems": 20_000}
 POSITION_MS = _int(0, 7 * 86_400_000)
 # path parameters: what a route takes there (a made-up id of the right kind is a 404, of the wrong kind a 404 too)
@@ -75,7 +75,7 @@ QUERY = {
                         "start at this many seconds")],
     "streams.download": [("format", {"type": "string", "enum": ["raw", "opus", "aac", "m4a", "mp3"]}, "default raw"),
                          ("bitrate", _int(0, 10_000), "kbit/s")],
-    "playlists.import_playlist": [("name", {"type": "string", "minLength": 1, "maxLength": 200}, "playlist name"),
+    "playlists.import_playlist": [("name", {"type": "string", "maxLength": 200}, "playlist name (empty: its own title)"),
                                   ("base", STR, "folder the paths are relative to")],
     "playlists.export_playlist": [("format", {"type": "string", "enum": ["m3u8", "m3u", "xspf"]}, "")],
     "analysis.waveform": [("spp", _int(0, 2**31), "samples per pixel; 0 or omitted: the finest level")],
@@ -115,7 +115,7 @@ BODY = {
     "users.login": _obj(["username", "password"], username=STR, password=STR),
     "users.setup": _obj(["username", "password"], username=USERNAME, password=PASSWORD, setup_token=STR),
     "users.change_my_password": _obj(["old_password", "new_password"], old_password=STR, new_password=PASSWORD),
-    "users.new_api_key": _obj(["name"], name=NAME),
+    "users.new_api_key": _obj(["name"], name={"type": "string", "minLength": 1, "maxLength": 100}),
     "users.create_user": _obj(["username", "password"], username=USERNAME, password=PASSWORD,
                               role={"type": "string", "enum": ["listener", "admin", "owner"]}),
     "users.update_user": _obj(None, password=PASSWORD, role={"type": "string", "enum": ["listener", "admin", "owner"]}),

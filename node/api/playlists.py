@@ -148,6 +148,8 @@ async def import_playlist():
     if len(raw) > 16 * 1024 * 1024:
         raise ApiError(413, "too_large", "a playlist file may be 16 MB at most")
     text = raw.decode("utf-8-sig", "replace")
+    if not text.strip():
+        raise bad_request("send the M3U8 or XSPF text as the request body")
     try:
         if text.lstrip().startswith("<"):
             title, entries = playlist_files.parse_xspf(text)
