@@ -171,6 +171,8 @@ def test_report_past_the_half_counts_one_play_and_shows_in_now_playing(node, own
     [entry] = now_playing(owner)
     assert entry["state"] == "playing" and entry["username"] == "owner" and entry["playbackRate"] == 1.0
     assert 1000 <= entry["positionMs"] <= 3000
+    playing = owner.xml("getNowPlaying").find("{http://subsonic.org/restapi}nowPlaying")[0]
+    assert playing.get("state") == "playing" and playing.get("playerName") == "phone-app"
     report(owner, song, "paused", 1600)
     [entry] = now_playing(owner)
     assert entry["state"] == "paused" and entry["positionMs"] == 1600
