@@ -32,6 +32,7 @@ REPORT_STATES = ("starting", "playing", "paused", "stopped")  # OpenSubsonic rep
 # a client that reports playback and also scrobbles: its scrobble of a listen it reported (counted) within
 # the track's length and this slack is the same listen, not a second one
 REPORT_SCROBBLE_SLACK_S = 600.0
+REPORT_LATE_S = 30 * 60  # reportPlayback: events this long after a listen's planned end no longer feed it
 
 
 # -- track facts ---------------------------------------------------------------------
@@ -282,6 +283,12 @@ def apply_report(db: Database, user_id: str, track_id: str, state: str, position
             ps.set_now_playing(db, user_id, client, device, track_id, None, None, state, position_ms, at, rate)
         return {"track_id": track_id, "counted": False, "duplicate": False, "state": state}
     play = ps.open_play(db, user_id, client, device)
+    if play is not None and _long_past_its_end(play, at, rate):
+        # the extension: 30 minutes after the planned end, stop listening to that listen's events (the client
+        # scrobbles what it played offline). It is closed with the time heard until then; this report is news.
+        _close(db, play, play["updated_at"], skipped=False, completed=False)
+        _save(db, play)
+        play = None
     if play is None or play["track_id"] != track_id or state == "starting":
         if state == "stopped":  # nothing open for this song (ended already, or never started): nothing to end
             ps.clear_now_playing(db, user_id, client, device, track_id)
@@ -298,6 +305,14 @@ def apply_report(db: Database, user_id: str, track_id: str, state: str, position
     else:
         ps.set_now_playing(db, user_id, client, device, track_id, None, play_id, "starting", position_ms, at, rate)
     return result | {"state": state}
+
+
+def _long_past_its_end(play: dict, at: float, rate: float) -> bool:
+    """A playing listen whose song would have ended over :data:`REPORT_LATE_S` before ``at``."""
+    if play["state"] != "playing" or not play["duration_ms"]:
+        return False
+    left_s = max(0, play["duration_ms"] - play["position_ms"]) / 1000 / rate
+    return at > play["updated_at"] + left_s + REPORT_LATE_S
 
 
 def close_stale(db: Database, now: float | None = None, ttl: float = ps.OPEN_PLAY_TTL_S) -> int:

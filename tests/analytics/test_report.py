@@ -78,3 +78,17 @@ def test_the_rate_bounds_listening_and_a_play_counts_once(world):
     # the same client scrobbling that listen afterwards is not a second play
     store.write_sync(plays.apply_scrobble, uid, track, True, "app", T0 + 100, None, None, T0 + 200)
     assert counted(store, uid, track) == 1
+
+
+def test_reports_long_after_the_planned_end_do_not_feed_the_old_listen(world):
+    """A client offline for hours that comes back reporting the end of the song: the extension says to stop
+    listening 30 minutes after the planned end (the client scrobbles what it played offline)."""
+    store, track, uid = world
+    rep, need = reporter(store, uid, track), needed_ms(store, track)
+    rep("starting", 0, T0)
+    rep("playing", 0, T0)
+    r = rep("playing", 2 * need, T0 + 4 * 3600)
+    assert not r["counted"] and r["played_ms"] == 0  # a new listen from here, the old one closed unheard
+    assert counted(store, uid, track) == 0
+    history = store.read_sync(ps.history, uid, 0, 1e12, 10)
+    assert [p["ended_at"] is None for p in history] == [True, False]
