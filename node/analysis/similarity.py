@@ -23,7 +23,8 @@ each take the nearest unused candidate. Steps are therefore about |AB| /
 
 :class:`IndexCache` keeps one index per store and rebuilds it when
 :func:`..store.analysis.vectors_stamp` changes (a vector added, recomputed
-or pruned, a track removed); the work runs in threads, never on the loop.
+or pruned, a track removed: a generation counter kept by triggers, one row
+to read per query); the work runs in threads, never on the loop.
 """
 
 from __future__ import annotations
@@ -192,9 +193,3 @@ async def sonic_path(store, start: str, end: str, count: int) -> list[Match]:
         if track_id not in index:
             raise NotAnalysed(track_id)
     return await trio.to_thread.run_sync(index.path, start, end, count)
-
-
-async def available(store) -> bool:
-    """Whether any track has a vector (the extension is advertised only then)."""
-    count, _, _ = await store.read(analysis_store.vectors_stamp, VERSION)
-    return count > 0

@@ -11,6 +11,7 @@ from sonantica.node.analysis.features.sonic import DIMS
 from sonantica.node.analysis.similarity import SonicIndex
 from tests.analysis.encode import write_flac, write_mp3
 from tests.analysis.families import FAMILIES, render_piece
+from sonantica.node.store.db import Store
 from tests.subsonic.harness import Sub, node_in_thread
 from tests.support.audio import write_tags
 from tests.support.node import PASSWORD, init_node
@@ -118,6 +119,17 @@ def test_subsonic_and_native_sonic_similarity_on_a_real_node(tmp_path):
         assert c.get(f"/api/v1/tracks/{songs[seed]}/sonic/path").status_code == 400
         assert c.get(f"/api/v1/tracks/{songs[seed]}/sonic/similar", params={"count": "x"}).status_code == 400
         assert c.get("/api/v1/tracks/tr-nope/sonic/similar").status_code == 404
+
+        # the index follows the store: a vector gone (re-analysis pending) leaves the answers at once
+        twin = songs["plain-90-C 0 mp3"]
+        with Store.open(data.db_path) as store:
+            store.write_sync(lambda db: db.conn.execute(
+                "DELETE FROM analysis WHERE feature = 'sonic' AND track_id = ?", (twin,)))
+        again = sub.json("getSonicSimilarTracks", {"id": songs[seed], "count": 20})["sonicMatch"]
+        assert twin not in [m["entry"]["id"] for m in again] and len(again) == len(songs) - 2
+        assert sub.error("getSonicSimilarTracks", {"id": twin})["code"] == 70
+        r = c.get(f"/api/v1/tracks/{twin}/sonic/path", params={"to": songs[end]})
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_analysed"
 
 
 def _wait_analysed(c: httpx.Client, tracks: int, timeout: float = 90) -> None:
