@@ -78,6 +78,8 @@ QUERY = {
     "playlists.import_playlist": [("name", {"type": "string", "maxLength": 200}, "playlist name (empty: its own title)"),
                                   ("base", STR, "folder the paths are relative to")],
     "playlists.export_playlist": [("format", {"type": "string", "enum": ["m3u8", "m3u", "xspf"]}, "")],
+    "analysis.sonic_similar": [("count", _int(0, 500), "")],
+    "analysis.sonic_path": [("to", _id("tr"), "the track the path ends at"), ("count", _int(2, 200), "")],
     "analysis.waveform": [("spp", _int(0, 2**31), "samples per pixel; 0 or omitted: the finest level")],
     "analytics.history": WHO + RANGE + [("limit", _int(1, 1000), ""), ("before", _int(0, 2**62), "play id"),
                                         ("counted", BOOL, "only counted plays")],
@@ -93,6 +95,7 @@ QUERY = {
     "analytics.similar_artists": [("count", _int(1, 100), "")],
     "analytics.next_radio": [("count", _int(1, 100), "")],
 }
+REQUIRED_QUERY = {("analysis.sonic_path", "to")}
 EVENT = _obj(["event"], event={"type": "string", "enum": ["start", "progress", "pause", "resume", "seek", "skip",
                                                            "end"]},
              track_id=STR, play_id=_int(0, 2**62), position_ms=POSITION_MS, from_ms=POSITION_MS,
@@ -219,8 +222,8 @@ def build(app) -> dict:
         doc = (view.__doc__ or rule.endpoint.split(".")[-1].replace("_", " ")).strip().splitlines()[0]
         params = [{"name": n, "in": "path", "required": True, "schema": PATH.get(n, {"type": "string"})}
                   for n in re.findall(r"{(\w+)}", path)]
-        params += [{"name": n, "in": "query", "required": False, "schema": t, **({"description": d} if d else {})}
-                   for n, t, d in QUERY.get(rule.endpoint, [])]
+        params += [{"name": n, "in": "query", "required": (rule.endpoint, n) in REQUIRED_QUERY, "schema": t,
+                    **({"description": d} if d else {})} for n, t, d in QUERY.get(rule.endpoint, [])]
         for method in sorted(rule.methods - {"OPTIONS", "HEAD"}):
             op = {
                 "operationId": rule.endpoint.replace(".", "_") + ("" if method == "GET" else f"_{method.lower()}"),
