@@ -14,7 +14,7 @@ from scratch and then rescanned with nothing changed by
 
 Each command's wall time includes its own start-up (a user waits for that too). Peak RSS is
 the sum of every process's VmHWM in the process tree (workers included), sampled every
-100 ms, and the command's own peak from wait4. Runs alternate between servers, ``--runs`` repetitions (median reported); a throwaway
+100 ms. Runs alternate between servers, ``--runs`` repetitions (median reported); a throwaway
 read pass warms the page cache first.
 
 Our CLI's wall time includes the Python interpreter's start-up, while MPD's rescan is a command
@@ -160,15 +160,15 @@ def run_timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float,
     """(wall s, peak RSS MB of the process tree, stdout) of one command run to completion.
 
     Exit is noticed within 10 ms; the tree's VmHWM is summed every 100 ms (a walk of /proc
-    costs a few ms, which at every 10 ms would take CPU from the server being measured), and
-    the command's own peak comes from wait4 at the end. Output goes to files, not pipes, so a
-    chatty command never blocks on a full pipe."""
+    costs a few ms, which at every 10 ms would take CPU from the server being measured). Not
+    wait4's ru_maxrss: Linux counts in it the forked copy of this bench before exec.
+    Output goes to files, not pipes, so a chatty command never blocks on a full pipe."""
     out, err_f = tempfile.TemporaryFile(), tempfile.TemporaryFile()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err_f)
     peak, next_sample = 0, 0.0
     while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
         if time.perf_counter() >= next_sample:
@@ -177,7 +177,6 @@ def run_timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float,
         time.sleep(0.01)
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
-    peak = max(peak, usage.ru_maxrss)
     out.seek(0)
     err_f.seek(0)
     stdout, err = out.read().decode(errors="replace"), err_f.read().decode(errors="replace")
