@@ -66,6 +66,7 @@ def init_node(root: Path, music: Path | list[Path], users: dict[str, str] | None
         args += ["--music", str(m)]
     assert cli.main(args) == 0
     data = DataDir(root)
+    config.setdefault("peer_bind", "127.0.0.1")  # the peer port is bound at serve start: keep it on loopback
     if config:
         data.save_config(replace(data.load_config(), **config))
     store = Store.open(data.db_path)
