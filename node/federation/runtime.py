@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 PUBLISH_EVERY_S = 30
 HELLO_EVERY_S = 20
+HELLO_RETRY_S = 2
 MAX_SENDS_PER_PEER = 4
 
 
@@ -414,12 +415,19 @@ class Federation:
     # -- hello: names, load and liveness of members ---------------------------------------------
     async def _hello_loop(self) -> None:
         while True:
+            failed: list[NodeId] = []
             if self.membership is not None:
+                async def greet(member: NodeId) -> None:
+                    if await self.hello(member) is None:
+                        failed.append(member)
+
                 async with trio.open_nursery() as n:
                     for member in list(self.membership.members):
                         if member != self.me:
-                            n.start_soon(self.hello, member)
-            with trio.move_on_after(HELLO_EVERY_S):
+                            n.start_soon(greet, member)
+            # A member that just joined may not answer yet: ask again soon rather than in 20 s,
+            # or its name and track count stay unknown that long.
+            with trio.move_on_after(HELLO_RETRY_S if failed else HELLO_EVERY_S):
                 await self._hello_now.wait()
                 await trio.sleep(0.5)
             self._hello_now = trio.Event()
