@@ -34,6 +34,16 @@ def client_is_local(address: str | None) -> bool:
     return ip.is_loopback or ip.is_private or ip.is_link_local
 
 
+def _transcode_identity(track: dict) -> str | None:
+    """The transcode cache's key for a track's audio: ``audio_id`` first.
+
+    It is known from the scan on and does not change with tags (a transcode
+    carries none), while ``file_id`` appears only when analysis has hashed the
+    file: keyed by it, a transcode made before that moment was never found again.
+    """
+    return track.get("audio_id") or track.get("file_id")
+
+
 async def track_source(track_id: str) -> tuple[dict, str]:
     """The track and its confined absolute path (the one way from an id to a file)."""
     store = current_app.node.store
@@ -126,7 +136,7 @@ async def stream_response(track: dict, path: str | None, spec: TranscodeSpec | N
                 name = name.rsplit(".", 1)[0] + "." + {"aac": "aac", "m4a": "m4a", "mp3": "mp3"}.get(spec.format, "opus")
             resp = await serve_transcode(path, spec, request.headers, method=method,
                                          limiter=node.transcode_limiter, cache=node.transcode_cache,
-                                         source_identity=track.get("file_id") or track.get("audio_id"),
+                                         source_identity=_transcode_identity(track),
                                          download_name=name)
     except SourceUnavailable as exc:
         raise ApiError(404, "not_found", f"the file of track {track['id']} cannot be read: "

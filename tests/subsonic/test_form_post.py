@@ -78,3 +78,26 @@ def test_transcoded_stream_posted_is_the_stream_got(owner, ids):
     # the same transcode: cached after the GET, then served with Range like a file
     assert got.status_code == 200 and posted.headers.get("x-transcode-cache") == "hit"
     assert posted.status_code == 206 and posted.content == got.content[:100]
+
+
+def test_a_transcode_stays_cached_when_analysis_hashes_the_file(node, owner, ids):
+    """Analysis gives a track its full-content ``file_id`` some time after the scan; a transcode made
+    before that moment must still be found in the cache afterwards (it was keyed by file_id, and lost)."""
+    import sqlite3
+
+    params = {"id": ids["hyper"], "format": "mp3", "maxBitRate": 128, "timeOffset": "0.5"}
+    db = sqlite3.connect(node.data.db_path, timeout=30)
+    try:
+        with db:  # as before analysis: the scan has run, the file is not hashed yet
+            before = db.execute("SELECT file_id FROM track WHERE id = ?", (ids["hyper"],)).fetchone()[0]
+            db.execute("UPDATE track SET file_id = NULL WHERE id = ?", (ids["hyper"],))
+        got = call(owner, "GET", "stream", params)
+        assert got.status_code == 200 and got.headers["x-transcode-cache"] == "miss"
+        with db:  # what analysis writes when it has hashed the file
+            db.execute("UPDATE track SET file_id = ? WHERE id = ?", (before or "f" * 64, ids["hyper"]))
+        again = call(owner, "GET", "stream", params)
+        assert again.headers["x-transcode-cache"] == "hit" and again.content == got.content
+    finally:
+        with db:
+            db.execute("UPDATE track SET file_id = ? WHERE id = ?", (before, ids["hyper"]))
+        db.close()
