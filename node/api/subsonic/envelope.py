@@ -43,6 +43,10 @@ TEXT_ELEMENTS = {
     "artistInfo2": {"biography", "musicBrainzId", "lastFmUrl", "smallImageUrl", "mediumImageUrl", "largeImageUrl"},
     "albumInfo": {"notes", "musicBrainzId", "lastFmUrl", "smallImageUrl", "mediumImageUrl", "largeImageUrl"},
 }
+# elements whose ``value`` is an attribute because they hold child elements (songLyrics 2's cueLine)
+VALUE_ATTRIBUTE = {"cueLine"}
+# JSON arrays whose XML elements are named in the singular
+XML_LIST_NAMES = {("structuredLyrics", "agents"): "agent"}
 _CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,99}$")
 
 
@@ -115,13 +119,14 @@ def _fill(el: ET.Element, name: str, data: dict) -> None:
     for key, value in data.items():
         if value is None:
             continue
-        if key == "value" and not isinstance(value, (dict, list)):
+        if key == "value" and name not in VALUE_ATTRIBUTE and not isinstance(value, (dict, list)):
             el.text = _text(value)
         elif isinstance(value, dict):
             _fill(ET.SubElement(el, key), key, value)
         elif isinstance(value, list):
+            tag = XML_LIST_NAMES.get((name, key), key)
             for item in value:
-                child = ET.SubElement(el, key)
+                child = ET.SubElement(el, tag)
                 if isinstance(item, dict):
                     _fill(child, key, item)
                 else:

@@ -125,7 +125,9 @@ async def get_lyrics(call: Call) -> dict:
 
 @method("getLyricsBySongId")
 async def get_lyrics_by_song_id(call: Call) -> dict:
+    """songLyrics 1 and 2: ``enhanced=true`` adds ``kind``, word cues (``cueLine``) and singers (``agents``)."""
     ident = call.require("id")
+    enhanced = call.bool("enhanced")
     try:
         track = await call.store.read(browse.require_track, ident)
     except NotFound:
@@ -133,18 +135,50 @@ async def get_lyrics_by_song_id(call: Call) -> dict:
     found = await _lyrics_of(call, track)
     if not found["lines"]:
         return {"lyricsList": {"structuredLyrics": []}}
-    lines = []
-    for line in found["lines"]:
-        entry = {"value": line["text"]}
-        if found["synced"]:
-            entry = {"start": line["start_ms"], "value": line["text"]}
-        lines.append(entry)
+    return {"lyricsList": {"structuredLyrics": [structured_lyrics(found, track, enhanced)]}}
+
+
+def structured_lyrics(found: dict, track: dict, enhanced: bool) -> dict:
+    """One ``structuredLyrics`` entry; without ``enhanced`` exactly the version 1 shape."""
+    synced = bool(found["synced"])
+    lines = [{"start": line["start_ms"], "value": line["text"]} if synced else {"value": line["text"]}
+             for line in found["lines"]]
     tags = found.get("tags") or {}
-    return {"lyricsList": {"structuredLyrics": [{
+    entry = {
         "displayArtist": tags.get("ar") or track["artist"],
         "displayTitle": tags.get("ti") or track["title"],
-        "lang": "xxx",
+        "lang": found.get("lang") or tags.get("la") or tags.get("lang") or "xxx",
         "offset": 0,
-        "synced": bool(found["synced"]),
+        "synced": synced,
         "line": lines,
-    }]}}
+    }
+    if not enhanced:
+        return entry
+    entry = {"kind": "main", **entry}
+    if synced and found.get("cue_lines"):
+        if found.get("agents"):
+            entry["agents"] = [{k: a[k] for k in ("id", "role", "name") if k in a} for a in found["agents"]]
+        entry["cueLine"] = [_cue_line(c) for c in found["cue_lines"]]
+    return entry
+
+
+def _cue_line(cue: dict) -> dict:
+    """Words with their inclusive UTF-8 byte ranges in the line's text (the words concatenate to it)."""
+    out: dict = {"index": cue["index"]}
+    if "agent" in cue:
+        out["agentId"] = cue["agent"]
+    out["start"] = cue["start_ms"]
+    if cue.get("end_ms") is not None:
+        out["end"] = cue["end_ms"]
+    out["value"] = cue["text"]
+    cues, pos = [], 0
+    for word in cue["words"]:
+        size = len(word["text"].encode("utf-8"))
+        item = {"start": word["start_ms"]}
+        if "end_ms" in word:
+            item["end"] = word["end_ms"]
+        item.update({"byteStart": pos, "byteEnd": pos + size - 1, "value": word["text"]})
+        cues.append(item)
+        pos += size
+    out["cue"] = cues
+    return out

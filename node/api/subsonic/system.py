@@ -11,7 +11,7 @@ EXTENSIONS = [
     {"name": "formPost", "versions": [1]},
     {"name": "indexBasedQueue", "versions": [1]},
     {"name": "playbackReport", "versions": [1]},
-    {"name": "songLyrics", "versions": [1]},
+    {"name": "songLyrics", "versions": [1, 2]},
     {"name": "sonicSimilarity", "versions": [1]},  # sonic.py, from the analysis workers' vectors
     {"name": "topSongsByArtistId", "versions": [1]},
     {"name": "transcodeOffset", "versions": [1]},
