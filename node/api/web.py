@@ -5,7 +5,8 @@ Assets are served under ``/static/<version>/…`` where ``version`` is a hash of
 the whole ``web/`` tree, so that relative ``import``s inside modules inherit
 the version and every asset can be cached for a year (``immutable``).
 ``index.html`` and ``/sw.js`` are templates (``__V__`` → version,
-``__ASSETS__`` → the asset list for the service worker's precache) served with
+``__ASSETS__`` → the asset list for the service worker's precache, ``__LANGUAGES__`` → the codes of
+the message catalogues ``web/i18n/*.json``) served with
 ``no-cache``; a new version changes ``sw.js``, which updates the worker.
 Client routes (history routing) fall back to ``index.html``.
 
@@ -95,7 +96,8 @@ def _scan_web() -> tuple[str, list[str]]:
 def _render_template(name: str) -> str:
     version, assets = _scan_web()
     text = (WEB_DIR / name).read_text("utf-8")
-    return text.replace("__V__", version).replace("__ASSETS__", json.dumps(assets))
+    languages = ",".join(sorted(PurePosixPath(a).stem for a in assets if a.startswith("i18n/") and a.endswith(".json")))
+    return text.replace("__V__", version).replace("__ASSETS__", json.dumps(assets)).replace("__LANGUAGES__", languages)
 
 
 async def _template(name: str, mimetype: str) -> Response:

@@ -390,9 +390,10 @@ def shots(tmp_path):
 
 
 def open_context(browser, node: Node, *, signed_in: bool = True, viewport=(1440, 900), theme: str = "dark", mobile=False,
-                 service_workers: str = "allow"):
-    """service_workers="block" for tests that intercept API requests (page.route does not see a worker's)."""
-    ctx = browser.new_context(base_url=node.url, viewport={"width": viewport[0], "height": viewport[1]},
+                 service_workers: str = "allow", locale: str = "en-US"):
+    """service_workers="block" for tests that intercept API requests (page.route does not see a worker's).
+    locale: the browser's language, which the app speaks when it has a catalogue for it."""
+    ctx = browser.new_context(base_url=node.url, viewport={"width": viewport[0], "height": viewport[1]}, locale=locale,
                               color_scheme=theme, device_scale_factor=2 if mobile else 1, is_mobile=mobile, has_touch=mobile,
                               service_workers=service_workers)
     ctx.set_default_timeout(10_000)

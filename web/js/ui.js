@@ -1,5 +1,7 @@
 // Small DOM helpers shared by the views: element builder, icons, covers, formatting, toasts, menus.
 
+import { t } from './i18n.js';
+
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -122,18 +124,7 @@ export function fmtTime(sec) {
   return (hh ? hh + ':' + String(m).padStart(2, '0') : m) + ':' + String(s).padStart(2, '0');
 }
 
-export function fmtDuration(sec) {
-  sec = Math.round(sec || 0);
-  const hh = Math.floor(sec / 3600), m = Math.round((sec % 3600) / 60);
-  return hh ? `${hh} h ${m} min` : `${m} min`;
-}
-
-export function fmtBytes(n) {
-  if (!n) return '0 B';
-  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
-  const i = Math.min(u.length - 1, Math.floor(Math.log(n) / Math.log(1024)));
-  return (n / 1024 ** i).toFixed(i ? 1 : 0) + ' ' + u[i];
-}
+export { fmtBytes, fmtDuration } from './i18n.js'; // in the chosen language (Intl)
 
 export function plural(n, word, many = word + 's') {
   return `${n} ${n === 1 ? word : many}`;
@@ -186,7 +177,7 @@ export function closeMenu() {
 }
 
 /** A modal dialog (the native <dialog>); resolves with the form's values or null. */
-export function prompt(title, { label = 'Name', value = '', ok = 'Save' } = {}) {
+export function prompt(title, { label = t('dialog.name'), value = '', ok = t('dialog.save') } = {}) {
   return new Promise((resolve) => {
     const input = h('input', { name: 'value', value, required: true, autocomplete: 'off', 'aria-label': label });
     const dlg = h('dialog', { class: 'dialog', 'aria-label': title },
@@ -194,7 +185,7 @@ export function prompt(title, { label = 'Name', value = '', ok = 'Save' } = {}) 
         h('h2', {}, title),
         h('label', { class: 'field' }, h('span', {}, label), input),
         h('div', { class: 'row end' },
-          h('button', { type: 'button', class: 'btn ghost', onclick: () => { dlg.close(); resolve(null); } }, 'Cancel'),
+          h('button', { type: 'button', class: 'btn ghost', onclick: () => { dlg.close(); resolve(null); } }, t('dialog.cancel')),
           h('button', { type: 'submit', class: 'btn primary' }, ok))));
     dlg.addEventListener('close', () => { if (dlg.returnValue !== 'cancel') resolve(input.value.trim() || null); dlg.remove(); });
     dlg.addEventListener('cancel', () => resolve(null));
@@ -205,7 +196,7 @@ export function prompt(title, { label = 'Name', value = '', ok = 'Save' } = {}) 
 }
 
 /** A yes/no modal (the native <dialog>); resolves true when confirmed. danger: a red confirm button. */
-export function confirmDialog(title, message, { ok = 'OK', danger = false } = {}) {
+export function confirmDialog(title, message, { ok = t('dialog.ok'), danger = false } = {}) {
   return new Promise((resolve) => {
     let answer = false;
     const okBtn = h('button', { type: 'button', class: 'btn ' + (danger ? 'danger' : 'primary'), onclick: () => { answer = true; dlg.close(); } }, ok);
@@ -213,7 +204,7 @@ export function confirmDialog(title, message, { ok = 'OK', danger = false } = {}
       h('h2', {}, title),
       message ? h('p', { class: 'muted' }, message) : null,
       h('div', { class: 'row end' },
-        h('button', { type: 'button', class: 'btn ghost', onclick: () => dlg.close() }, 'Cancel'), okBtn));
+        h('button', { type: 'button', class: 'btn ghost', onclick: () => dlg.close() }, t('dialog.cancel')), okBtn));
     dlg.addEventListener('close', () => { dlg.remove(); resolve(answer); });
     document.body.append(dlg);
     dlg.showModal();
