@@ -1,6 +1,6 @@
 """The web app's message catalogues (web/i18n/*.json) against the keys its code uses (web/js/**/*.js).
 
-Every key the code asks for (``t('key')``, ``tParts('key', …)``, ``tn('key', n)``) exists in every
+Every key the code asks for (``tr('key')``, ``trParts('key', …)``, ``trn('key', n)``) exists in every
 language, with the same {placeholders} as in English; no language has a key the code does not use; keys
 are literal at the call (a key built at run time could not be checked, so it is refused here).
 """
@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
 PLURAL_FORMS = {"zero", "one", "two", "few", "many", "other"}
-CALL = re.compile(r"(?<![\w.$])(t|tn|tParts)\(\s*(?:'([^'\\]*)'|\"([^\"\\]*)\")?")
+CALL = re.compile(r"(?<![\w.$])(tr|trn|trParts)\(\s*(?:'([^'\\]*)'|\"([^\"\\]*)\")?")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -40,9 +40,9 @@ def used_keys(sources: dict[str, str]) -> tuple[dict[str, str], list[str]]:
             if key is None:
                 problems.append(f"{name}:{line}: {m.group(1)}() without a literal key")
                 continue
-            kind = "plural" if m.group(1) == "tn" else "text"
+            kind = "plural" if m.group(1) == "trn" else "text"
             if keys.get(key, kind) != kind:
-                problems.append(f"{name}:{line}: {key} is used both as a plural (tn) and as text")
+                problems.append(f"{name}:{line}: {key} is used both as a plural (trn) and as text")
             keys[key] = kind
     return keys, problems
 
@@ -117,16 +117,16 @@ def test_the_check_finds_a_missing_key_an_unused_one_and_a_dropped_placeholder()
 
 
 @pytest.mark.parametrize("src, problem", [
-    ("h('p', {}, t(key))", "x.js:1: t() without a literal key"),
-    ("const a = 1;\nlabel = tn(`count.${kind}`, 3)", "x.js:2: tn() without a literal key"),
+    ("h('p', {}, tr(key))", "x.js:1: tr() without a literal key"),
+    ("const a = 1;\nlabel = trn(`count.${kind}`, 3)", "x.js:2: trn() without a literal key"),
 ])
 def test_keys_built_at_run_time_are_refused(src, problem):
     assert used_keys({"x.js": src})[1] == [problem]
 
 
 def test_calls_in_comments_and_other_functions_are_not_keys():
-    keys, problems = used_keys({"x.js": "// t('in.a.comment')\n/* tn('block', 2) */\nformat(t('real.key'), at('no'), x.tn('no'))\n"
-                                        "tn('songs', 3); tParts(\"with.node\", {x})\nexport function t(key, params) {}"})
+    keys, problems = used_keys({"x.js": "// tr('in.a.comment')\n/* trn('block', 2) */\nformat(tr('real.key'), at('no'), x.tn('no'))\n"
+                                        "trn('songs', 3); trParts(\"with.node\", {x})\nexport function tr(key, params) {}"})
     assert (keys, problems) == ({"real.key": "text", "songs": "plural", "with.node": "text"}, [])
 
 

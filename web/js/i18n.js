@@ -5,11 +5,11 @@
 // first of the browser's languages that has a catalogue, else English. The catalogues the node holds
 // are listed by the server in <html data-languages> (every web/i18n/*.json): another language is one file.
 // This module loads the chosen catalogue (and English, the fallback) with a top-level await, so every
-// module that imports it may call t() while it is evaluated.
+// module that imports it may call tr() while it is evaluated.
 //
-// Keys are literal strings at the call: t('nav.home'), tn('count.songs', n), tParts('key', {x: node});
+// Keys are literal strings at the call: tr('nav.home'), trn('count.songs', n), trParts('key', {x: node});
 // tests/unit/test_web_i18n.py reads them from the source and checks that every language has exactly
-// the keys the code uses. A catalogue value is a string with {name} placeholders, or for tn() an object
+// the keys the code uses. A catalogue value is a string with {name} placeholders, or for trn() an object
 // of plural forms (Intl.PluralRules categories: one, other, …) where {n} is the formatted count.
 
 const STORE = 'sonantica.lang';
@@ -84,14 +84,14 @@ function fill(text, params) {
 }
 
 /** The message for key in the chosen language, its {placeholders} filled from params. */
-export function t(key, params) {
+export function tr(key, params) {
   const v = lookup(key);
   return trace(typeof v === 'string' ? fill(v, params) : `⟦${key}⟧`);
 }
 
 const plurals = new Intl.PluralRules(lang);
 /** A message that depends on a count n ({n}, formatted): the catalogue gives it per plural category. */
-export function tn(key, n, params) {
+export function trn(key, n, params) {
   const v = lookup(key);
   if (!v || typeof v !== 'object') return trace(`⟦${key}⟧`);
   const form = v[plurals.select(n)] ?? v.other;
@@ -100,9 +100,9 @@ export function tn(key, n, params) {
 
 /**
  * A message with elements in it: [text, node, text…] for h(). params are strings or Nodes, e.g.
- * tParts('federation.invite_howto', {command: h('code', {}, 'sonantica join <code>')}).
+ * trParts('federation.invite_howto', {command: h('code', {}, 'sonantica join <code>')}).
  */
-export function tParts(key, params = {}) {
+export function trParts(key, params = {}) {
   const v = lookup(key);
   if (typeof v !== 'string') return [trace(`⟦${key}⟧`)];
   const out = [];
@@ -179,5 +179,5 @@ export function fmtList(items, type = 'conjunction') {
 }
 
 // the page itself, before the app draws
-document.querySelector('a.skip')?.replaceChildren(t('app.skip_to_content'));
-document.querySelector('.boot')?.setAttribute('aria-label', t('app.loading'));
+document.querySelector('a.skip')?.replaceChildren(tr('app.skip_to_content'));
+document.querySelector('.boot')?.setAttribute('aria-label', tr('app.loading'));

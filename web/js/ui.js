@@ -1,6 +1,6 @@
 // Small DOM helpers shared by the views: element builder, icons, covers, formatting, toasts, menus.
 
-import { t } from './i18n.js';
+import { tr } from './i18n.js';
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -177,7 +177,7 @@ export function closeMenu() {
 }
 
 /** A modal dialog (the native <dialog>); resolves with the form's values or null. */
-export function prompt(title, { label = t('dialog.name'), value = '', ok = t('dialog.save') } = {}) {
+export function prompt(title, { label = tr('dialog.name'), value = '', ok = tr('dialog.save') } = {}) {
   return new Promise((resolve) => {
     const input = h('input', { name: 'value', value, required: true, autocomplete: 'off', 'aria-label': label });
     const dlg = h('dialog', { class: 'dialog', 'aria-label': title },
@@ -185,7 +185,7 @@ export function prompt(title, { label = t('dialog.name'), value = '', ok = t('di
         h('h2', {}, title),
         h('label', { class: 'field' }, h('span', {}, label), input),
         h('div', { class: 'row end' },
-          h('button', { type: 'button', class: 'btn ghost', onclick: () => { dlg.close(); resolve(null); } }, t('dialog.cancel')),
+          h('button', { type: 'button', class: 'btn ghost', onclick: () => { dlg.close(); resolve(null); } }, tr('dialog.cancel')),
           h('button', { type: 'submit', class: 'btn primary' }, ok))));
     dlg.addEventListener('close', () => { if (dlg.returnValue !== 'cancel') resolve(input.value.trim() || null); dlg.remove(); });
     dlg.addEventListener('cancel', () => resolve(null));
@@ -196,7 +196,7 @@ export function prompt(title, { label = t('dialog.name'), value = '', ok = t('di
 }
 
 /** A yes/no modal (the native <dialog>); resolves true when confirmed. danger: a red confirm button. */
-export function confirmDialog(title, message, { ok = t('dialog.ok'), danger = false } = {}) {
+export function confirmDialog(title, message, { ok = tr('dialog.ok'), danger = false } = {}) {
   return new Promise((resolve) => {
     let answer = false;
     const okBtn = h('button', { type: 'button', class: 'btn ' + (danger ? 'danger' : 'primary'), onclick: () => { answer = true; dlg.close(); } }, ok);
@@ -204,7 +204,7 @@ export function confirmDialog(title, message, { ok = t('dialog.ok'), danger = fa
       h('h2', {}, title),
       message ? h('p', { class: 'muted' }, message) : null,
       h('div', { class: 'row end' },
-        h('button', { type: 'button', class: 'btn ghost', onclick: () => dlg.close() }, t('dialog.cancel')), okBtn));
+        h('button', { type: 'button', class: 'btn ghost', onclick: () => dlg.close() }, tr('dialog.cancel')), okBtn));
     dlg.addEventListener('close', () => { dlg.remove(); resolve(answer); });
     document.body.append(dlg);
     dlg.showModal();

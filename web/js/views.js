@@ -9,7 +9,7 @@ import * as fed from './federation.js';
 import { PagedSource, virtualList } from './vlist.js';
 import { summary } from './rules.js';
 import * as i18n from './i18n.js';
-import { languageName, t } from './i18n.js';
+import { languageName, tr } from './i18n.js';
 
 const enc = encodeURIComponent;
 let appRef = null;
@@ -847,8 +847,8 @@ export async function settings(ctx) {
   const theme = h('select', { class: 'select', 'aria-label': 'Theme' }, [['system', 'Match the system'], ['dark', 'Dark'], ['light', 'Light']].map(([v, l]) => h('option', { value: v }, l)));
   theme.value = localStorage.getItem('sonantica.theme') || 'system';
   theme.addEventListener('change', async () => { localStorage.setItem('sonantica.theme', theme.value); (await import('./app.js')).applyTheme(); });
-  const language = h('select', { class: 'select', name: 'language', 'aria-label': t('settings.language') },
-    h('option', { value: '' }, t('settings.language_auto', { language: languageName(i18n.lang) })),
+  const language = h('select', { class: 'select', name: 'language', 'aria-label': tr('settings.language') },
+    h('option', { value: '' }, tr('settings.language_auto', { language: languageName(i18n.lang) })),
     i18n.LANGUAGES.map((code) => h('option', { value: code, lang: code }, languageName(code))));
   language.value = i18n.languageChoice();
   language.addEventListener('change', () => i18n.setLanguage(language.value));
@@ -882,7 +882,7 @@ export async function settings(ctx) {
   const field = (label, control, hint) => h('div', { class: 'setting' }, h('div', {}, h('div', { class: 'setting-label' }, label), hint ? h('div', { class: 'muted small' }, hint) : null), control);
   return page('Settings', header('Settings'),
     h('div', { class: 'settings' },
-      section('Appearance', field('Theme', theme), field(t('settings.language'), language, t('settings.language_hint'))),
+      section('Appearance', field('Theme', theme), field(tr('settings.language'), language, tr('settings.language_hint'))),
       section('Playback',
         field('Streaming quality', quality, 'Original is bit-exact; transcoded streams save data away from home.'),
         field('Volume normalisation', rg, 'ReplayGain from tags or the node’s loudness analysis.'),
