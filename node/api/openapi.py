@@ -46,6 +46,7 @@ POSITION_MS = _int(0, 7 * 86_400_000)
 PATH = {
     "track_id": _id("tr"), "album_id": _id("al"), "artist_id": _id("ar"), "playlist_id": _id("pl"),
     "item_id": _id("tr", "al", "ar"), "ident": _id("tr", "al", "ar", "em", "fi", "pl"), "radio_id": _id("rd"),
+    "media_id": {"type": "string", "pattern": "^[a-z]{2}-[^/]{1,200}$"},
     "position": _int(0, 20_000), "service": {"type": "string", "enum": ["listenbrainz", "lastfm"]},
 }
 PAGE = [("limit", _int(1, 500), "page size"),
@@ -67,6 +68,8 @@ QUERY = {
     "analysis.sonic_similar": [("count", _int(0, 500), "how many (default 10)")],
     "analysis.sonic_path": [("to", _id("tr"), "the track the path ends at (required)"),
                             ("count", _int(2, 200), "songs in the path, both ends included (default 25)")],
+    "bookmarks.list_bookmarks": [("media_id", {"type": "string", "maxLength": 200}, "only the bookmark on this item "
+                                  "(an empty list when there is none)")],
     "library.cover": [("size", _int(16, 4096), "thumbnail edge in pixels; omitted: the original")],
     "streams.stream": [("format", {"type": "string", "enum": ["raw", "opus", "aac", "m4a", "mp3"]},
                         "default: the user's setting"),
@@ -131,6 +134,7 @@ BODY = {
     "playlists.save_queue": _obj(["track_ids"], track_ids=TRACK_IDS, current={"type": ["string", "null"]},
                                  position_ms=POSITION_MS, client=STR),
     "library.rate": _obj(["rating"], rating=_int(0, 5)),
+    "bookmarks.put_bookmark": _obj(["position_ms"], position_ms=POSITION_MS, comment={"type": "string", "maxLength": 1000}),
     "library.start_scan": _obj(None, full=BOOL),
     "analysis.analysis_enqueue": _obj(None, force=BOOL),
     "federation_api.create_invite": _obj(None, uses=_int(1, 100),
@@ -162,7 +166,7 @@ RESPONSES = {
     "library.star": {"204": None}, "library.unstar": {"204": None}, "library.rate": {"204": None},
     "playlists.remove_track": {"204": None}, "playlists.delete_playlist": {"204": None},
     "playlists.save_queue": {"204": None}, "users.revoke_api_key": {"204": None}, "users.delete_user": {"204": None},
-    "federation_api.pin": {"204": None}, "federation_api.unpin": {"204": None},
+    "federation_api.pin": {"204": None}, "bookmarks.delete_bookmark": {"204": None}, "federation_api.unpin": {"204": None},
     "subsonic.subsonic_native.delete_app_password": {"204": None},
     "users.setup": {"201": JSON}, "users.new_api_key": {"201": JSON}, "users.create_user": {"201": JSON},
     "playlists.create_playlist": {"201": JSON}, "playlists.import_playlist": {"201": JSON},

@@ -10,8 +10,8 @@ export class ApiError extends Error {
 
 export const bus = new EventTarget();
 
-export async function api(path, { method = 'GET', body, signal, headers = {}, raw = false } = {}) {
-  const opts = { method, signal, headers: { ...headers }, credentials: 'same-origin' };
+export async function api(path, { method = 'GET', body, signal, headers = {}, raw = false, keepalive = false } = {}) {
+  const opts = { method, signal, headers: { ...headers }, credentials: 'same-origin', keepalive };
   if (body !== undefined) {
     if (typeof body === 'string' || body instanceof Blob) opts.body = body;
     else {

@@ -4,6 +4,7 @@
 import { api, bus, has, hasPrefix, loadCapabilities } from './api.js';
 import { player } from './player.js';
 import { reportPlays } from './plays.js';
+import { keepResumePositions } from './resume.js';
 import './seekbar.js';
 import { cover, fmtTime, h, icon, iconButton, toast } from './ui.js';
 import * as views from './views.js';
@@ -154,8 +155,7 @@ bus.addEventListener('unauthorized', () => {
   if (!state.user) return;
   state.user = null;
   localStorage.removeItem('sonantica.user');
-  reportPlays(player);
-boot();
+  boot();
 });
 
 export async function signOut() {
@@ -376,4 +376,5 @@ function registerServiceWorker() {
 }
 
 reportPlays(player);
+keepResumePositions(player);
 boot();

@@ -300,10 +300,14 @@ export class Player extends EventTarget {
     return `/api/v1/tracks/${encodeURIComponent(track.id)}/stream?${p}`;
   }
 
-  async loadCurrent({ autoplay = false, at = 0 } = {}) {
+  async loadCurrent({ autoplay = false, at = 0, resume = true } = {}) {
     const track = this.current;
     if (!track) return;
     this.graph();
+    if (at === 0 && resume && this.resumePoint) { // a long track or an episode starts where it was left
+      at = await this.resumePoint(track);
+      if (this.current !== track) return; // another was chosen meanwhile
+    }
     const other = this.other;
     if (other.dataset.trackId === String(track.qid) && other.getAttribute('src') && at === 0) {
       this.el.pause();
@@ -312,9 +316,10 @@ export class Player extends EventTarget {
       const el = this.el;
       el.pause();
       el.dataset.trackId = String(track.qid);
-      el.dataset.offset = '0';
-      el.src = this.srcFor(track);
-      if (at > 0) el.currentTime = at;
+      const transcoded = this.settings.quality !== 'original' && at > 0; // a live transcode starts at the offset
+      el.dataset.offset = transcoded ? String(at) : '0';
+      el.src = this.srcFor(track, transcoded ? at : 0);
+      if (at > 0 && !transcoded) el.currentTime = at;
     }
     this.other.pause();
     this.resumeAt = 0;
@@ -397,6 +402,7 @@ export class Player extends EventTarget {
   }
 
   async onEnded() {
+    this.emit('finished', this.current);
     if (this.repeat === 'one') {
       this.seek(0);
       return this.el.play();
