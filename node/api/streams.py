@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 
@@ -131,7 +132,7 @@ async def stream_response(track: dict, path: str | None, spec: TranscodeSpec | N
             if spec is None:
                 spec = TranscodeSpec("opus", current_app.node.config.default_bitrate_wan * 1000, offset)
             else:
-                spec = TranscodeSpec(spec.format, spec.bitrate, offset)
+                spec = dataclasses.replace(spec, offset=offset)
             if name:
                 name = name.rsplit(".", 1)[0] + "." + {"aac": "aac", "m4a": "m4a", "mp3": "mp3"}.get(spec.format, "opus")
             resp = await serve_transcode(path, spec, request.headers, method=method,

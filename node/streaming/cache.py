@@ -47,9 +47,11 @@ CACHE_VERSION = 1
 
 def cache_key(source_identity: str, spec: TranscodeSpec) -> str:
     """A file-name-safe key for one transcode of one source content."""
-    material = "|".join(
-        (f"v{CACHE_VERSION}", f"av{av.__version__}", source_identity, spec.format, str(spec.bitrate), str(spec.offset_ms))
-    )
+    parts = [f"v{CACHE_VERSION}", f"av{av.__version__}", source_identity, spec.format, str(spec.bitrate),
+             str(spec.offset_ms)]
+    if spec.channels is not None or spec.sample_rate is not None:  # keys of plain transcodes stay as they were
+        parts += [f"ch{spec.channels}", f"sr{spec.sample_rate}"]
+    material = "|".join(parts)
     return hashlib.blake2b(material.encode(), digest_size=16).hexdigest()
 
 

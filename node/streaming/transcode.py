@@ -123,11 +123,17 @@ class TranscodeSpec:
     format: str
     bitrate: int
     offset: float = 0.0
+    channels: int | None = None  # at most this many (1 or 2); None: mono stays mono, the rest is stereo
+    sample_rate: int | None = None  # at most this rate (the format's nearest below); None: as the source
 
     def __post_init__(self) -> None:
         fmt = FORMATS.get(self.format)
         if fmt is None:
             raise ValueError(f"unknown transcode format {self.format!r}; use one of {sorted(FORMATS)}")
+        if self.channels not in (None, 1, 2):
+            raise ValueError(f"channels must be 1 or 2, not {self.channels}")
+        if self.sample_rate is not None and not 8000 <= self.sample_rate <= 384_000:
+            raise ValueError(f"sample rate {self.sample_rate} out of range (8000..384000)")
         if not fmt.min_bitrate <= self.bitrate <= fmt.max_bitrate:
             raise ValueError(
                 f"bitrate {self.bitrate} out of range for {self.format} "
@@ -211,10 +217,18 @@ class _ChannelSink:
             self._send(chunk)
 
 
-def _output_rate(fmt: _Format, rate: int) -> int:
+def output_rate(fmt: _Format, rate: int, cap: int | None = None) -> int:
+    """The encoder's sample rate for a source rate: the source's when the codec takes it (≤ 48 kHz), else
+    44.1 or 48 kHz by family; ``cap`` (a client's limit) lowers it to the highest allowed rate under it."""
     if rate in fmt.rates and rate <= 48000:
-        return rate
-    return 44100 if rate % 11025 == 0 and 44100 in fmt.rates else 48000
+        chosen = rate
+    else:
+        chosen = 44100 if rate % 11025 == 0 and 44100 in fmt.rates else 48000
+    if cap and chosen > cap:
+        under = [r for r in fmt.rates if r <= cap]
+        same_family = [r for r in under if r % 11025 == chosen % 11025]
+        chosen = max(same_family or under or [min(fmt.rates)])
+    return chosen
 
 
 def _drop_leading(frame: av.AudioFrame, drop: int) -> av.AudioFrame:
@@ -327,8 +341,8 @@ def _transcode(source: Path, spec: TranscodeSpec, sink: _ChannelSink, opened: Ca
         if not inp.streams.audio:
             raise TranscodeFailed(source, "no audio stream")
         ins = inp.streams.audio[0]
-        channels = 1 if ins.codec_context.channels == 1 else 2
-        rate = _output_rate(fmt, ins.codec_context.sample_rate or 48000)
+        channels = 1 if ins.codec_context.channels == 1 or spec.channels == 1 else 2
+        rate = output_rate(fmt, ins.codec_context.sample_rate or 48000, spec.sample_rate)
         frames = _trimmed_frames(inp, ins, spec.offset, stop)
         first = next(frames, None)
         if first is None and spec.offset == 0:

@@ -6,6 +6,10 @@ answer against the XSD by the harness (tests/subsonic/oracle.py).
 
 from __future__ import annotations
 
+import io
+import json
+
+import av
 import httpx
 import pytest
 
@@ -14,6 +18,7 @@ from tests.support.node import PASSWORD, init_node
 
 from .conftest import app_password
 from .harness import Sub, node_in_thread
+from .oracle import check_json
 
 ENHANCED_LRC = "[ar:Sirens]\n[00:00.20]<00:00.20>Sing <00:00.45>to <00:00.60>me<00:00.90>\n[00:01.00]No words here\n"
 TTML = """<?xml version="1.0" encoding="UTF-8"?>
@@ -35,13 +40,20 @@ def build(music):
                                                     "tracknumber": "2"}, seed=12)
     (music / "next" / "02.ttml").write_text(TTML)
     (music / "next" / "02.lrc").write_text("[00:00.10]fallback\n")  # TTML is richer and wins
+    make_track(music / "next" / "03.flac", "flac", {**album, "title": "Hi-Res", "artist": "Sirens",
+                                                    "tracknumber": "3"}, seconds=2.0, sr=96000, bit_depth=24, seed=13)
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory):
+def music(tmp_path_factory):
     root = tmp_path_factory.mktemp("osnext")
     build(root / "music")
-    data = init_node(root / "node", root / "music", users={"owner": "owner"})
+    return root / "music"
+
+
+@pytest.fixture(scope="module")
+def node(music):
+    data = init_node(music.parent / "node", music, users={"owner": "owner"})
     with node_in_thread(data) as running:
         yield running
 
@@ -100,3 +112,76 @@ def test_ttml_beside_the_track_names_its_singers(owner, songs, native):
     mine = native.get(f"/api/v1/tracks/{ident}/lyrics").json()
     assert mine["source"] == "ttml" and mine["cue_lines"][0]["words"][0] == {"start_ms": 100, "end_ms": 300,
                                                                              "text": "Ça "}
+
+
+MP3_CLIENT = {
+    "name": "Speaker", "platform": "tests", "maxTranscodingAudioBitrate": 192000,
+    "directPlayProfiles": [{"containers": ["mp3"], "audioCodecs": ["mp3"], "protocols": ["http"]}],
+    "transcodingProfiles": [{"container": "mp3", "audioCodec": "mp3", "protocol": "http", "maxAudioChannels": 1}],
+}
+
+
+def decision(owner: Sub, ident: str, body) -> dict:
+    query = {"mediaId": ident, "mediaType": "song", "v": "1.16.1", "c": "tests", "f": "json", **owner.auth()}
+    r = owner.http.post("/rest/getTranscodeDecision", params=query,
+                        content=body if isinstance(body, bytes) else json.dumps(body).encode(),
+                        headers={"Content-Type": "application/json"})
+    assert r.status_code == 200, r.text
+    check_json("getTranscodeDecision", r.json())
+    return r.json()["subsonic-response"]
+
+
+def transcode_stream(owner: Sub, ident: str, params: str, **extra) -> httpx.Response:
+    return owner.http.get("/rest/getTranscodeStream", params={
+        "mediaId": ident, "mediaType": "song", "transcodeParams": params, "v": "1.16.1", "c": "tests",
+        **owner.auth(), **extra})
+
+
+def test_transcoding_is_advertised(owner):
+    names = {e["name"] for e in owner.json("getOpenSubsonicExtensions")["openSubsonicExtensions"]}
+    assert "transcoding" in names
+
+
+def test_a_client_without_flac_gets_a_playable_mp3_of_the_hires_song(owner, songs):
+    ident = songs["Hi-Res"]["id"]
+    out = decision(owner, ident, MP3_CLIENT)["transcodeDecision"]
+    assert out["canDirectPlay"] is False and out["canTranscode"] is True
+    assert out["transcodeReason"] == ["container flac not supported"]
+    assert out["sourceStream"]["audioSamplerate"] == 96000 and out["sourceStream"]["audioBitdepth"] == 24
+    target = out["transcodeStream"]
+    assert (target["codec"], target["audioSamplerate"], target["audioChannels"], target["audioBitrate"]) == \
+        ("mp3", 48000, 1, 192000)
+    r = transcode_stream(owner, ident, out["transcodeParams"])
+    assert r.status_code == 200 and r.headers["content-type"].startswith("audio/mpeg")
+    with av.open(io.BytesIO(r.content)) as f:  # it plays: decode it all, as the decision said
+        stream = f.streams.audio[0]
+        assert (stream.codec_context.name.replace("float", ""), stream.codec_context.sample_rate, stream.codec_context.channels) == \
+            ("mp3", 48000, 1)
+        samples = sum(frame.samples for frame in f.decode(stream))
+    assert abs(samples / 48000 - 2.0) < 0.1
+    later = transcode_stream(owner, ident, out["transcodeParams"], offset=1)
+    with av.open(io.BytesIO(later.content)) as f:
+        samples = sum(frame.samples for frame in f.decode(f.streams.audio[0]))
+    assert abs(samples / 48000 - 1.0) < 0.1
+
+
+def test_a_flac_client_gets_the_original_bytes(owner, songs, music):
+    ident = songs["Hi-Res"]["id"]
+    body = {"name": "Hifi", "platform": "tests",
+            "directPlayProfiles": [{"containers": ["flac"], "audioCodecs": ["flac"], "protocols": ["http"]}]}
+    out = decision(owner, ident, body)["transcodeDecision"]
+    assert out["canDirectPlay"] is True and "transcodeReason" not in out
+    r = transcode_stream(owner, ident, out["transcodeParams"])
+    assert r.status_code == 200 and r.content == (music / "next" / "03.flac").read_bytes()
+
+
+def test_bad_requests_are_explained(owner, songs):
+    ident = songs["Hi-Res"]["id"]
+    bad = decision(owner, ident, b"{not json")
+    assert bad["status"] == "failed" and "ClientInfo" in bad["error"]["message"]
+    wrong = decision(owner, ident, {"name": "x", "platform": "y", "directPlayProfiles": "flac"})
+    assert "directPlayProfiles" in wrong["error"]["message"]
+    assert decision(owner, "tr-nothing", MP3_CLIENT)["error"]["code"] == 70
+    r = transcode_stream(owner, ident, "flac-9-9-9")
+    assert r.status_code == 400 and "getTranscodeDecision" in r.text
+    assert transcode_stream(owner, "tr-nothing", "raw").status_code == 404

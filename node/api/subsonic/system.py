@@ -15,6 +15,7 @@ EXTENSIONS = [
     {"name": "sonicSimilarity", "versions": [1]},  # sonic.py, from the analysis workers' vectors
     {"name": "topSongsByArtistId", "versions": [1]},
     {"name": "transcodeOffset", "versions": [1]},
+    {"name": "transcoding", "versions": [1]},  # transcoding.py: getTranscodeDecision, getTranscodeStream
 ]
 
 
