@@ -1,5 +1,7 @@
 // The native API (/api/v1): one fetch wrapper, one error type, feature detection from the OpenAPI document.
 
+import { tr } from './i18n.js';
+
 export class ApiError extends Error {
   constructor(status, code, message) {
     super(message);
@@ -24,7 +26,7 @@ export async function api(path, { method = 'GET', body, signal, headers = {}, ra
     r = await fetch('/api/v1' + path, opts);
   } catch (err) {
     if (err.name === 'AbortError') throw err;
-    throw new ApiError(0, 'offline', 'the node cannot be reached');
+    throw new ApiError(0, 'offline', tr('error.offline'));
   }
   if (raw && r.ok) return r;
   if (r.status === 204) return null;
@@ -33,7 +35,7 @@ export async function api(path, { method = 'GET', body, signal, headers = {}, ra
   if (!r.ok) {
     const e = (data && data.error) || {};
     if (r.status === 401 && !path.startsWith('/auth/')) bus.dispatchEvent(new Event('unauthorized'));
-    throw new ApiError(r.status, e.code || 'http_error', e.message || r.statusText || 'request failed');
+    throw new ApiError(r.status, e.code || 'http_error', e.code === 'offline' ? tr('error.offline') : e.message || r.statusText || tr('error.request_failed'));
   }
   return method === 'GET' ? withoutMissingCovers(data) : data;
 }

@@ -7,6 +7,7 @@ import { reportPlays } from './plays.js';
 import { keepResumePositions } from './resume.js';
 import './seekbar.js';
 import { cover, fmtTime, h, icon, iconButton, toast } from './ui.js';
+import { fmtNumber, tr } from './i18n.js';
 import * as views from './views.js';
 import { smartEditor } from './smart.js';
 import { prime as primeFederation, sourceBadge } from './federation.js';
@@ -122,14 +123,14 @@ function renderAuth(setup) {
   const user = h('input', { name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' });
   const pass = h('input', { name: 'password', type: 'password', autocomplete: first ? 'new-password' : 'current-password', required: true, minlength: first ? 8 : undefined });
   const token = h('input', { name: 'setup_token', autocomplete: 'off' });
-  const submit = h('button', { type: 'submit', class: 'btn primary wide' }, first ? 'Create owner account' : 'Sign in');
+  const submit = h('button', { type: 'submit', class: 'btn primary wide' }, first ? tr('auth.create_owner') : tr('auth.sign_in'));
   const form = h('form', { class: 'auth-card', 'aria-labelledby': 'auth-title' },
     h('div', { class: 'auth-logo', 'aria-hidden': 'true' }),
-    h('h1', { id: 'auth-title' }, first ? `Welcome to ${setup.name || 'Sonántica'}` : 'Sign in'),
-    h('p', { class: 'muted' }, first ? 'This node has no users yet. Create the owner account to begin.' : `to ${setup.name || 'your Sonántica node'}`),
-    h('label', { class: 'field' }, h('span', {}, 'User name'), user),
-    h('label', { class: 'field' }, h('span', {}, 'Password'), pass),
-    first && !setup.loopback ? h('label', { class: 'field' }, h('span', {}, 'Setup token (printed by sonantica serve)'), token) : null,
+    h('h1', { id: 'auth-title' }, first ? tr('auth.welcome', { name: setup.name || 'Sonántica' }) : tr('auth.sign_in')),
+    h('p', { class: 'muted' }, first ? tr('auth.first_run') : setup.name ? tr('auth.to_node', { name: setup.name }) : tr('auth.to_your_node')),
+    h('label', { class: 'field' }, h('span', {}, tr('auth.user_name')), user),
+    h('label', { class: 'field' }, h('span', {}, tr('auth.password')), pass),
+    first && !setup.loopback ? h('label', { class: 'field' }, h('span', {}, tr('auth.setup_token')), token) : null,
     err, submit);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -142,13 +143,19 @@ function renderAuth(setup) {
       state.user = r.user;
       startApp();
     } catch (ex) {
-      err.textContent = ex.message;
+      err.textContent = authError(ex);
       submit.disabled = false;
     }
   });
   root.className = 'auth';
   root.replaceChildren(form);
   user.focus();
+}
+
+/** Why the node refused: in the app's language for what a user can meet here, else the node's words. */
+function authError(ex) {
+  return { bad_credentials: tr('auth.bad_credentials'), rate_limited: tr('auth.rate_limited'), forbidden: tr('auth.setup_forbidden'),
+    conflict: tr('auth.owner_exists') }[ex.code] || ex.message;
 }
 
 bus.addEventListener('unauthorized', () => {
@@ -178,38 +185,38 @@ function startApp() {
   const root = document.getElementById('app');
   root.className = 'app';
   const liveNav = [
-    navLink('/status', 'status', 'Node status'),
-    hasPrefix('/api/v1/federation') ? navLink('/federation', 'federation', 'Federation') : null,
-    has('/api/v1/stats') ? navLink('/stats', 'stats', 'Your stats') : null,
+    navLink('/status', 'status', tr('nav.status')),
+    hasPrefix('/api/v1/federation') ? navLink('/federation', 'federation', tr('nav.federation')) : null,
+    has('/api/v1/stats') ? navLink('/stats', 'stats', tr('nav.stats')) : null,
   ];
-  const sidebar = h('aside', { class: 'sidebar', 'aria-label': 'Sidebar' },
-    h('a', { href: '/', class: 'brand', 'aria-label': 'Sonántica home' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', {}, 'Sonántica')),
-    h('nav', { class: 'nav', 'aria-label': 'Library' },
-      navLink('/', 'home', 'Home'), navLink('/search', 'search', 'Search'), navLink('/albums', 'album', 'Albums'),
-      navLink('/artists', 'artist', 'Artists'), navLink('/genres', 'genre', 'Genres'), navLink('/tracks', 'tracks', 'Songs'),
-      navLink('/starred', 'heart', 'Starred')),
-    h('nav', { class: 'nav', 'aria-label': 'Your music' },
-      h('div', { class: 'nav-title' }, 'Your music'),
-      navLink('/playlists', 'playlist', 'Playlists'), navLink('/queue', 'queue', 'Queue'), navLink('/downloads', 'download', 'Downloads')),
-    h('nav', { class: 'nav', 'aria-label': 'Node' }, h('div', { class: 'nav-title' }, 'Node'), liveNav, navLink('/settings', 'settings', 'Settings')),
-    h('div', { class: 'nav-title', id: 'sidebar-playlists-title', hidden: true }, 'Playlists'),
+  const sidebar = h('aside', { class: 'sidebar', 'aria-label': tr('nav.sidebar') },
+    h('a', { href: '/', class: 'brand', 'aria-label': tr('nav.brand_home') }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', {}, 'Sonántica')),
+    h('nav', { class: 'nav', 'aria-label': tr('nav.library') },
+      navLink('/', 'home', tr('nav.home')), navLink('/search', 'search', tr('nav.search')), navLink('/albums', 'album', tr('nav.albums')),
+      navLink('/artists', 'artist', tr('nav.artists')), navLink('/genres', 'genre', tr('nav.genres')), navLink('/tracks', 'tracks', tr('nav.songs')),
+      navLink('/starred', 'heart', tr('nav.starred'))),
+    h('nav', { class: 'nav', 'aria-label': tr('nav.your_music') },
+      h('div', { class: 'nav-title' }, tr('nav.your_music')),
+      navLink('/playlists', 'playlist', tr('nav.playlists')), navLink('/queue', 'queue', tr('nav.queue')), navLink('/downloads', 'download', tr('nav.downloads'))),
+    h('nav', { class: 'nav', 'aria-label': tr('nav.node') }, h('div', { class: 'nav-title' }, tr('nav.node')), liveNav, navLink('/settings', 'settings', tr('nav.settings'))),
+    h('div', { class: 'nav-title', id: 'sidebar-playlists-title', hidden: true }, tr('nav.playlists')),
     h('div', { class: 'sidebar-playlists', id: 'sidebar-playlists' }),
     h('div', { class: 'live-pill', id: 'live-pill', hidden: true, role: 'status', 'aria-live': 'polite' }));
-  const search = h('input', { type: 'search', class: 'top-search', placeholder: 'Search artists, albums, songs', 'aria-label': 'Search', autocomplete: 'off', id: 'top-search' });
+  const search = h('input', { type: 'search', class: 'top-search', placeholder: tr('search.placeholder'), 'aria-label': tr('nav.search'), autocomplete: 'off', id: 'top-search' });
   search.addEventListener('input', () => {
     const q = search.value;
     if (location.pathname !== '/search') navigate('/search?q=' + encodeURIComponent(q));
     else { history.replaceState({ keepScroll: true }, '', '/search?q=' + encodeURIComponent(q)); views.searchInput(q); }
   });
   const topbar = h('header', { class: 'topbar' },
-    iconButton('chevron', 'Back', () => history.back(), { class: 'back' }),
+    iconButton('chevron', tr('nav.back'), () => history.back(), { class: 'back' }),
     h('div', { class: 'search-wrap' }, icon('search', 18), search),
-    h('div', { class: 'offline-badge', id: 'offline-badge', hidden: state.online, role: 'status' }, 'Offline'),
-    h('a', { href: '/settings', class: 'avatar', 'aria-label': `Signed in as ${state.user.name}. Settings`, title: state.user.name }, (state.user.name || '?')[0].toUpperCase()));
+    h('div', { class: 'offline-badge', id: 'offline-badge', hidden: state.online, role: 'status' }, tr('nav.offline')),
+    h('a', { href: '/settings', class: 'avatar', 'aria-label': tr('nav.avatar', { name: state.user.name }), title: state.user.name }, (state.user.name || '?')[0].toUpperCase()));
   const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
-  const tabbar = h('nav', { class: 'tabbar', 'aria-label': 'Sections' },
-    navLink('/', 'home', 'Home'), navLink('/search', 'search', 'Search'), navLink('/albums', 'album', 'Library'),
-    navLink('/playlists', 'playlist', 'Playlists'), navLink('/downloads', 'download', 'Offline'));
+  const tabbar = h('nav', { class: 'tabbar', 'aria-label': tr('nav.sections') },
+    navLink('/', 'home', tr('nav.home')), navLink('/search', 'search', tr('nav.search')), navLink('/albums', 'album', tr('nav.library_tab')),
+    navLink('/playlists', 'playlist', tr('nav.playlists')), navLink('/downloads', 'download', tr('nav.offline')));
   root.replaceChildren(sidebar, h('div', { class: 'content' }, topbar, main), playerBar(), tabbar);
   document.body.classList.toggle('is-admin', admin);
   renderSidebarPlaylists();
@@ -230,36 +237,36 @@ async function renderSidebarPlaylists() {
 
 // -- the player bar ------------------------------------------------------------------------------
 function playerBar() {
-  const art = h('a', { href: '/now', class: 'pb-art', 'aria-label': 'Now playing' });
+  const art = h('a', { href: '/now', class: 'pb-art', 'aria-label': tr('player.now_playing') });
   const title = h('a', { href: '/now', class: 'pb-title' });
   const artist = h('div', { class: 'pb-artist' });
-  const playBtn = h('button', { type: 'button', class: 'play-btn', 'aria-label': 'Play', onclick: () => player.toggle() }, icon('play', 22));
-  const shuffle = iconButton('shuffle', 'Shuffle', () => player.setShuffle(!player.shuffle), { class: 'toggle', 'aria-pressed': 'false' });
-  const repeat = iconButton('repeat', 'Repeat: off', () => player.cycleRepeat(), { class: 'toggle', 'aria-pressed': 'false' });
-  const seek = h('son-seekbar', { class: 'pb-seek', label: 'Seek' });
+  const playBtn = h('button', { type: 'button', class: 'play-btn', 'aria-label': tr('player.play'), onclick: () => player.toggle() }, icon('play', 22));
+  const shuffle = iconButton('shuffle', tr('player.shuffle'), () => player.setShuffle(!player.shuffle), { class: 'toggle', 'aria-pressed': 'false' });
+  const repeat = iconButton('repeat', tr('player.repeat_off'), () => player.cycleRepeat(), { class: 'toggle', 'aria-pressed': 'false' });
+  const seek = h('son-seekbar', { class: 'pb-seek', label: tr('player.seek') });
   const pos = h('span', { class: 'time' }, '0:00');
   const dur = h('span', { class: 'time' }, '0:00');
-  const vol = h('input', { type: 'range', min: 0, max: 1, step: 0.01, value: player.settings.volume, class: 'volume', 'aria-label': 'Volume' });
-  const mute = iconButton('volume', 'Mute', () => player.toggleMute());
+  const vol = h('input', { type: 'range', min: 0, max: 1, step: 0.01, value: player.settings.volume, class: 'volume', 'aria-label': tr('player.volume') });
+  const mute = iconButton('volume', tr('player.mute'), () => player.toggleMute());
   vol.addEventListener('input', () => player.setVolume(Number(vol.value)));
   seek.addEventListener('seek', (e) => player.seek(e.detail));
-  const bar = h('footer', { class: 'playerbar', 'aria-label': 'Player' },
+  const bar = h('footer', { class: 'playerbar', 'aria-label': tr('player.player') },
     h('div', { class: 'pb-now' }, art, h('div', { class: 'pb-meta' }, title, artist)),
     h('div', { class: 'pb-center' },
-      h('div', { class: 'pb-controls' }, shuffle, iconButton('prev', 'Previous', () => player.prev()), playBtn,
-        iconButton('next', 'Next', () => player.next()), repeat),
+      h('div', { class: 'pb-controls' }, shuffle, iconButton('prev', tr('player.previous'), () => player.prev()), playBtn,
+        iconButton('next', tr('player.next'), () => player.next()), repeat),
       h('div', { class: 'pb-progress' }, pos, seek, dur)),
     h('div', { class: 'pb-right' },
-      h('a', { href: '/now', class: 'icon-btn', 'aria-label': 'Lyrics and now playing', title: 'Now playing' }, icon('lyrics')),
-      h('a', { href: '/queue', class: 'icon-btn', 'aria-label': 'Queue', title: 'Queue' }, icon('queue')),
+      h('a', { href: '/now', class: 'icon-btn', 'aria-label': tr('player.lyrics_and_now_playing'), title: tr('player.now_playing') }, icon('lyrics')),
+      h('a', { href: '/queue', class: 'icon-btn', 'aria-label': tr('nav.queue'), title: tr('nav.queue') }, icon('queue')),
       mute, vol),
-    h('button', { type: 'button', class: 'pb-mini-play icon-btn', 'aria-label': 'Play or pause', onclick: () => player.toggle() }, icon('play', 24)));
+    h('button', { type: 'button', class: 'pb-mini-play icon-btn', 'aria-label': tr('player.play_or_pause'), onclick: () => player.toggle() }, icon('play', 24)));
 
   const renderTrack = () => {
     const t = player.current;
     bar.classList.toggle('is-empty', !t);
     art.replaceChildren(cover(t?.cover_url, { size: 96, seed: t?.album_id || '', alt: '' }));
-    title.textContent = t ? t.title || 'Unknown title' : 'Nothing playing';
+    title.textContent = t ? t.title || tr('track.unknown_title') : tr('player.nothing_playing');
     artist.replaceChildren(sourceBadge(t) || '', t?.artist ? h('a', { href: t.artist_id ? `/artist/${encodeURIComponent(t.artist_id)}` : '/artists' }, t.artist) : '');
     seek.setTrack(t);
     document.title = t && player.playing ? `${t.title} · ${t.artist || 'Sonántica'}` : document.title;
@@ -268,13 +275,13 @@ function playerBar() {
     const playing = player.playing;
     for (const b of [playBtn, bar.querySelector('.pb-mini-play')]) {
       b.replaceChildren(icon(playing ? 'pause' : 'play', 22));
-      b.setAttribute('aria-label', playing ? 'Pause' : 'Play');
+      b.setAttribute('aria-label', playing ? tr('player.pause') : tr('player.play'));
     }
     shuffle.setAttribute('aria-pressed', String(player.shuffle));
     repeat.setAttribute('aria-pressed', String(player.repeat !== 'off'));
     repeat.replaceChildren(icon(player.repeat === 'one' ? 'repeat1' : 'repeat', 20));
-    repeat.setAttribute('aria-label', `Repeat: ${player.repeat}`);
-    repeat.title = `Repeat: ${player.repeat}`;
+    repeat.setAttribute('aria-label', repeatLabel(player.repeat));
+    repeat.title = repeatLabel(player.repeat);
     bar.classList.toggle('is-playing', playing);
   };
   const renderTime = () => {
@@ -285,7 +292,7 @@ function playerBar() {
   const renderVolume = () => {
     vol.value = player.settings.muted ? 0 : player.settings.volume;
     mute.replaceChildren(icon(player.settings.muted || player.settings.volume === 0 ? 'mute' : 'volume', 20));
-    mute.setAttribute('aria-label', player.settings.muted ? 'Unmute' : 'Mute');
+    mute.setAttribute('aria-label', player.settings.muted ? tr('player.unmute') : tr('player.mute'));
   };
   player.addEventListener('track', renderTrack);
   player.addEventListener('state', renderState);
@@ -296,11 +303,16 @@ function playerBar() {
   return bar;
 }
 
+/** "Repeat: off", "Repeat: all", "Repeat: one" */
+export function repeatLabel(mode) {
+  return mode === 'one' ? tr('player.repeat_one') : mode === 'all' ? tr('player.repeat_all') : tr('player.repeat_off');
+}
+
 // -- keyboard shortcuts ------------------------------------------------------------------------
 export const SHORTCUTS = [
-  ['Space', 'Play / pause'], ['← / →', 'Seek 5 s'], ['Shift + ← / →', 'Previous / next track'],
-  ['N / P', 'Next / previous track'], ['S', 'Shuffle'], ['R', 'Repeat'], ['M', 'Mute'],
-  ['+ / −', 'Volume'], ['/', 'Search'], ['Q', 'Queue'], ['L', 'Now playing and lyrics'],
+  [tr('shortcuts.space'), tr('shortcuts.play_pause')], ['← / →', tr('shortcuts.seek')], [tr('shortcuts.shift_arrows'), tr('shortcuts.prev_next')],
+  ['N / P', tr('shortcuts.next_prev')], ['S', tr('player.shuffle')], ['R', tr('shortcuts.repeat')], ['M', tr('player.mute')],
+  ['+ / −', tr('player.volume')], ['/', tr('nav.search')], ['Q', tr('nav.queue')], ['L', tr('shortcuts.now_and_lyrics')],
 ];
 
 document.addEventListener('keydown', (e) => {
@@ -335,8 +347,8 @@ function connectEvents() {
   const show = () => {
     const { scanning, done, total, analysis } = state.live;
     let text = '';
-    if (scanning) text = total ? `Scanning ${done.toLocaleString()} / ${total.toLocaleString()}` : 'Scanning…';
-    else if (analysis && analysis.total && analysis.done < analysis.total) text = `Analysing ${analysis.done} / ${analysis.total}`;
+    if (scanning) text = total ? tr('live.scanning_count', { done: fmtNumber(done), total: fmtNumber(total) }) : tr('live.scanning');
+    else if (analysis && analysis.total && analysis.done < analysis.total) text = tr('live.analysing_count', { done: fmtNumber(analysis.done), total: fmtNumber(analysis.total) });
     pill.hidden = !text;
     pill.textContent = text;
     app.live.dispatchEvent(new Event('change'));
@@ -345,7 +357,7 @@ function connectEvents() {
   on('scan.started', () => { Object.assign(state.live, { scanning: true, done: 0, total: 0 }); });
   on('scan.progress', (d) => { Object.assign(state.live, { scanning: true, done: d.done || 0, total: d.total || 0 }); });
   on('scan.finished', (d) => { state.live.scanning = false; state.live.last = d; });
-  on('library.changed', () => { toast('Your library was updated'); });
+  on('library.changed', () => { toast(tr('live.library_updated')); });
   on('analysis.progress', (d) => { state.live.analysis = d; });
 }
 
@@ -367,7 +379,7 @@ function registerServiceWorker() {
       const w = reg.installing;
       w?.addEventListener('statechange', () => {
         if (w.state === 'activated' && navigator.serviceWorker.controller && window.__sonantica.swSeen) {
-          toast('Sonántica was updated: reload to use the new version');
+          toast(tr('app.updated'));
         }
       });
     });

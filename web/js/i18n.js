@@ -69,15 +69,14 @@ const trace = (s) => { window.__sonantica?.i18nTrace?.add(s); return s; };
 /** Keys asked for that the catalogue lacks (shown in English, or as ⟦key⟧ when English lacks them too). */
 export const missing = new Set();
 
+/** The catalogue's value for key, or English's when it lacks the key (ours: false, so not traced). */
 function lookup(key) {
-  let v = messages[key];
-  if (v === undefined) {
-    if (!missing.has(key)) console.warn(`i18n: "${key}" is missing in ${lang}`);
-    missing.add(key);
-    v = fallback?.[key];
-  }
-  return v;
+  if (Object.hasOwn(messages, key)) return { v: messages[key], ours: true };
+  if (!missing.has(key)) console.warn(`i18n: "${key}" is missing in ${lang}`);
+  missing.add(key);
+  return { v: fallback?.[key], ours: false };
 }
+const mark = (s, ours) => (ours ? trace(s) : s);
 
 function fill(text, params) {
   return text.replace(/\{(\w+)\}/g, (m, name) => (params && Object.hasOwn(params, name) ? String(params[name]) : m));
@@ -85,17 +84,17 @@ function fill(text, params) {
 
 /** The message for key in the chosen language, its {placeholders} filled from params. */
 export function tr(key, params) {
-  const v = lookup(key);
-  return trace(typeof v === 'string' ? fill(v, params) : `⟦${key}⟧`);
+  const { v, ours } = lookup(key);
+  return typeof v === 'string' ? mark(fill(v, params), ours) : `⟦${key}⟧`;
 }
 
 const plurals = new Intl.PluralRules(lang);
 /** A message that depends on a count n ({n}, formatted): the catalogue gives it per plural category. */
 export function trn(key, n, params) {
-  const v = lookup(key);
-  if (!v || typeof v !== 'object') return trace(`⟦${key}⟧`);
-  const form = v[plurals.select(n)] ?? v.other;
-  return trace(fill(String(form), { ...params, n: fmtNumber(n) }));
+  const { v, ours } = lookup(key);
+  if (!v || typeof v !== 'object') return `⟦${key}⟧`;
+  const form = v[(ours ? plurals : new Intl.PluralRules('en')).select(n)] ?? v.other;
+  return mark(fill(String(form), { ...params, n: fmtNumber(n) }), ours);
 }
 
 /**
@@ -103,17 +102,17 @@ export function trn(key, n, params) {
  * trParts('federation.invite_howto', {command: h('code', {}, 'sonantica join <code>')}).
  */
 export function trParts(key, params = {}) {
-  const v = lookup(key);
-  if (typeof v !== 'string') return [trace(`⟦${key}⟧`)];
+  const { v, ours } = lookup(key);
+  if (typeof v !== 'string') return [`⟦${key}⟧`];
   const out = [];
   let last = 0;
   for (const m of v.matchAll(/\{(\w+)\}/g)) {
     if (!Object.hasOwn(params, m[1])) continue;
-    if (m.index > last) out.push(trace(v.slice(last, m.index)));
+    if (m.index > last) out.push(mark(v.slice(last, m.index), ours));
     out.push(params[m[1]]);
     last = m.index + m[0].length;
   }
-  if (last < v.length) out.push(trace(v.slice(last)));
+  if (last < v.length) out.push(mark(v.slice(last), ours));
   return out;
 }
 

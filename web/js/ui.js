@@ -173,6 +173,7 @@ export function openMenu(anchor, items) {
 }
 
 export function closeMenu() {
+  document.removeEventListener('click', closeMenu); // a menu closed by a key must not close the next one opened by a click
   document.querySelectorAll('.menu').forEach((m) => m.remove());
 }
 
