@@ -70,6 +70,14 @@ class MappedTags:
     sort_artist: str | None = None
     sort_album: str | None = None
     sort_album_artist: str | None = None
+    isrc: tuple[str, ...] = ()
+    groupings: tuple[str, ...] = ()
+    work: str | None = None
+    mb_work_id: str | None = None
+    movement_name: str | None = None
+    movement_no: int | None = None
+    movement_total: int | None = None
+    album_version: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -283,7 +291,39 @@ def map_tags(raw: RawTags, relpath: str) -> MappedTags:
         sort_artist=first(raw, "artistsort"),
         sort_album=first(raw, "albumsort"),
         sort_album_artist=first(raw, "albumartistsort"),
+        **classical(raw),
     )
+
+
+_ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$")
+
+
+def classical(raw: RawTags) -> dict:
+    """ISRCs, groupings, work and movement, album version.
+
+    ID3 has two conventions for TIT1: the standard's "content group" (a grouping), and
+    iTunes', which writes the grouping to GRP1 and the *work* to TIT1. So TIT1 is the work
+    when GRP1 is present and no explicit work tag is, else a grouping.
+    """
+    groupings = values(raw, "grouping")
+    content_group = values(raw, "contentgroup")
+    work = first(raw, "work")
+    if groupings and content_group and not work:
+        work = content_group[0]
+    elif not groupings:
+        groupings = content_group
+    movement_no, movement_total = parse_number_pair(first(raw, "movement", "movementnumber"))
+    isrc = [v.replace("-", "").replace(" ", "").upper() for v in values(raw, "isrc")]
+    return {
+        "isrc": tuple(dedupe([v for v in isrc if _ISRC.match(v)])),
+        "groupings": tuple(dedupe(groupings)),
+        "work": work,
+        "mb_work_id": mbid(first(raw, "musicbrainz_workid")),
+        "movement_name": first(raw, "movementname"),
+        "movement_no": movement_no,
+        "movement_total": movement_total or parse_int(first(raw, "movementtotal", "movementcount")),
+        "album_version": first(raw, "albumversion", "musicbrainz_albumcomment", "releasecomment"),
+    }
 
 
 def normalise(text: str) -> str:

@@ -81,6 +81,7 @@ _ID3_TEXT = {
     "TDOR": "originaldate", "TORY": "originaldate", "TCON": "genre", "TCOM": "composer",
     "TPUB": "label", "TCMP": "compilation", "TBPM": "bpm", "TSST": "discsubtitle",
     "TSOT": "titlesort", "TSOP": "artistsort", "TSOA": "albumsort", "TSO2": "albumartistsort",
+    "TSRC": "isrc", "GRP1": "grouping", "TIT1": "contentgroup", "MVNM": "movementname", "MVIN": "movement",
 }
 _TXXX = {
     "musicbrainz album id": "musicbrainz_albumid",
@@ -96,11 +97,17 @@ _TXXX = {
     "replaygain_album_peak": "replaygain_album_peak",
     "originalyear": "originalyear",
     "label": "label",
+    "work": "work",
+    "musicbrainz work id": "musicbrainz_workid",
+    "albumversion": "albumversion",
+    "musicbrainz album comment": "musicbrainz_albumcomment",
+    "movementtotal": "movementtotal",
 }
 _MP4 = {
     "©nam": "title", "©ART": "artist", "aART": "albumartist", "©alb": "album",
     "©day": "date", "©gen": "genre", "©wrt": "composer", "©lyr": "lyrics", "©cmt": "comment",
     "sonm": "titlesort", "soar": "artistsort", "soal": "albumsort", "soaa": "albumartistsort",
+    "©grp": "grouping", "©wrk": "work", "©mvn": "movementname", "©mvi": "movement", "©mvc": "movementtotal",
 }
 
 

@@ -308,7 +308,8 @@ def upsert_tracks(
             "tags": json.dumps(
                 {k: t[k] for k in ("artists", "album_artists", "genres", "composers", "sort_title",
                                    "sort_artist", "sort_album", "sort_album_artist", "mb_artist_ids",
-                                   "mb_album_artist_ids") if t.get(k)},
+                                   "mb_album_artist_ids", "isrc", "groupings", "work", "mb_work_id",
+                                   "movement_name", "movement_no", "movement_total", "album_version") if t.get(k)},
                 ensure_ascii=False,
             ),
             "updated_at": now,

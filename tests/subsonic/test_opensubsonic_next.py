@@ -13,7 +13,7 @@ import av
 import httpx
 import pytest
 
-from tests.support.audio import make_track
+from tests.support.audio import jpeg, make_track
 from tests.support.node import PASSWORD, init_node
 
 from .conftest import app_password
@@ -40,6 +40,27 @@ def build(music):
                                                     "tracknumber": "2"}, seed=12)
     (music / "next" / "02.ttml").write_text(TTML)
     (music / "next" / "02.lrc").write_text("[00:00.10]fallback\n")  # TTML is richer and wins
+    opus = {"album": "Symphony No. 9", "albumartist": "Orchestra", "date": "1990", "albumversion": "2020 Remaster",
+            "work": "Symphony No. 9 in D minor", "musicbrainz_workid": "2a4b2f5c-1111-4222-8333-944455556666",
+            "grouping": ["Romantic", "Symphonies"], "artist": "Orchestra"}
+    make_track(music / "sym" / "cd1" / "01.flac", "flac", {
+        **opus, "title": "I. Allegro", "tracknumber": "1", "discnumber": "1/2", "discsubtitle": "The first night",
+        "movementname": "Allegro ma non troppo", "movement": "1", "movementtotal": "4", "isrc": "US-S1Z-99-00001"},
+        cover=jpeg(32, (10, 200, 10)), seed=21)
+    make_track(music / "sym" / "cd2" / "01.flac", "flac", {
+        **opus, "title": "IV. Finale", "tracknumber": "1", "discnumber": "2/2", "discsubtitle": "The second night",
+        "movementname": "Finale", "movement": "4/4"}, cover=jpeg(32, (200, 10, 10)), seed=22)
+    make_track(music / "sym" / "id3.mp3", "mp3", {"title": "Tagged by iTunes", "artist": "Orchestra",
+                                                  "album": "Singles"}, seed=23)
+    from mutagen import id3  # iTunes' convention: GRP1 is the grouping, TIT1 the work
+
+    tags = id3.ID3(str(music / "sym" / "id3.mp3"))
+    tags.add(id3.GRP1(encoding=3, text=["Live"]))
+    tags.add(id3.TIT1(encoding=3, text=["Rhapsody"]))
+    tags.add(id3.MVNM(encoding=3, text=["Adagio"]))
+    tags.add(id3.MVIN(encoding=3, text=["2/3"]))
+    tags.add(id3.TSRC(encoding=3, text=["GBAYE0601498"]))
+    tags.save()
     make_track(music / "next" / "03.flac", "flac", {**album, "title": "Hi-Res", "artist": "Sirens",
                                                     "tracknumber": "3"}, seconds=2.0, sr=96000, bit_depth=24, seed=13)
 
@@ -185,3 +206,54 @@ def test_bad_requests_are_explained(owner, songs):
     r = transcode_stream(owner, ident, "flac-9-9-9")
     assert r.status_code == 400 and "getTranscodeDecision" in r.text
     assert transcode_stream(owner, "tr-nothing", "raw").status_code == 404
+
+
+def test_songs_carry_isrc_work_movement_and_groupings(owner, songs):
+    first = owner.json("getSong", {"id": songs["I. Allegro"]["id"]})["song"]
+    assert first["isrc"] == ["USS1Z9900001"]
+    assert first["groupings"] == ["Romantic", "Symphonies"]
+    assert first["works"] == [{"name": "Symphony No. 9 in D minor",
+                               "musicBrainzId": "2a4b2f5c-1111-4222-8333-944455556666"}]
+    assert first["movements"] == [{"name": "Allegro ma non troppo", "number": 1, "count": 4}]
+    assert songs["IV. Finale"]["movements"] == [{"name": "Finale", "number": 4, "count": 4}]
+    itunes = songs["Tagged by iTunes"]
+    assert (itunes["groupings"], itunes["works"], itunes["isrc"]) == (["Live"], [{"name": "Rhapsody"}], ["GBAYE0601498"])
+    assert itunes["movements"] == [{"name": "Adagio", "number": 2, "count": 3}]
+    plain = songs["Karaoke"]
+    assert not {"isrc", "groupings", "works", "movements"} & set(plain)  # absent, not empty, when untagged
+    owner.xml("getSong", {"id": songs["I. Allegro"]["id"]})
+
+
+def test_album_version_and_disc_titles_with_their_covers(owner, songs):
+    album = owner.json("getAlbum", {"id": songs["I. Allegro"]["albumId"]})["album"]
+    assert album["version"] == "2020 Remaster"
+    discs = album["discTitles"]
+    assert [(d["disc"], d["title"]) for d in discs] == [(1, "The first night"), (2, "The second night")]
+    covers = [owner.raw("getCoverArt", {"id": d["coverArt"]}, fmt="").content for d in discs]
+    assert covers[0][:2] == b"\xff\xd8" and covers[0] != covers[1]  # each disc its own picture
+    assert "discTitles" not in owner.json("getAlbum", {"id": songs["Karaoke"]["albumId"]})["album"]
+
+
+def test_generated_playlists_are_readonly_and_say_when_they_change(owner, native, songs):
+    import time
+
+    mine = owner.json("createPlaylist", {"name": "Mine", "songId": songs["Karaoke"]["id"]})["playlist"]
+    assert mine["readonly"] is False and "validUntil" not in mine
+    r = native.post("/api/v1/smart-playlists", json={"name": "All of it", "rules": {"all": [{"gt": {"duration": 0}}]}})
+    assert r.status_code == 201, r.text
+    listed = {p["name"]: p for p in owner.json("getPlaylists")["playlists"]["playlist"]}
+    smart = listed["All of it"]
+    assert smart["readonly"] is True
+    until = smart["validUntil"]
+    from datetime import datetime
+
+    seconds = datetime.fromisoformat(until.replace("Z", "+00:00")).timestamp() - time.time()
+    assert 0 < seconds <= 61
+    assert owner.error("updatePlaylist", {"playlistId": smart["id"], "name": "x"})["code"] == 50
+    assert native.post("/api/v1/generated-playlists/refresh").status_code == 200
+    generated = [p for p in owner.json("getPlaylists")["playlists"]["playlist"] if p["name"] not in ("Mine", "All of it")]
+    assert "Discoveries" in [p["name"] for p in generated]
+    for p in generated:  # discoveries, daily mixes…: until tomorrow's refresh
+        assert p["readonly"] is True
+        left = datetime.fromisoformat(p["validUntil"].replace("Z", "+00:00")).timestamp() - time.time()
+        assert 86_000 < left <= 86_400

@@ -119,3 +119,22 @@ def test_control_characters_and_length_are_bounded():
 def test_normalise_is_accent_and_case_insensitive():
     assert tagmap.normalise("Björk") == tagmap.normalise("bjork") == "bjork"
     assert tagmap.normalise("  Café  Tacvba ") == "cafe tacvba"
+
+
+def test_isrc_work_movement_grouping_and_album_version():
+    from sonantica.node.library.tagmap import classical
+
+    picard = classical({"isrc": ["us-s1z-99-00001", "junk"], "grouping": ["A", "a"], "work": ["Op. 9"],
+                        "musicbrainz_workid": ["2A4B2F5C-1111-4222-8333-944455556666"],
+                        "movementname": ["Allegro"], "movement": ["2"], "movementtotal": ["4"],
+                        "musicbrainz_albumcomment": ["Deluxe"]})
+    assert picard == {"isrc": ("USS1Z9900001",), "groupings": ("A",), "work": "Op. 9",
+                      "mb_work_id": "2a4b2f5c-1111-4222-8333-944455556666", "movement_name": "Allegro",
+                      "movement_no": 2, "movement_total": 4, "album_version": "Deluxe"}
+    # ID3 TIT1: a grouping by the standard, the work in iTunes' convention (grouping in GRP1)
+    assert classical({"contentgroup": ["Live"]})["groupings"] == ("Live",)
+    itunes = classical({"contentgroup": ["Op. 9"], "grouping": ["Live"], "movement": ["3/5"]})
+    assert (itunes["work"], itunes["groupings"], itunes["movement_no"], itunes["movement_total"]) == \
+        ("Op. 9", ("Live",), 3, 5)
+    assert classical({}) == {"isrc": (), "groupings": (), "work": None, "mb_work_id": None, "movement_name": None,
+                             "movement_no": None, "movement_total": None, "album_version": None}

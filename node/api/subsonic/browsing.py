@@ -128,6 +128,7 @@ async def get_album(call: Call) -> dict:
     album = await _get(call.store, browse.get_album, ident, "album")
     tracks = await call.store.read(browse.album_tracks, ident)
     x = await shapes.decorate(call, tracks=tracks, albums=[album])
+    album = {**album, "version": shapes.album_version(tracks), "disc_titles": shapes.disc_titles(tracks)}
     out = shapes.album_id3(album, x)
     out["song"] = [shapes.child(t, x) for t in tracks]
     return {"album": out}

@@ -124,7 +124,39 @@ def child(t: dict, x: Extras) -> dict:
         "displayAlbumArtist": t.get("album_artist"),
         "displayComposer": ", ".join(composers) or None,
         "replayGain": gain or None,
+        **_classical(t.get("tags") or {}),
     }) | {"genres": [{"name": g} for g in genres], "artists": artists, "albumArtists": album_artists}
+
+
+def _classical(tags: dict) -> dict:
+    """ISRCs, groupings, work and movement (OpenSubsonic 2025), where the tags have them; absent otherwise."""
+    work = clean({"name": tags.get("work"), "musicBrainzId": tags.get("mb_work_id")}) if tags.get("work") else None
+    movement = clean({"name": tags.get("movement_name"), "number": tags.get("movement_no"),
+                      "count": tags.get("movement_total")}) if tags.get("movement_name") else None
+    return {"isrc": list(tags.get("isrc") or []) or None, "groupings": list(tags.get("groupings") or []) or None,
+            "works": [work] if work else None, "movements": [movement] if movement else None}
+
+
+def disc_titles(tracks: list[dict]) -> list[dict] | None:
+    """An album's discs with their subtitles and art (a disc's own cover when its songs carry one),
+    for albums of several discs or with a subtitle; None for a plain single disc."""
+    discs: dict[int, dict] = {}
+    for t in tracks:
+        no = t.get("disc_no") or 1
+        disc = discs.setdefault(no, {"disc": no, "title": "", "coverArt": None})
+        if not disc["title"] and t.get("disc_subtitle"):
+            disc["title"] = t["disc_subtitle"]
+        if disc["coverArt"] is None and t.get("cover"):
+            disc["coverArt"] = t["cover"]
+    if len(discs) < 2 and not any(d["title"] for d in discs.values()):
+        return None
+    return [{k: v for k, v in d.items() if v is not None} for _, d in sorted(discs.items())]
+
+
+def album_version(tracks: list[dict]) -> str | None:
+    """The album's version (Remastered, Deluxe…): the first of its songs' ``albumversion`` tags."""
+    return next(((t.get("tags") or {}).get("album_version") for t in tracks
+                 if (t.get("tags") or {}).get("album_version")), None)
 
 
 def album_id3(a: dict, x: Extras) -> dict:
@@ -133,6 +165,7 @@ def album_id3(a: dict, x: Extras) -> dict:
     return clean({
         "id": a["id"],
         "name": a["name"],
+        "version": a.get("version"),
         "artist": a["artist"],
         "artistId": a.get("artist_id"),
         "coverArt": a.get("cover") or a["id"],
@@ -151,6 +184,7 @@ def album_id3(a: dict, x: Extras) -> dict:
         "displayArtist": a["artist"],
         "sortName": a.get("sort_name"),
         "isCompilation": bool(a.get("compilation")),
+        "discTitles": a.get("disc_titles"),
     }) | {"songCount": a["song_count"], "duration": _int(a["duration"]) or 0,
           "genres": [{"name": g} for g in genres], "artists": artists}
 
@@ -211,7 +245,28 @@ def playlist(p: dict, user: dict) -> dict:
         "changed": iso(p["updated_at"]),
         "coverArt": p["id"],
         "readonly": not pl.can_write(p, user),
+        "validUntil": iso(valid_until(p)),
     }) | {"songCount": p["song_count"], "duration": _int(p["duration"]) or 0}
+
+
+SMART_VALID_S = 60.0  # a smart playlist changes with any counted play or library change: re-read after a minute
+
+
+def valid_until(p: dict, now: float | None = None) -> float | None:
+    """When a generated playlist's contents will change: daily mixes and the like at their next daily
+    refresh, smart playlists soon (they follow plays and the library). None for playlists people edit."""
+    import time
+
+    from ...analytics.service import SETTINGS
+
+    kind = p.get("generated")
+    if not kind:
+        return None
+    now = time.time() if now is None else now
+    if kind == "smart":
+        return now + SMART_VALID_S
+    next_refresh = (p.get("updated_at") or now) + SETTINGS["refresh_every_s"]
+    return next_refresh if next_refresh > now else now + SETTINGS["refresh_check_s"]  # overdue: the next check
 
 
 def user(u: dict, folders: list[int]) -> dict:
