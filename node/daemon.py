@@ -35,8 +35,9 @@ def background_services() -> list:
     from .analysis import service as analysis
     from .analytics import service as analytics
     from .federation import service as federation
+    from .podcasts import service as podcasts
 
-    return [analysis.run, federation.run, analytics.run]
+    return [analysis.run, federation.run, analytics.run, podcasts.run]
 
 
 class Node:
@@ -56,6 +57,7 @@ class Node:
         self.nursery: trio.Nursery | None = None
         self.app = None
         self.federation = None  # set by federation.service while serving
+        self.podcasts = None  # set by podcasts.service while serving
         # background services of subsystems: async fn(node, *, task_status), see background_services
         self.services: list = background_services()
 

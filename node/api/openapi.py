@@ -48,6 +48,7 @@ PATH = {
     "item_id": _id("tr", "al", "ar"), "ident": _id("tr", "al", "ar", "em", "fi", "pl"), "radio_id": _id("rd"),
     "media_id": {"type": "string", "pattern": "^[a-z]{2}-[^/]{1,200}$"},
     "position": _int(0, 20_000), "service": {"type": "string", "enum": ["listenbrainz", "lastfm"]},
+    "channel_id": _id("pc"), "episode_id": _id("pe"),
 }
 PAGE = [("limit", _int(1, 500), "page size"),
         ("cursor", STR, "next_cursor of the previous page (without it, the first page, which also carries total)"),
@@ -97,6 +98,12 @@ QUERY = {
     "analytics.similar_tracks": [("count", _int(1, 200), "")],
     "analytics.similar_artists": [("count", _int(1, 100), "")],
     "analytics.next_radio": [("count", _int(1, 100), "")],
+    "podcasts.newest": [("count", _int(0, 500), "how many (default 20)")],
+    "podcasts.channel_cover": [("size", _int(16, 4096), "thumbnail edge in pixels; omitted: the original")],
+    "podcasts.stream_episode": [("format", {"type": "string", "enum": ["raw", "opus", "aac", "m4a", "mp3"]},
+                                 "default raw"), ("bitrate", _int(0, 10_000), "kbit/s"),
+                                ("offset", {"type": "number", "minimum": 0, "exclusiveMaximum": 86400},
+                                 "start at this many seconds")],
 }
 REQUIRED_QUERY = {("analysis.sonic_path", "to")}
 EVENT = _obj(["event"], event={"type": "string", "enum": ["start", "progress", "pause", "resume", "seek", "skip",
@@ -153,6 +160,11 @@ BODY = {
     "analytics.update_smart": {**_obj(None, name=NAME, rules=RULES),
                                "anyOf": [{"required": ["rules"]}, {"required": ["name"]}]},
     "analytics.set_forwarding": _obj(None, enabled=BOOL, token=STR, url=STR, api_key=STR, api_secret=STR),
+    "podcasts.subscribe": _obj(["url"], url={"type": "string", "maxLength": 2000, "description": "an http(s) feed"},
+                               keep_count=_int(0, 10_000), keep_days=_int(0, 36_500), download_count=_int(0, 100)),
+    "podcasts.update_channel": _obj(None, keep_count=_int(0, 10_000), keep_days=_int(0, 36_500),
+                                    download_count=_int(0, 100)),
+    "podcasts.mark_played": _obj(["played"], played=BOOL),
 }
 RAW_BODY = {  # bodies that are not JSON
     "playlists.import_playlist": {"audio/x-mpegurl": {"schema": STR}, "application/xspf+xml": {"schema": STR},
@@ -180,6 +192,10 @@ RESPONSES = {
     "streams.download": {"200": AUDIO, "206": AUDIO, "304": None},
     "events.events": {"200": {"text/event-stream": {"schema": STR}}},
     "playlists.export_playlist": {"200": {"audio/x-mpegurl": {"schema": STR}, "application/xspf+xml": {"schema": STR}}},
+    "podcasts.subscribe": {"201": JSON}, "podcasts.delete_channel": {"204": None}, "podcasts.refresh_all": {"204": None},
+    "podcasts.delete_episode": {"204": None}, "podcasts.download_episode": {"202": JSON},
+    "podcasts.channel_cover": {"200": {"image/*": {"schema": {"type": "string", "format": "binary"}}}},
+    "podcasts.stream_episode": {"200": AUDIO, "206": AUDIO, "304": None},
 }
 SECURITY = {
     acc.PUBLIC: [],

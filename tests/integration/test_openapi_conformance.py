@@ -41,6 +41,8 @@ from tests.support.node import PASSWORD, init_node
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 EXCLUDED = ["/api/v1/events", "/api/v1/auth/logout"]
+# subscribing fetches the URL given: generated URLs would reach out of loopback (tests/podcasts covers it)
+EXCLUDED_OPERATIONS = ["podcasts_subscribe_post"]
 SOAK = os.environ.get("SONANTICA_SOAK") == "1"
 
 
@@ -78,6 +80,8 @@ def schemathesis(node, auth: list[str], examples: int, phases: str, tmp_path: Pa
             "--request-timeout", "20"] + ([] if SOAK else ["--seed", "1"])  # the short run is reproducible
     for path in EXCLUDED:
         args += ["--exclude-path", path]
+    for operation in EXCLUDED_OPERATIONS:
+        args += ["--exclude-operation-id", operation]
     return subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, timeout=900)
 
 

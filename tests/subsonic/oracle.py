@@ -34,7 +34,7 @@ OPENSUBSONIC_CHILDREN = {
 }
 NEW_TOP_LEVEL = ("openSubsonicExtensions", "lyricsList", "tokenInfo", "sonicMatch", "transcodeDecision")
 # new top-level elements shaped like an existing type (their new attributes are allowed like any other)
-NEW_TYPED = {"playQueueByIndex": "sub:PlayQueue"}
+NEW_TYPED = {"playQueueByIndex": "sub:PlayQueue", "podcastEpisode": "sub:PodcastEpisode"}
 
 
 @functools.cache

@@ -43,6 +43,8 @@ CALLS = [
     ("getScanStatus", lambda i: {}, False),
     ("getLyrics", lambda i: {"artist": "Björk", "title": "Army of Me"}, True),
     ("getLyricsBySongId", lambda i: {"id": i["army"]}, True),
+    ("getPodcasts", lambda i: {}, True),
+    ("getNewestPodcasts", lambda i: {}, True),
 ] + [("getAlbumList", lambda i, t=t: {"type": t, **_extra(t)}, t != "random") for t in (
     "random", "newest", "highest", "frequent", "recent", "alphabeticalByName", "alphabeticalByArtist", "starred",
     "byYear", "byGenre")] + [("getAlbumList2", lambda i, t=t: {"type": t, **_extra(t)}, t != "random") for t in (
@@ -78,7 +80,10 @@ def test_every_registered_method_is_exercised():
                                          # tests/analysis/test_sonic.py (needs analysed tracks)
                                          "getSonicSimilarTracks", "findSonicPath",
                                          # tests/subsonic/test_opensubsonic_next.py (POST with a JSON body)
-                                         "getTranscodeDecision", "getTranscodeStream"}
+                                         "getTranscodeDecision", "getTranscodeStream",
+                                         # tests/podcasts/test_podcasts.py (a stand-in podcast host)
+                                         "getPodcastEpisode", "refreshPodcasts", "createPodcastChannel",
+                                         "deletePodcastChannel", "downloadPodcastEpisode", "deletePodcastEpisode"}
     assert set(METHODS) <= exercised, set(METHODS) - exercised
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 from quart import Blueprint
 
 from ..access import SUBSONIC, access
-from . import annotation, bookmarks, browsing, lists, media, playlists, queue, search, sonic, system, transcoding, users  # noqa: F401  (register)
+from . import (annotation, bookmarks, browsing, lists, media, playlists, podcasts, queue, search, sonic,  # noqa: F401
+               system, transcoding, users)  # (register)
 from .core import METHODS, dispatch
 
 bp = Blueprint("subsonic", __name__)

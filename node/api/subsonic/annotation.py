@@ -19,6 +19,9 @@ async def scrobble(call: Call) -> dict:
     ids = call.all("id")
     if not ids:
         raise missing("id")
+    episodes = [i for i in ids if i.startswith("pe-")]
+    ids = [i for i in ids if not i.startswith("pe-")]
+    await _scrobble_episodes(call, episodes)
     known = {t["id"] for t in await call.store.read(browse.tracks_by_ids, ids)}
     unknown = [i for i in ids if i not in known]
     if unknown:
@@ -31,6 +34,24 @@ async def scrobble(call: Call) -> dict:
         at = times[pos] if pos < len(times) else None
         await plays.scrobble(call.node, call.uid, ident, submission, call.client(), at=at)
     return {}
+
+
+async def _scrobble_episodes(call: Call, ids: list[str]) -> None:
+    """A podcast episode scrobbled (``submission``, the default) is marked played for this user; it is
+    not a play of music (stats and recommendations are about music)."""
+    import time
+
+    from ...errors import NotFound
+    from ...store import podcasts
+
+    try:
+        for ident in ids:
+            await call.store.read(podcasts.episode, ident)
+    except NotFound:
+        raise not_found(f"podcast episode {ident!r}") from None
+    if call.bool("submission", True):
+        for ident in ids:
+            await call.store.write(podcasts.set_played, call.uid, ident, True, time.time())
 
 
 def _targets(call: Call) -> list[str]:
@@ -96,7 +117,7 @@ async def report_playback(call: Call) -> dict:
     rate = params.number(call.get("playbackRate"), "playbackRate", 0.1, 10.0, 1.0)
     ignore = call.bool("ignoreScrobble")
     if media_type == "podcast":
-        raise not_found(f"podcast episode {media_id!r}: this node has no podcasts")
+        return await _report_episode(call, media_id, state, position)
     found = await call.store.read(browse.tracks_by_ids, [media_id])
     if not found:
         raise not_found(f"song {media_id!r}")
@@ -108,4 +129,23 @@ async def report_playback(call: Call) -> dict:
                 "duration_ms": int((track.get("duration") or 0) * 1000), "genres": track.get("genres") or []}
     await plays.report(call.node, call.uid, media_id, state, position, rate=rate, ignore_scrobble=ignore,
                        client=call.client(), meta=meta)
+    return {}
+
+
+PLAYED_FRACTION = 0.9  # an episode heard to 90 % (the credits, the ads after) counts as played
+
+
+async def _report_episode(call: Call, ident: str, state: str, position_ms: int) -> dict:
+    """``reportPlayback`` of a podcast episode: reaching 90 % of it marks it played for this user."""
+    import time
+
+    from ...errors import NotFound
+    from ...store import podcasts
+
+    try:
+        ep = await call.store.read(podcasts.episode, ident)
+    except NotFound:
+        raise not_found(f"podcast episode {ident!r}") from None
+    if ep.get("duration") and position_ms >= ep["duration"] * 1000 * PLAYED_FRACTION:
+        await call.store.write(podcasts.set_played, call.uid, ident, True, time.time())
     return {}

@@ -25,6 +25,13 @@ from .envelope import GENERIC, SubsonicError, not_found
 
 
 async def _source(call: Call, ident: str):
+    if ident.startswith("pe-"):  # a podcast episode's streamId
+        from ..podcasts import episode_source
+
+        try:
+            return await episode_source(ident)
+        except NotFound:
+            raise not_found(f"podcast episode {ident!r} (or its file: only downloaded episodes play)") from None
     if not ident.startswith("tr-"):
         raise not_found(f"song {ident!r}")
     try:
@@ -93,7 +100,12 @@ async def get_cover_art(call: Call) -> Response:
     ident = call.require("id")
     size = call.int("size", None, 16, 4096)
     try:
-        cover = await cover_or_placeholder(call.node, ident, size, call.user)
+        if ident.startswith(("pc-", "pe-")):  # a podcast channel's picture
+            from ..podcasts import podcast_cover
+
+            cover = await podcast_cover(ident, size)
+        else:
+            cover = await cover_or_placeholder(call.node, ident, size, call.user)
     except NotFound:
         raise not_found(f"cover art {ident!r}") from None
     return Response(cover.data, mimetype=cover.mime, headers={"Cache-Control": cover.cache_control})

@@ -281,7 +281,7 @@ def user(u: dict, folders: list[int]) -> dict:
         "playlistRole": True,
         "coverArtRole": False,
         "commentRole": False,
-        "podcastRole": False,
+        "podcastRole": admin,  # podcasts.can_manage
         "streamRole": True,
         "jukeboxRole": False,
         "shareRole": False,

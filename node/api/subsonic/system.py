@@ -9,6 +9,7 @@ from .envelope import NOT_AUTHORISED, SubsonicError
 EXTENSIONS = [
     {"name": "apiKeyAuthentication", "versions": [1]},
     {"name": "formPost", "versions": [1]},
+    {"name": "getPodcastEpisode", "versions": [1]},  # podcasts.py
     {"name": "indexBasedQueue", "versions": [1]},
     {"name": "playbackReport", "versions": [1]},
     {"name": "songLyrics", "versions": [1, 2]},
