@@ -81,6 +81,8 @@ def test_every_registered_method_is_exercised():
                                          "getSonicSimilarTracks", "findSonicPath",
                                          # tests/subsonic/test_opensubsonic_next.py (POST with a JSON body)
                                          "getTranscodeDecision", "getTranscodeStream",
+                                         # tests/subsonic/test_bookmarks.py
+                                         "getBookmarks", "createBookmark", "deleteBookmark",
                                          # tests/podcasts/test_podcasts.py (a stand-in podcast host)
                                          "getPodcastEpisode", "refreshPodcasts", "createPodcastChannel",
                                          "deletePodcastChannel", "downloadPodcastEpisode", "deletePodcastEpisode"}
