@@ -232,6 +232,8 @@ def cmd_status(data: DataDir, args: argparse.Namespace) -> int:
             "library": store.read_sync(tracks_store.counts),
             "last_scan": store.read_sync(tracks_store.scan_state),
             "scan_errors": store.read_sync(tracks_store.scan_errors, 50),
+            "unsupported_formats": store.read_sync(tracks_store.unsupported_formats),
+            "scan_notes": store.read_sync(tracks_store.scan_notes, 50),
             "users": len(store.read_sync(users_store.list_users)),
         }
         status.update(_extra_status(store))
@@ -249,6 +251,13 @@ def cmd_status(data: DataDir, args: argparse.Namespace) -> int:
         print("last scan: did not finish (run `sonantica scan`)")
     else:
         print("last scan: never (run `sonantica scan`)")
+    if lib["unsupported"]:
+        kinds = ", ".join(f"{ext} {n}" for ext, n in status["unsupported_formats"].items())
+        print(f"unsupported format: {lib['unsupported']} files not indexed ({kinds})")
+    if lib["header_wrong"]:
+        print(f"header wrong: {lib['header_wrong']} files indexed with the duration decoding gives:")
+        for n in status["scan_notes"]:
+            print(f"  {n['path']}: {n['note']}")
     if lib["errors"]:
         print(f"files that could not be read ({lib['errors']}):")
         for e in status["scan_errors"]:

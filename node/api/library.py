@@ -263,7 +263,9 @@ async def scan_status():
     if summary and current_user()["role"] not in ("owner", "admin"):
         # the problems name library folders and files (an admin's to fix): a listener gets the counts
         summary["problems"] = []
-    return jsonify({"scanning": node.scanner.running, "done": done, "total": total, "last": state, "library": counts})
+    unsupported = await node.store.read(tracks_store.unsupported_formats)
+    return jsonify({"scanning": node.scanner.running, "done": done, "total": total, "last": state, "library": counts,
+                    "unsupported_formats": unsupported})
 
 
 @bp.post("/scan")
@@ -278,4 +280,7 @@ async def start_scan():
 @bp.get("/scan/errors")
 @access(ADMIN)
 async def scan_errors():
-    return jsonify({"items": await current_app.node.store.read(tracks_store.scan_errors, 1000)})
+    """Files not indexed (with the reason) and files indexed although their header was wrong (``notes``)."""
+    store = current_app.node.store
+    return jsonify({"items": await store.read(tracks_store.scan_errors, 1000),
+                    "notes": await store.read(tracks_store.scan_notes, 1000)})

@@ -46,7 +46,7 @@ def audio_id(path: str, fmt: str, flac_md5: str | None = None) -> str | None:
 def _span(f: BinaryIO, size: int, fmt: str) -> tuple[int, int] | None:
     if fmt == "flac":
         return _flac_span(f, size)
-    if fmt == "mp3":
+    if fmt in ("mp3", "mp2", "mp1"):
         return _mp3_span(f, size)
     if fmt == "m4a":
         return _atom_span(f, size, b"mdat")

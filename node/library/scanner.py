@@ -40,6 +40,7 @@ class ScanSummary:
     moved: int = 0
     unchanged: int = 0
     errors: int = 0
+    unsupported: int = 0  # music files in formats the node cannot read (listed with the errors)
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -116,6 +117,12 @@ class Scanner:
         moved_from = await self.store.read(_audio_ids_of, vanished) if vanished and to_read else {}
         initial_moves = dict(moved_from)
         await self.store.write(tracks_store.set_folder_images, found.images)
+        unsupported = [(f.folder_id, f.relpath, f"unsupported format ({os.path.splitext(f.relpath)[1].lower()})",
+                        f.size, f.mtime_ns) for f in found.unsupported]
+        present.update((f.folder_id, f.relpath) for f in found.unsupported)
+        if unsupported:
+            await self.store.write(tracks_store.record_errors, unsupported)
+        summary.unsupported = len(unsupported)
         gone_errors = [k for k in known_err if k not in present]
         if gone_errors:
             await self.store.write(tracks_store.forget_errors, gone_errors)

@@ -31,7 +31,9 @@ _GAIN = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*(?:dB)?\s*$", re.IGNORECASE)
 _FILENAME = re.compile(r"^(?:(?P<no>\d{1,3})[\s.\-_]+)?(?:(?P<artist>.+?)\s+-\s+)?(?P<title>.+)$")
 
 MAX_TEXT = 4096
+MAX_LYRICS = 64 * 1024
 MAX_VALUES = 64
+_LRC_STAMP = re.compile(r"\[\d{1,3}:\d{1,2}(?:[.:]\d{1,3})?\]")
 
 
 @dataclass(frozen=True)
@@ -93,21 +95,58 @@ def display_artists(names: tuple[str, ...] | list[str]) -> str:
     return ", ".join(names)
 
 
-def clean(value: str) -> str:
-    """Strip, drop control characters and bound the length of one tag value."""
-    value = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+def clean(value: str, limit: int = MAX_TEXT) -> str:
+    """Repair mis-declared encodings, drop control characters, strip and bound one tag value."""
+    value = repair_encoding(value[: limit * 4])
+    if not value.isprintable():
+        value = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
     value = unicodedata.normalize("NFC", value.strip())
-    return value[:MAX_TEXT]
+    return value[:limit]
 
 
-def values(raw: RawTags, *keys: str) -> list[str]:
+def repair_encoding(value: str) -> str:
+    """Text whose bytes were decoded with the wrong charset, read again with the right one.
+
+    Only text made of Latin-1 characters can be mis-decoded bytes (anything beyond U+00FF came
+    from a real Unicode encoding), so all else is returned as is. Then, in order of certainty:
+    UTF-8 read as Latin-1 (``BjÃ¶rk`` → ``Björk``); Windows-1252 punctuation read as Latin-1
+    (C1 controls where ``’`` or ``…`` were meant); Windows-1251 read as Latin-1, which ID3v1
+    and old Russian taggers produce (``Êèíî`` → ``Кино``), recognised by letters that are nearly
+    all from the upper half of Latin-1, as no Western text is.
+    """
+    if value.isascii() or max(value) > "\xff":
+        return value
+    data = value.encode("latin-1")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    letters = [ch for ch in value if ch.isalpha()]
+    high = [ch for ch in letters if ch >= "\xc0"]
+    if len(set(high)) >= 3 and len(high) >= 0.6 * len(letters) and "\xd7" not in value and "\xf7" not in value:
+        return data.decode("cp1251", "replace")
+    if any("\x80" <= ch <= "\x9f" for ch in value):
+        return data.decode("cp1252", "replace").replace("\ufffd", "")
+    return value
+
+
+def values(raw: RawTags, *keys: str, limit: int = MAX_TEXT) -> list[str]:
     """The non-empty cleaned values of the first key present."""
     for key in keys:
-        found = [clean(v) for v in raw.get(key, ())[:MAX_VALUES]]
+        found = [clean(v, limit) for v in raw.get(key, ())[:MAX_VALUES]]
         found = [v for v in found if v]
         if found:
             return found
     return []
+
+
+def lyrics_of(raw: RawTags) -> str | None:
+    """Embedded lyrics, timed ones first: SYLT (read as LRC), then LRC text in a lyrics tag."""
+    found = [v for key in ("syncedlyrics", "lyrics", "unsyncedlyrics") for v in values(raw, key, limit=MAX_LYRICS)]
+    for text in found:
+        if _LRC_STAMP.search(text):
+            return text
+    return found[0] if found else None
 
 
 def first(raw: RawTags, *keys: str) -> str | None:
@@ -276,7 +315,7 @@ def map_tags(raw: RawTags, relpath: str) -> MappedTags:
         label=first(raw, "label", "organization", "publisher"),
         compilation=compilation,
         comment=first(raw, "comment", "description"),
-        lyrics=first(raw, "lyrics", "unsyncedlyrics"),
+        lyrics=lyrics_of(raw),
         bpm=parse_float(first(raw, "bpm")),
         mb_recording_id=mbid(first(raw, "musicbrainz_trackid")),
         mb_release_track_id=mbid(first(raw, "musicbrainz_releasetrackid")),

@@ -9,25 +9,37 @@ so a mislabelled file is still read. Pictures are returned as bytes bounded by
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 
 import mutagen
+from mutagen.aac import AAC
+from mutagen.ac3 import AC3
 from mutagen.aiff import AIFF
 from mutagen.apev2 import APEv2, APENoHeaderError
+from mutagen.asf import ASF
+from mutagen.dsdiff import DSDIFF
+from mutagen.dsf import DSF
 from mutagen.flac import FLAC
 from mutagen.id3 import ID3
 from mutagen.monkeysaudio import MonkeysAudio
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
+from mutagen.musepack import Musepack
+from mutagen.oggflac import OggFLAC
 from mutagen.oggopus import OggOpus
+from mutagen.oggspeex import OggSpeex
 from mutagen.oggvorbis import OggVorbis
+from mutagen.trueaudio import TrueAudio
 from mutagen.wave import WAVE
 from mutagen.wavpack import WavPack
 
+from . import chunks, probe
 from .tagmap import RawTags
 
 MAX_PICTURE = 16 * 1024 * 1024
+PYAV = "pyav"  # read with PyAV, not mutagen
 
 AUDIO_EXTENSIONS = {
     ".flac": FLAC,
@@ -35,7 +47,7 @@ AUDIO_EXTENSIONS = {
     ".m4a": MP4,
     ".m4b": MP4,
     ".mp4": MP4,
-    ".aac": None,  # raw ADTS: mutagen.File decides
+    ".aac": AAC,  # raw ADTS or ADIF
     ".ogg": OggVorbis,
     ".oga": OggVorbis,
     ".opus": OggOpus,
@@ -45,9 +57,37 @@ AUDIO_EXTENSIONS = {
     ".aifc": AIFF,
     ".wv": WavPack,
     ".ape": MonkeysAudio,
+    ".wma": ASF,
+    ".asf": ASF,
+    ".dsf": DSF,
+    ".dff": DSDIFF,
+    ".mpc": Musepack,
+    ".mp+": Musepack,
+    ".mpp": Musepack,
+    ".tta": TrueAudio,
+    ".spx": OggSpeex,
+    ".mp1": MP3,
+    ".mp2": MP3,
+    ".mpa": MP3,
+    ".ac3": AC3,
+    ".eac3": AC3,
+    # containers mutagen does not read: PyAV tells codec, stream info, duration and tags
+    ".mka": PYAV,
+    ".weba": PYAV,
+    ".caf": PYAV,
+    ".w64": PYAV,
+    ".tak": PYAV,
+    ".dts": PYAV,
+    ".shn": PYAV,
+    ".au": PYAV,
+    ".amr": PYAV,
+    ".ra": PYAV,
+    ".vqf": PYAV,
 }
 
-LOSSLESS_CODECS = {"flac", "alac", "pcm", "wavpack", "ape"}
+LOSSLESS_CODECS = probe.LOSSLESS_CODECS
+MP3_CHECK_BELOW = 128 * 1024  # MP3s smaller than this are decoded to check their header (cheap, and where
+#                               broken Xing headers live: short clips from old rippers and players)
 
 
 class TagReadError(Exception):
@@ -64,6 +104,7 @@ class AudioProps:
     channels: int | None
     duration: float
     bitrate: int | None  # kbit/s
+    scan_note: str | None = None  # the header was wrong: what, and that the duration comes from decoding
 
 
 @dataclass(frozen=True)
@@ -112,21 +153,34 @@ _MP4 = {
 
 
 def read_file(path: str) -> FileTags:
-    """Read tags, audio properties and the front cover of one file."""
+    """Read tags, audio properties and the front cover of one file.
+
+    mutagen reads the headers; PyAV is asked only when mutagen cannot say (a container it
+    does not read) or its header is wrong (unreadable, zero or implausible duration): then
+    the audio is decoded and the file indexed with the decoded duration and a ``scan_note``.
+    A file with no decodable audio is a :class:`TagReadError` with the reason.
+    """
     try:
         if os.path.getsize(path) == 0:
             raise TagReadError("empty file")
-        audio = _open(path)
-    except TagReadError:
-        raise
-    except (mutagen.MutagenError, OSError, ValueError, KeyError, IndexError, EOFError, TypeError) as exc:
+    except OSError as exc:
         raise TagReadError(_reason(exc)) from exc
+    ext = os.path.splitext(path)[1].lower()
+    if AUDIO_EXTENSIONS.get(ext) == PYAV:
+        return _from_probe(path, None, decode=False)
+    try:
+        audio = _open(path)
+        props = _props(audio, path)
+    except TagReadError as exc:
+        return _from_probe(path, str(exc), decode=True)
     except Exception as exc:  # mutagen raises assorted errors on hostile input
-        raise TagReadError(f"unreadable ({type(exc).__name__}: {exc})") from exc
-    props = _props(audio, path)
-    if props.duration <= 0:
-        raise TagReadError("no audio (zero duration)")
+        return _from_probe(path, _reason(exc), decode=True)
+    doubt = _doubtful(audio, props, path)
+    if doubt is not None:
+        props = _checked(path, props, doubt)
     raw, picture, mime = _tags(audio)
+    if isinstance(audio, (WAVE, AIFF)):
+        props, raw = _with_chunks(path, props, raw)
     md5 = None
     if isinstance(audio, FLAC) and audio.info.md5_signature:
         md5 = f"{audio.info.md5_signature:032x}"
@@ -138,14 +192,49 @@ def _reason(exc: BaseException) -> str:
     return f"not readable as audio: {text}"[:300]
 
 
+def _from_probe(path: str, problem: str | None, decode: bool) -> FileTags:
+    """A file mutagen could not read (``problem``) or does not read: what PyAV decodes."""
+    try:
+        found = probe.probe(path, decode=decode)
+    except probe.ProbeError as exc:
+        reason = f"{problem}; {exc}" if problem else str(exc)
+        if "no decoder" in str(exc):
+            reason = f"unsupported format: {exc}"
+        raise TagReadError(reason[:300]) from exc
+    except Exception as exc:
+        raise TagReadError(problem or f"unreadable ({type(exc).__name__}: {exc})"[:300]) from exc
+    if found.duration <= 0:
+        found = probe.probe(path, decode=True) if not decode else found
+    note = f"header wrong ({problem}); duration from decoding" if problem else None
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    props = AudioProps(
+        format=ext or found.codec,
+        codec=found.codec,
+        lossless=found.codec in LOSSLESS_CODECS,
+        sample_rate=found.sample_rate,
+        bit_depth=found.bit_depth,
+        channels=found.channels,
+        duration=found.duration,
+        bitrate=round(found.bitrate / 1000) if found.bitrate else _size_bitrate(path, found.duration),
+        scan_note=note[:300] if note else None,
+    )
+    return FileTags(raw=found.tags, props=props, picture=None, picture_mime=None, md5=None)
+
+
+def _size_bitrate(path: str, seconds: float) -> int | None:
+    return round(os.path.getsize(path) * 8 / seconds / 1000) if seconds > 0 else None
+
+
 def _open(path: str) -> mutagen.FileType:
     ext = os.path.splitext(path)[1].lower()
     kind = AUDIO_EXTENSIONS.get(ext)
     if kind is not None:
         try:
+            if kind is MP3:  # ID3v1 is read here only where ID3v2 lacks a field (see _lenient_id3)
+                return MP3(path, load_v1=False)
             return kind(path)
         except mutagen.MutagenError:
-            pass  # mislabelled? let mutagen sniff the content
+            pass  # mislabelled (or an .ogg holding FLAC, Speex or Opus)? read it as what it is
     sniffed = _sniff(path)
     if sniffed is not None and sniffed is not kind:
         return sniffed(path)
@@ -162,17 +251,35 @@ def _sniff(path: str) -> type | None:
     if head[:4] == b"fLaC":
         return FLAC
     if head[:4] == b"OggS":
-        return OggOpus if b"OpusHead" in head else OggVorbis
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        if b"OpusHead" in head:
+            return OggOpus
+        if b"\x7fFLAC" in head:
+            return OggFLAC
+        if b"Speex   " in head:
+            return OggSpeex
+        return OggVorbis
+    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
         return WAVE
     if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
         return AIFF
+    if head[:4] == b"FRM8" and head[12:16] == b"DSD ":
+        return DSDIFF
+    if head[:4] == b"DSD ":
+        return DSF
     if head[4:8] == b"ftyp":
         return MP4
     if head[:4] == b"wvpk":
         return WavPack
     if head[:4] == b"MAC ":
         return MonkeysAudio
+    if head[:4] in (b"MPCK", b"MP+\x07", b"MP+\x17") or head[:3] == b"MP+":
+        return Musepack
+    if head[:4] == b"TTA1":
+        return TrueAudio
+    if head[:16] == b"\x30\x26\xb2\x75\x8e\x66\xcf\x11\xa6\xd9\x00\xaa\x00\x62\xce\x6c":
+        return ASF
+    if head[:4] == b"ADIF" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0):
+        return AAC  # ADTS: a frame sync whose "layer" bits are 00
     if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
         return MP3
     return None
@@ -184,30 +291,70 @@ def _props(audio: mutagen.FileType, path: str) -> AudioProps:
     bit_depth = getattr(info, "bits_per_sample", None) or None
     bitrate = getattr(info, "bitrate", 0) or 0
     length = float(getattr(info, "length", 0.0) or 0.0)
+    if length <= 0:
+        raise TagReadError("zero duration in the header")
     if not bitrate and length > 0:
         bitrate = int(os.path.getsize(path) * 8 / length)
+    lossless = codec in LOSSLESS_CODECS
+    if isinstance(audio, WavPack):
+        lossless, bit_depth = _wavpack_mode(path, bit_depth)
+        codec = "wavpack" if bit_depth != 1 else "dsd"
+    channels = getattr(info, "channels", None) or None
+    sample_rate = getattr(info, "sample_rate", None) or (48000 if codec == "opus" else None)
+    if isinstance(audio, TrueAudio):  # mutagen knows rate and length only
+        found = _probe_quietly(path)
+        if found is not None:
+            channels, bit_depth = found.channels, found.bit_depth
     return AudioProps(
         format=fmt,
         codec=codec,
-        lossless=codec in LOSSLESS_CODECS,
-        sample_rate=getattr(info, "sample_rate", None) or (48000 if codec == "opus" else None),
-        bit_depth=bit_depth if codec in LOSSLESS_CODECS else None,
-        channels=getattr(info, "channels", None) or None,
+        lossless=lossless,
+        sample_rate=sample_rate,
+        bit_depth=bit_depth if lossless else None,
+        channels=channels,
         duration=length,
         bitrate=round(bitrate / 1000) if bitrate else None,
     )
 
 
+def _probe_quietly(path: str) -> probe.Probe | None:
+    try:
+        return probe.probe(path)
+    except Exception:
+        return None
+
+
+def _wavpack_mode(path: str, bit_depth: int | None) -> tuple[bool, int | None]:
+    """(lossless, bit depth) from the first block's flags: hybrid mode is lossy unless a
+    ``.wvc`` correction file lies beside it; WavPack 5 DSD blocks hold 1-bit audio."""
+    with open(path, "rb") as f:
+        head = f.read(32)
+    if head[:4] != b"wvpk" or len(head) < 28:
+        return True, bit_depth
+    flags = int.from_bytes(head[24:28], "little")
+    if flags & 0x80000000:  # DSD_FLAG
+        return True, 1
+    if flags & 0x8 and not os.path.exists(os.path.splitext(path)[0] + ".wvc"):  # HYBRID_FLAG
+        return False, bit_depth
+    return True, bit_depth
+
+
 def _codec(audio: mutagen.FileType) -> tuple[str, str]:
+    """(codec, format): the codec from the stream info, the format from the container."""
     if isinstance(audio, FLAC):
         return "flac", "flac"
     if isinstance(audio, MP3):
-        return "mp3", "mp3"
+        layer = getattr(audio.info, "layer", 3)
+        name = {1: "mp1", 2: "mp2"}.get(layer, "mp3")
+        return name, name
     if isinstance(audio, MP4):
-        codec = (getattr(audio.info, "codec", "") or "").lower()
-        return ("alac" if codec.startswith("alac") else "aac"), "m4a"
+        return _mp4_codec(getattr(audio.info, "codec", "") or ""), "m4a"
     if isinstance(audio, OggOpus):
         return "opus", "opus"
+    if isinstance(audio, OggFLAC):
+        return "flac", "ogg"
+    if isinstance(audio, OggSpeex):
+        return "speex", "ogg"
     if isinstance(audio, OggVorbis):
         return "vorbis", "ogg"
     if isinstance(audio, WAVE):
@@ -218,14 +365,105 @@ def _codec(audio: mutagen.FileType) -> tuple[str, str]:
         return "wavpack", "wv"
     if isinstance(audio, MonkeysAudio):
         return "ape", "ape"
+    if isinstance(audio, ASF):
+        name = (getattr(audio.info, "codec_name", "") or "") + " " + (getattr(audio.info, "codec_type", "") or "")
+        low = name.lower()
+        codec = "wmalossless" if "lossless" in low else "wmapro" if "professional" in low or " pro" in low else \
+            "wmavoice" if "voice" in low else "wma"
+        return codec, "wma"
+    if isinstance(audio, DSF):
+        return "dsd", "dsf"
+    if isinstance(audio, DSDIFF):
+        compressed = (getattr(audio.info, "compression", "") or "").strip().upper() == "DST"
+        return ("dst" if compressed else "dsd"), "dff"
+    if isinstance(audio, Musepack):
+        return "musepack", "mpc"
+    if isinstance(audio, TrueAudio):
+        return "tta", "tta"
+    if isinstance(audio, AC3):
+        return ("eac3" if (getattr(audio.info, "codec", "") or "") == "ec-3" else "ac3"), "ac3"
+    if isinstance(audio, AAC):
+        return "aac", "aac"
     name = type(audio).__name__.lower()
     return name, name
+
+
+#: MP4 sample entry (mutagen's ``info.codec``) → codec.
+_MP4_CODECS = {"alac": "alac", "flac": "flac", "opus": "opus", "ac-3": "ac3", "ec-3": "eac3", "mp4a.6b": "mp3",
+               "mp4a.69": "mp3", ".mp3": "mp3", "mp4a.a5": "ac3", "mp4a.a6": "eac3", "samr": "amr"}
+
+
+def _mp4_codec(codec: str) -> str:
+    low = codec.lower()
+    if low in _MP4_CODECS:
+        return _MP4_CODECS[low]
+    if low.startswith("mp4a"):
+        return "aac"
+    if low.startswith(("lpcm", "sowt", "twos", "in24", "in32", "fl32", "fl64", "ipcm", "fpcm")):
+        return "pcm"
+    return low or "aac"
+
+
+def _doubtful(audio: mutagen.FileType, props: AudioProps, path: str) -> str | None:
+    """Why the header's duration may be wrong, or None. Only MP3 headers (Xing/VBRI frame counts)
+    are checked: cheaply by size, and by decoding when the file is small or mutagen had doubts."""
+    if not isinstance(audio, MP3):
+        return None
+    size = os.path.getsize(path)
+    tag_size = audio.tags.size if isinstance(audio.tags, ID3) else 0
+    implied = (size - tag_size) * 8 / props.duration
+    if implied > 500_000 * 1.2:  # no MPEG audio stream is denser: the header undercounts the frames
+        return f"the header says {props.duration:.2f} s, too short for {size} bytes"
+    if implied < 4_000:
+        return f"the header says {props.duration:.2f} s, too long for {size} bytes"
+    if getattr(audio.info, "sketchy", False):
+        return "no valid MPEG frame header found where expected"
+    if size < MP3_CHECK_BELOW:
+        return ""  # not known to be wrong: decode to check
+    return None
+
+
+def _checked(path: str, props: AudioProps, doubt: str) -> AudioProps:
+    """Decode to check a doubtful duration; keep the header's when decoding agrees (or fails)."""
+    try:
+        found = probe.probe(path, decode=True)
+    except Exception:
+        if doubt:
+            return dataclasses.replace(props, scan_note=f"header wrong ({doubt}); could not decode to check")
+        return props
+    if abs(found.duration - props.duration) <= 0.5:
+        return props
+    said = doubt or f"the header says {props.duration:.2f} s"
+    note = f"header wrong ({said}); duration from decoding: {found.duration:.2f} s"
+    bitrate = _size_bitrate(path, found.duration)
+    return dataclasses.replace(props, duration=found.duration, bitrate=bitrate, scan_note=note[:300])
+
+
+def _with_chunks(path: str, props: AudioProps, raw: RawTags) -> tuple[AudioProps, RawTags]:
+    """WAV and AIFF: tags from INFO/NAME/AUTH/ANNO/XMP chunks under the ID3 tag, and a
+    compressed codec inside the file (a WAV holding MP3 or ADPCM is not lossless)."""
+    found = chunks.read_chunks(path)
+    for key, values in found.raw.items():
+        raw.setdefault(key, values)
+    if found.codec is not None:
+        props = dataclasses.replace(props, codec=found.codec, lossless=False, bit_depth=None)
+    return props, raw
 
 
 def _tags(audio: mutagen.FileType) -> tuple[RawTags, bytes | None, str | None]:
     if isinstance(audio, MP4):
         return _mp4(audio)
+    if isinstance(audio, ASF):
+        return _asf(audio)
     tags = audio.tags
+    if isinstance(audio, MP3) and (tags is None or isinstance(tags, ID3)):
+        raw, picture, mime = _id3(tags) if tags is not None else ({}, None, None)
+        missing = {"title", "artist", "album"} - set(raw)
+        if missing:  # rare: an untagged file, or frames mutagen dropped
+            if tags is not None:
+                _lenient_id3_text(audio.filename, raw, missing)
+            _id3v1(audio.filename, raw)
+        return raw, picture, mime
     if isinstance(tags, ID3):
         return _id3(tags)
     if isinstance(audio, (WavPack, MonkeysAudio)) or isinstance(tags, APEv2):
@@ -274,12 +512,158 @@ def _id3(tags: ID3) -> tuple[RawTags, bytes | None, str | None]:
             raw.setdefault("musicbrainz_trackid", []).append(frame.data.decode("ascii", "replace"))
         elif fid == "USLT":
             raw.setdefault("lyrics", []).append(frame.text)
+        elif fid == "SYLT" and frame.type == 1 and frame.text:  # timed lyrics: read as LRC, as taggers show them
+            raw.setdefault("syncedlyrics", []).append(sylt_to_lrc(frame))
         elif fid == "COMM" and not frame.desc:
             raw.setdefault("comment", []).extend(str(t) for t in frame.text)
         elif fid == "APIC" and 0 < len(frame.data) <= MAX_PICTURE:
             if picture is None or frame.type == 3:
                 picture, mime = frame.data, frame.mime
     return raw, picture, mime
+
+
+_LENIENT_FRAMES = {"TIT2": "title", "TPE1": "artist", "TALB": "album", "TPE2": "albumartist", "TCON": "genre"}
+
+
+def _id3v1(path: str, raw: RawTags) -> None:
+    """Fill the fields ID3v2 lacks from an ID3v1(.1) tag (its text is read as Latin-1; a wrong
+    guess, such as Windows-1251, is repaired by :func:`.tagmap.repair_encoding`)."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        if f.tell() < 128:
+            return
+        f.seek(-128, os.SEEK_END)
+        v1 = f.read(128)
+    if v1[:3] != b"TAG":
+        return
+
+    def text(b: bytes) -> str:
+        return b.split(b"\0", 1)[0].strip().decode("latin-1")
+
+    found = {"title": text(v1[3:33]), "artist": text(v1[33:63]), "album": text(v1[63:93]), "date": text(v1[93:97])}
+    if v1[125] == 0 and v1[126]:
+        found["tracknumber"] = str(v1[126])
+    if v1[127] != 255:
+        found["genre"] = str(v1[127])
+    for key, value in found.items():
+        if value and key not in raw:
+            raw[key] = [value]
+
+
+def _lenient_id3_text(path: str, raw: RawTags, keys: set[str]) -> None:
+    """mutagen drops a text frame whose bytes do not match its declared encoding (Latin-1
+    bytes declared UTF-8: common from old taggers); read the main ones again, leniently.
+    ``keys``: the fields to look for (missing, or filled from ID3v1 only). Frame bodies are
+    read only for those frames (a 10 MB picture is skipped over)."""
+    import struct
+
+    if not keys:
+        return
+    with open(path, "rb") as f:
+        header = f.read(10)
+        if header[:3] != b"ID3" or header[3] not in (3, 4) or header[5] & 0x80:  # unsynchronised: leave it
+            return
+        end = 10 + _synchsafe(header[6:10])
+        if header[5] & 0x40:  # extended header
+            ext = f.read(4)
+            f.seek((_synchsafe(ext) if header[3] == 4 else struct.unpack(">I", ext)[0] + 4) - 4, os.SEEK_CUR)
+        found: RawTags = {}
+        while f.tell() + 10 <= end:
+            frame = f.read(10)
+            if len(frame) < 10 or not frame[:4].strip(b"\0"):
+                break
+            size = _synchsafe(frame[4:8]) if header[3] == 4 else struct.unpack(">I", frame[4:8])[0]
+            name = _LENIENT_FRAMES.get(frame[:4].decode("latin-1"))
+            if name in keys and frame[8:10] == b"\0\0" and 0 < size <= 64 * 1024:  # plain frames only
+                body = f.read(size)
+                values = [v for v in _decode_declared(body[0], body[1:]).split("\0") if v]
+                if values:
+                    found[name] = values
+            else:
+                f.seek(size, os.SEEK_CUR)
+    raw.update(found)
+
+
+def _synchsafe(b: bytes) -> int:
+    return (b[0] & 0x7F) << 21 | (b[1] & 0x7F) << 14 | (b[2] & 0x7F) << 7 | (b[3] & 0x7F) if len(b) == 4 else 0
+
+
+def _decode_declared(encoding: int, data: bytes) -> str:
+    """Text in its declared ID3 encoding; bytes that are not what was declared are read as Windows-1252."""
+    codec = {0: "latin-1", 1: "utf-16", 2: "utf-16-be", 3: "utf-8"}.get(encoding, "latin-1")
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
+def sylt_to_lrc(frame) -> str:
+    """An ID3 SYLT frame (text, time) pairs as LRC lines; frame-count stamps (format 1) are skipped."""
+    if getattr(frame, "format", 2) != 2:  # 2 = milliseconds
+        return ""
+    lines = []
+    for text, ms in list(frame.text)[:5000]:
+        text = str(text).strip("\r\n")
+        if not isinstance(ms, int) or ms < 0:
+            continue
+        lines.append(f"[{ms // 60000:02d}:{ms // 1000 % 60:02d}.{ms % 1000 // 10:02d}]{text}")
+    return "\n".join(lines)
+
+
+_ASF = {
+    "title": "title", "author": "artist", "wm/albumtitle": "album", "wm/albumartist": "albumartist",
+    "wm/tracknumber": "tracknumber", "wm/track": "tracknumber", "wm/partofset": "discnumber",
+    "wm/year": "date", "wm/originalreleaseyear": "originalyear", "wm/genre": "genre", "wm/composer": "composer",
+    "wm/publisher": "label", "wm/lyrics": "lyrics", "wm/bestsort": None, "description": "comment",
+    "wm/beatsperminute": "bpm", "wm/setsubtitle": "discsubtitle", "wm/iscompilation": "compilation",
+    "wm/titlesortorder": "titlesort", "wm/artistsortorder": "artistsort", "wm/albumsortorder": "albumsort",
+    "wm/albumartistsortorder": "albumartistsort", "wm/artists": "artists",
+    "musicbrainz/track id": "musicbrainz_trackid", "musicbrainz/album id": "musicbrainz_albumid",
+    "musicbrainz/artist id": "musicbrainz_artistid", "musicbrainz/album artist id": "musicbrainz_albumartistid",
+    "musicbrainz/release track id": "musicbrainz_releasetrackid",
+    "replaygain_track_gain": "replaygain_track_gain", "replaygain_track_peak": "replaygain_track_peak",
+    "replaygain_album_gain": "replaygain_album_gain", "replaygain_album_peak": "replaygain_album_peak",
+}
+
+
+def _asf(audio: ASF) -> tuple[RawTags, bytes | None, str | None]:
+    """Windows Media attributes (``WM/…``) in the common vocabulary, and ``WM/Picture``."""
+    from mutagen.asf import ASFByteArrayAttribute
+
+    raw: RawTags = {}
+    picture = mime = None
+    for key, values in (audio.tags or {}).items():
+        low = key.lower()
+        if low == "wm/picture":
+            for value in values:
+                if isinstance(value, ASFByteArrayAttribute) and picture is None:
+                    picture, mime = _wm_picture(bytes(value.value))
+            continue
+        name = _ASF.get(low)
+        if name:
+            raw.setdefault(name, []).extend(str(v) for v in values)
+    return raw, picture, mime
+
+
+def _wm_picture(data: bytes) -> tuple[bytes | None, str | None]:
+    """WM/Picture: type (1), size (4), MIME (UTF-16, NUL), description (UTF-16, NUL), data."""
+    import struct
+
+    try:
+        size = struct.unpack_from("<I", data, 1)[0]
+        pos = 5
+        end = data.index(b"\0\0", pos)
+        end += (end - pos) % 2
+        mime = data[pos:end].decode("utf-16-le", "replace")
+        pos = end + 2
+        end = data.index(b"\0\0", pos)
+        end += (end - pos) % 2
+        body = data[end + 2 : end + 2 + size]
+    except (ValueError, struct.error):
+        return None, None
+    if not 0 < len(body) <= MAX_PICTURE:
+        return None, None
+    return body, mime or None
 
 
 def _mp4(audio: MP4) -> tuple[RawTags, bytes | None, str | None]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .paths import is_within
 
@@ -18,7 +18,15 @@ from .paths import is_within
 #: to its mutagen class; a test keeps the two equal), here so that walking loads no mutagen.
 AUDIO_EXTENSIONS = frozenset({
     ".flac", ".mp3", ".m4a", ".m4b", ".mp4", ".aac", ".ogg", ".oga", ".opus", ".wav", ".aif", ".aiff", ".aifc",
-    ".wv", ".ape",
+    ".wv", ".ape", ".wma", ".asf", ".dsf", ".dff", ".mpc", ".mp+", ".mpp", ".tta", ".spx", ".mp1", ".mp2", ".mpa",
+    ".ac3", ".eac3", ".mka", ".weba", ".caf", ".w64", ".tak", ".dts", ".shn", ".au", ".amr", ".ra", ".vqf",
+})
+#: Music files the node does not index (no decoder, or DRM): counted as "unsupported format" in status
+#: (``sonantica status``, ``GET /api/v1/library/status``), never silently ignored.
+UNSUPPORTED_EXTENSIONS = frozenset({
+    ".mid", ".midi", ".kar", ".rmi", ".mod", ".xm", ".it", ".s3m", ".mtm", ".umx", ".ofr", ".ofs", ".la",
+    ".m4p", ".aa", ".aax", ".spc", ".nsf", ".sid", ".vgm", ".vgz", ".gym", ".psf", ".minipsf", ".2sf",
+    ".usf", ".gsf", ".hes",
 })
 IMAGE_NAMES = ("cover", "folder", "front", "album", "albumart")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
@@ -45,6 +53,7 @@ class WalkResult:
     files: list[FoundFile]
     images: dict[tuple[int, str], str]  # (folder_id, reldir) -> relpath of best folder image
     problems: list[WalkProblem]
+    unsupported: list[FoundFile] = field(default_factory=list)  # music files in formats the node cannot read
 
 
 def walk(folders: list[tuple[int, str]]) -> WalkResult:
@@ -111,6 +120,8 @@ def _walk_dir(
             ext = os.path.splitext(name)[1].lower()
             if ext in AUDIO_EXTENSIONS:
                 yield FoundFile(folder_id, relpath, est.st_size, est.st_mtime_ns)
+            elif ext in UNSUPPORTED_EXTENSIONS:
+                result.unsupported.append(FoundFile(folder_id, relpath, est.st_size, est.st_mtime_ns))
             elif ext in IMAGE_EXTENSIONS:
                 stem = os.path.splitext(name)[0].lower()
                 if stem in IMAGE_NAMES:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import time
 from collections.abc import Iterable
@@ -183,6 +184,14 @@ MIGRATIONS = [
             digest TEXT NOT NULL,
             changed_at REAL NOT NULL
         );
+        """,
+    ),
+    (
+        # Files indexed although their header was wrong (duration counted by decoding): what was wrong.
+        "0003_scan_note",
+        """
+        ALTER TABLE track ADD COLUMN scan_note TEXT;
+        CREATE INDEX track_scan_note ON track(rid) WHERE scan_note IS NOT NULL;
         """,
     ),
 ]
@@ -531,6 +540,8 @@ def counts(db: Database) -> dict[str, int]:
         "artists": c.execute("SELECT count(DISTINCT artist_id) FROM track_artist WHERE role != 'composer'").fetchone()[0],
         "genres": c.execute("SELECT count(*) FROM genre").fetchone()[0],
         "errors": c.execute("SELECT count(*) FROM scan_error").fetchone()[0],
+        "unsupported": c.execute("SELECT count(*) FROM scan_error WHERE reason LIKE 'unsupported format%'").fetchone()[0],
+        "header_wrong": c.execute("SELECT count(*) FROM track WHERE scan_note IS NOT NULL").fetchone()[0],
         "duration": int(c.execute("SELECT coalesce(sum(duration), 0) FROM track").fetchone()[0]),
         "size": c.execute("SELECT coalesce(sum(size), 0) FROM track").fetchone()[0],
     }
@@ -541,6 +552,25 @@ def scan_errors(db: Database, limit: int = 1000) -> list[dict]:
         dict(r) for r in db.query(
             "SELECT f.path AS folder, e.path, e.reason, e.seen_at FROM scan_error e "
             "JOIN folder f ON f.id = e.folder_id ORDER BY e.path LIMIT ?", [limit]
+        )
+    ]
+
+
+def unsupported_formats(db: Database) -> dict[str, int]:
+    """Files not indexed because of their format, counted by extension (``{".mid": 3}``)."""
+    out: dict[str, int] = {}
+    for (path,) in db.conn.execute("SELECT path FROM scan_error WHERE reason LIKE 'unsupported format%'"):
+        ext = os.path.splitext(path)[1].lower() or "(none)"
+        out[ext] = out.get(ext, 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def scan_notes(db: Database, limit: int = 1000) -> list[dict]:
+    """Tracks indexed although their header was wrong, with what was wrong."""
+    return [
+        dict(r) for r in db.query(
+            "SELECT f.path AS folder, t.path, t.scan_note AS note FROM track t JOIN folder f ON f.id = t.folder_id "
+            "WHERE t.scan_note IS NOT NULL ORDER BY t.path LIMIT ?", [limit]
         )
     ]
 

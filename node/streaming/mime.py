@@ -44,6 +44,22 @@ MIME_BY_EXTENSION: dict[str, str] = {
     "dff": "audio/x-dff",
     "caf": "audio/x-caf",
     "tta": "audio/x-tta",
+    "asf": "audio/x-ms-wma",
+    "mp+": "audio/x-musepack",
+    "mpp": "audio/x-musepack",
+    "mp1": "audio/mpeg",
+    "mp2": "audio/mpeg",
+    "mpa": "audio/mpeg",
+    "ac3": "audio/ac3",
+    "eac3": "audio/eac3",
+    "w64": "audio/x-w64",
+    "tak": "audio/x-tak",
+    "dts": "audio/vnd.dts",
+    "shn": "audio/x-shorten",
+    "au": "audio/basic",
+    "amr": "audio/amr",
+    "ra": "audio/x-pn-realaudio",
+    "vqf": "audio/x-twinvq",
 }
 
 # transcode output formats (see transcode.FORMATS)
