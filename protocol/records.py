@@ -15,7 +15,11 @@ type-checked, unknown ones accepted if they fit.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import math
 import re
+import struct
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
@@ -33,10 +37,12 @@ from .limits import (
     MAX_LIST,
     MAX_RECORD_BYTES,
     MAX_SHORT,
+    MAX_SONIC_CHARS,
+    MAX_SONIC_DIMS,
     MAX_TEXT,
 )
 
-__all__ = ["TrackRecord", "ANALYSIS_FIELDS"]
+__all__ = ["TrackRecord", "ANALYSIS_FIELDS", "encode_sonic", "decode_sonic"]
 
 #: Known analysis keys and their types (others: int, str <= MAX_SHORT, bool).
 ANALYSIS_FIELDS: dict[str, type] = {
@@ -110,6 +116,7 @@ class TrackRecord(Mapping):
     audio_id: str | None = None
     folder: str | None = None
     cover: str | None = None  # the cover image's content id (see specs/protocol.md §5), if the owner serves one
+    sonic: str | None = None  # "<version>:<base64 float32 LE>" (encode_sonic); a value of another form is ignored
     analysis: Mapping[str, Any] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -134,6 +141,9 @@ class TrackRecord(Mapping):
             v = getattr(self, name)
             if v is not None:
                 s(self, name, _text(name, v, MAX_SHORT * 2))
+        if self.sonic is not None:
+            if not isinstance(self.sonic, str) or not self.sonic.isascii() or not 0 < len(self.sonic) <= MAX_SONIC_CHARS:
+                raise LocalProtocolError(f"sonic must be an ASCII string of at most {MAX_SONIC_CHARS} characters")
         for name in _LISTS:
             v = getattr(self, name)
             if isinstance(v, (str, bytes)) or not isinstance(v, (list, tuple)):
@@ -250,3 +260,43 @@ class TrackRecord(Mapping):
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         d.update(changes)
         return TrackRecord(**d)
+
+
+_SONIC = re.compile(r"^([1-9][0-9]{0,8}):((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)$")
+
+
+def encode_sonic(version: int, values: bytes) -> str:
+    """The ``sonic`` member for a vector: ``values`` are its little-endian float32 bytes (1..MAX_SONIC_DIMS)."""
+    if type(version) is not int or not 0 < version < 10**9:
+        raise LocalProtocolError("sonic version must be a positive integer")
+    _check_vector(values, LocalProtocolError)
+    return f"{version}:{base64.b64encode(values).decode('ascii')}"
+
+
+def decode_sonic(value: Any) -> tuple[int, bytes] | None:
+    """(version, float32 LE bytes) of a ``sonic`` member, or None when it is not of that form.
+
+    Receivers ignore a vector they cannot read (a later revision may encode it otherwise) and
+    compare only vectors of the version they compute themselves.
+    """
+    if not isinstance(value, str) or len(value) > MAX_SONIC_CHARS:
+        return None
+    m = _SONIC.fullmatch(value)
+    if m is None:
+        return None
+    try:
+        data = base64.b64decode(m.group(2), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    try:
+        _check_vector(data, ValueError)
+    except ValueError:
+        return None
+    return int(m.group(1)), data
+
+
+def _check_vector(values: bytes, error: type[Exception]) -> None:
+    if not isinstance(values, (bytes, bytearray)) or not 0 < len(values) <= 4 * MAX_SONIC_DIMS or len(values) % 4:
+        raise error(f"a sonic vector is 1..{MAX_SONIC_DIMS} float32 numbers")
+    if not all(math.isfinite(x) for (x,) in struct.iter_unpack("<f", values)):
+        raise error("a sonic vector holds finite numbers only")

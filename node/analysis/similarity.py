@@ -22,9 +22,13 @@ each take the nearest unused candidate. Steps are therefore about |AB| /
 (count - 1) and the path moves steadily from A's sound to B's.
 
 :class:`IndexCache` keeps one index per store and rebuilds it when
-:func:`..store.analysis.vectors_stamp` changes (a vector added, recomputed
-or pruned, a track removed: a generation counter kept by triggers, one row
-to read per query); the work runs in threads, never on the loop.
+:func:`index_stamp` changes (a vector added, recomputed or pruned, a track
+removed, a member's catalogue record changed: generation counters kept by
+triggers, two rows to read per query); the work runs in threads, never on the loop.
+
+Members' recordings take part with the vectors their owners publish in the
+signed catalogue (``sonic``, specs/protocol.md §5): a path may run through a
+friend's music, which then plays through the usual verified multi-holder stream.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import numpy as np
 import trio
 
 from ..store import analysis as analysis_store
+from ..store import peers as peers_store
 from .features.sonic import DIMS, GROUPS, LAYOUT
 from .versions import FEATURE_VERSIONS
 
@@ -143,10 +148,21 @@ class SonicIndex:
         return np.sort(pool[np.isfinite(around[pool])])
 
 
+def index_stamp(db) -> tuple:
+    """What the index depends on: the local vectors' generation and version, and the members' tracks'."""
+    return (*analysis_store.vectors_stamp(db, VERSION), peers_store.sonic_stamp(db))
+
+
 def load_index(db) -> tuple[tuple, SonicIndex]:
-    """(stamp, index) of every current vector in the store (runs in a store thread)."""
-    stamp = analysis_store.vectors_stamp(db, VERSION)
+    """(stamp, index) of every current vector in the store, local and members' (runs in a store thread).
+
+    Members' vectors come with their signed catalogue records (specs/protocol.md §5, ``sonic``);
+    only those of the version computed here are comparable, and a recording held here counts once.
+    """
+    stamp = index_stamp(db)
     ids, data = analysis_store.vectors(db, VERSION, DIMS)
+    remote_ids, remote_data = peers_store.sonic_vectors(db, VERSION, DIMS)
+    ids, data = ids + remote_ids, data + remote_data
     raw = np.frombuffer(data, dtype="<f4").reshape(len(ids), DIMS) if ids else np.zeros((0, DIMS), np.float32)
     return stamp, SonicIndex(ids, raw)
 
@@ -159,7 +175,7 @@ class IndexCache:
         self._locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one per store: its own trio run
 
     async def get(self, store) -> SonicIndex:
-        stamp = await store.read(analysis_store.vectors_stamp, VERSION)
+        stamp = await store.read(index_stamp)
         entry = self._entries.get(store)
         if entry is not None and entry[0] == stamp:
             return entry[1]

@@ -32,8 +32,9 @@ def _text(value, limit: int = MAX_TEXT):
     return value[:limit] if isinstance(value, str) else value
 
 
-def record_for(track: dict, folder_name: str, cover: str | None = None) -> TrackRecord:
-    """The catalogue record of a local track; ``cover`` is its cover's content id (see covers.py)."""
+def record_for(track: dict, folder_name: str, cover: str | None = None, sonic: str | None = None) -> TrackRecord:
+    """The catalogue record of a local track; ``cover`` is its cover's content id (see covers.py), ``sonic``
+    its encoded sonic vector (protocol ``encode_sonic``), dropped if the record would not fit otherwise."""
     analysis = {}
     if track.get("bpm"):
         analysis["bpm_milli"] = int(round(track["bpm"] * 1000))
@@ -51,7 +52,7 @@ def record_for(track: dict, folder_name: str, cover: str | None = None) -> Track
         lossless=bool(track["lossless"]), sample_rate=track.get("sample_rate"), bit_depth=track.get("bit_depth"),
         channels=track.get("channels"), duration_ms=int(track["duration"] * 1000), bitrate=track.get("bitrate"),
         audio_id=(track.get("audio_id") or "")[:64] or None, folder=_text(folder_name, 200), cover=cover,
-        analysis=analysis,
+        sonic=sonic, analysis=analysis,
     )
     for limit in (MAX_TEXT, 120, 40):
         try:
@@ -62,7 +63,21 @@ def record_for(track: dict, folder_name: str, cover: str | None = None) -> Track
             fields["artists"] = tuple(_text(a, limit) for a in fields["artists"][:4])
             fields["album_artists"] = tuple(_text(a, limit) for a in fields["album_artists"][:4])
             fields["genres"] = tuple(_text(g, limit) for g in fields["genres"][:4])
-    return TrackRecord(**fields)
+    try:
+        return TrackRecord(**fields)
+    except LocalProtocolError:
+        if fields["sonic"] is None:
+            raise
+        fields["sonic"] = None  # the tags matter more than the vector
+        return TrackRecord(**fields)
+
+
+def sonic_members(ids: list[str], data: bytes, version: int, dims: int) -> dict[str, str]:
+    """Encoded ``sonic`` members by track id, from the analysis' float32 rows (see protocol ``encode_sonic``)."""
+    from sonantica.protocol.records import encode_sonic
+
+    size = 4 * dims
+    return {track_id: encode_sonic(version, data[i * size:(i + 1) * size]) for i, track_id in enumerate(ids)}
 
 
 def digest(record: TrackRecord) -> str:

@@ -223,6 +223,7 @@ class Federation:
             nursery.start_soon(self._hello_loop)
             nursery.start_soon(self._flush_counters)
             nursery.start_soon(self._pin_loop)
+            nursery.start_soon(self._follow_analysis)
             task_status.started()
             scanned = None
             while True:
@@ -252,6 +253,17 @@ class Federation:
 
     def publish_soon(self, *_args: Any) -> None:
         self._publish_now.set()
+
+    async def _follow_analysis(self) -> None:
+        """Publish when the analysis has finished a batch: new sonic vectors go into our records."""
+        bus = getattr(self.node, "bus", None)
+        if bus is None:
+            return
+        with bus.subscribe(64) as sub:
+            while True:
+                event = await sub.get()
+                if event.kind == "analysis.finished":
+                    self._publish_now.set()
 
     # -- actions -------------------------------------------------------------------------------
     async def _perform(self, actions: list) -> None:
@@ -324,10 +336,11 @@ class Federation:
         await self._fill_file_ids()
         rows = await self.store.read(_shared_tracks, self.config.share, self.config.share_folders)
         covers = await published_cover_ids(self.node)
+        sonic = await self.store.read(_sonic_members)
         current = {}
         for t, folder in rows:
             try:
-                current[t["id"]] = catalogue.record_for(t, folder, covers.get(t["id"]))
+                current[t["id"]] = catalogue.record_for(t, folder, covers.get(t["id"]), sonic.get(t["id"]))
             except LocalProtocolError as exc:  # one odd track must not keep the others from the federation
                 log.warning("not sharing %s: %s", t["path"], exc)
         digests = {k: catalogue.digest(r) for k, r in current.items()}
@@ -499,6 +512,16 @@ def _marks(db) -> tuple[int, float | None]:
     """
     state = tracks_store.scan_state(db)
     return peers_store.generation(db), state["finished_at"] if state else None
+
+
+def _sonic_members(db) -> dict[str, str]:
+    """Every local track's sonic vector as a catalogue member (members find paths through our music)."""
+    from ..analysis.features.sonic import DIMS
+    from ..analysis.similarity import VERSION
+    from ..store import analysis as analysis_store
+
+    ids, data = analysis_store.vectors(db, VERSION, DIMS)
+    return catalogue.sonic_members(ids, data, VERSION, DIMS)
 
 
 def _shared_tracks(db, share: str, share_folders: tuple[str, ...]) -> list[tuple[dict, str]]:

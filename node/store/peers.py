@@ -247,6 +247,27 @@ MIGRATIONS = [
         "0006_remote_album_artist",
         "CREATE INDEX remote_album_artist ON remote_album(artist_id)",
     ),
+    (
+        # Members' sonic vectors (optional record member `sonic`), decoded once on arrival, and a
+        # generation the in-memory sonic index compares (one row read per query) to know it is current.
+        "0007_remote_sonic",
+        """
+        ALTER TABLE remote_track ADD COLUMN sonic_version INTEGER;
+        ALTER TABLE remote_track ADD COLUMN sonic BLOB;
+        CREATE TABLE remote_sonic_generation (id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL);
+        INSERT INTO remote_sonic_generation VALUES (1, 0);
+        CREATE TRIGGER remote_sonic_insert AFTER INSERT ON remote_track BEGIN
+            UPDATE remote_sonic_generation SET generation = generation + 1 WHERE id = 1;
+        END;
+        CREATE TRIGGER remote_sonic_delete AFTER DELETE ON remote_track BEGIN
+            UPDATE remote_sonic_generation SET generation = generation + 1 WHERE id = 1;
+        END;
+        CREATE TRIGGER remote_sonic_update AFTER UPDATE OF primary_holder, sonic ON remote_track
+            WHEN OLD.primary_holder IS NOT NEW.primary_holder OR OLD.sonic IS NOT NEW.sonic BEGIN
+            UPDATE remote_sonic_generation SET generation = generation + 1 WHERE id = 1;
+        END;
+        """,
+    ),
 ]
 
 
@@ -427,6 +448,7 @@ def upsert_remote(db: Database, log: str, records: list[dict]) -> set[str]:
             "rg_track_peak": None, "audio_id": rec.get("audio_id"), "file_id": rec["file_id"],
             "tags": json.dumps(tags, ensure_ascii=False), "created_at": now, "updated_at": now,
             "cover": rec["cover"] if is_cover_id(rec.get("cover")) else None,
+            **_sonic_columns(rec.get("sonic")),
         }
         cols = ", ".join(values)
         conn.execute(f"INSERT OR REPLACE INTO remote_track ({cols}) VALUES ({', '.join('?' * len(values))})",
@@ -442,6 +464,32 @@ def upsert_remote(db: Database, log: str, records: list[dict]) -> set[str]:
     _refresh_primary(conn, touched_audio)
     _refresh_genres(conn, touched_ids)
     return albums
+
+
+def _sonic_columns(value: Any) -> dict:
+    """A record's sonic vector as stored: its version and float32 bytes, both None when absent or unreadable."""
+    from sonantica.protocol.records import decode_sonic
+
+    found = decode_sonic(value)
+    return {"sonic_version": found[0] if found else None, "sonic": found[1] if found else None}
+
+
+def sonic_stamp(db: Database) -> int:
+    """Moves whenever a member's track (and so possibly its vector, or which row is shown) changes."""
+    return db.conn.execute("SELECT generation FROM remote_sonic_generation WHERE id = 1").fetchone()[0]
+
+
+def sonic_vectors(db: Database, version: int, dims: int) -> tuple[list[str], bytes]:
+    """Members' recordings as browsing shows them (primary holder, not held here) with a vector of
+    this version and size: (ids, float32 rows concatenated)."""
+    ids, rows = [], []
+    for track_id, data in db.conn.execute(
+            "SELECT r.id, r.sonic FROM remote_track r WHERE r.primary_holder = 1 AND r.sonic_version = ? "
+            "AND length(r.sonic) = ? AND NOT EXISTS (SELECT 1 FROM track l WHERE l.audio_id = r.audio_id) "
+            "ORDER BY r.id", (version, 4 * dims)):
+        ids.append(track_id)
+        rows.append(data)
+    return ids, b"".join(rows)
 
 
 def _unlink_remote(conn, tid: str, log: str, key: str) -> None:
