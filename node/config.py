@@ -50,6 +50,7 @@ class Config:
     # Web
     cors_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()  # reverse proxies whose X-Forwarded-For names the client
+    share_links: bool = True  # users may share songs, albums and playlists by public link
     # Scanner
     watch: bool = True
     scan_workers: int = 0  # 0: one per core

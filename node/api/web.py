@@ -93,6 +93,11 @@ def _scan_web() -> tuple[str, list[str]]:
     return _state["version"], _state["assets"]
 
 
+async def asset_version() -> str:
+    """The current version of the web assets (their ``/static/<version>/`` prefix)."""
+    return (await trio.to_thread.run_sync(_scan_web))[0]
+
+
 def _render_template(name: str) -> str:
     version, assets = _scan_web()
     text = (WEB_DIR / name).read_text("utf-8")
