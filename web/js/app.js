@@ -5,6 +5,7 @@ import { api, bus, has, hasPrefix, loadCapabilities } from './api.js';
 import { player } from './player.js';
 import { reportPlays } from './plays.js';
 import { keepResumePositions } from './resume.js';
+import { sharesView } from './sharing.js';
 import './seekbar.js';
 import { cover, fmtTime, h, icon, iconButton, toast } from './ui.js';
 import { fmtNumber, tr } from './i18n.js';
@@ -37,6 +38,7 @@ const ROUTES = [
   [/^\/queue$/, views.queue], [/^\/now$/, views.nowPlaying], [/^\/downloads$/, views.downloads],
   [/^\/settings$/, views.settings], [/^\/status$/, views.status], [/^\/federation$/, views.federation],
   [/^\/stats$/, views.stats],
+  [/^\/shares$/, (ctx) => sharesView(ctx, state.user)],
 ];
 let current = null;
 
@@ -197,7 +199,8 @@ function startApp() {
       navLink('/starred', 'heart', tr('nav.starred'))),
     h('nav', { class: 'nav', 'aria-label': tr('nav.your_music') },
       h('div', { class: 'nav-title' }, tr('nav.your_music')),
-      navLink('/playlists', 'playlist', tr('nav.playlists')), navLink('/queue', 'queue', tr('nav.queue')), navLink('/downloads', 'download', tr('nav.downloads'))),
+      navLink('/playlists', 'playlist', tr('nav.playlists')), navLink('/queue', 'queue', tr('nav.queue')), navLink('/downloads', 'download', tr('nav.downloads')),
+      has('/api/v1/shares') ? navLink('/shares', 'share', tr('sharing.page_title')) : null),
     h('nav', { class: 'nav', 'aria-label': tr('nav.node') }, h('div', { class: 'nav-title' }, tr('nav.node')), liveNav, navLink('/settings', 'settings', tr('nav.settings'))),
     h('div', { class: 'nav-title', id: 'sidebar-playlists-title', hidden: true }, tr('nav.playlists')),
     h('div', { class: 'sidebar-playlists', id: 'sidebar-playlists' }),

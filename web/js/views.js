@@ -10,6 +10,7 @@ import { PagedSource, virtualList } from './vlist.js';
 import { summary } from './rules.js';
 import * as i18n from './i18n.js';
 import { languageName, tr } from './i18n.js';
+import { shareItem } from './sharing.js';
 
 const enc = encodeURIComponent;
 let appRef = null;
@@ -95,6 +96,7 @@ export function trackMenu(anchor, t, extra = []) {
     has('/api/v1/radio') ? { label: 'Start radio', icon: 'radio', action: () => startRadio({ track: t.id }) } : null,
     { label: t.starred ? 'Unstar' : 'Star', icon: 'heart', action: () => toggleStar(t) },
     { label: 'Download for offline', icon: 'download', action: () => offline.downloadTrack(t).then(() => toast('Downloaded for offline')).catch((e) => toast(e.message, { error: true })) },
+    shareItem([t.id], t.title),
     ...extra,
   ].filter(Boolean).map((x) => (x === 'sep' ? null : x)));
 }
@@ -453,6 +455,7 @@ export async function album(ctx, id) {
     { label: 'Add to queue', icon: 'queue', action: () => player.addToEnd(a.tracks) },
     { label: 'Add to playlist…', icon: 'playlist', action: () => addToPlaylist(a.tracks) },
     { label: a.starred ? 'Unstar album' : 'Star album', icon: 'heart', action: () => toggleStar(a) },
+    shareItem([a.id], a.name),
     a.artist_id ? { label: 'Go to artist', icon: 'artist', action: () => go(`/artist/${enc(a.artist_id)}`) } : null,
     has('/api/v1/radio') && a.artist_id ? { label: 'Artist radio', icon: 'radio', action: () => startRadio({ artist: a.artist_id }) } : null,
   ].filter(Boolean)), { class: 'btn-icon' });
@@ -650,6 +653,7 @@ export async function playlist(ctx, id) {
   const more = iconButton('more', 'More playlist actions', () => openMenu(more, [
     writable ? { label: 'Rename…', icon: 'settings', action: rename } : null,
     { label: 'Add to queue', icon: 'queue', action: () => player.addToEnd(p.tracks) },
+    shareItem([p.id], p.name),
     { label: 'Export M3U8', icon: 'download', action: () => { const a = h('a', { href: `/api/v1/playlists/${enc(id)}/export?format=m3u8`, download: '' }); document.body.append(a); a.click(); a.remove(); } },
     editable ? { label: 'Edit rules…', icon: 'settings', action: () => go(`/playlists/smart/${enc(id)}`) } : null,
     writable || editable || me.role === 'owner' ? { label: 'Delete playlist', icon: 'trash', action: del } : null,
