@@ -158,7 +158,7 @@ def test_the_token_opens_nothing_else(owner, ids, visitor, node):
 
     share = owner.json("createShare", {"id": ids["post"], "downloadable": "true"})["shares"]["share"][0]
     token = token_of(share["url"])
-    app = create_app(SimpleNamespace(config=Config()))
+    app = create_app(SimpleNamespace(config=Config(), data=SimpleNamespace(root=None)))  # its route map only
     ways = [{"headers": {"Authorization": f"Bearer {token}"}}, {"headers": {"X-Api-Key": token}},
             {"headers": {"Cookie": f"sonantica_session={token}"}}, {"params": {"token": token, "share": token}}]
     checked = 0
