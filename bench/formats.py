@@ -1,6 +1,6 @@
 """What the node indexed, compared field by field with PyAV (FFmpeg) and mutagen: one JSON line.
 
-Usage: python bench/formats.py FOLDER [--show N]
+Usage: python bench/formats.py [FOLDER] [--show N]   (no folder: the files tests/support/formats.py makes)
 
 The folder is scanned by the node's own scanner into a throw-away data folder; then, for
 each indexed track, the fields are compared with two independent readers:
@@ -159,10 +159,18 @@ def compare(folder: Path, show: int = 20) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("folder", type=Path)
+    parser.add_argument("folder", type=Path, nargs="?", help="default: a generated set of every format")
     parser.add_argument("--show", type=int, default=20, help="differences listed at most")
     args = parser.parse_args()
-    print(json.dumps(compare(args.folder.resolve(), args.show), ensure_ascii=False, default=str))
+    if args.folder is None:
+        from tests.support.formats import make_cases
+
+        with tempfile.TemporaryDirectory() as tmp:
+            make_cases(Path(tmp) / "formats")
+            result = compare(Path(tmp) / "formats", args.show)
+    else:
+        result = compare(args.folder.resolve(), args.show)
+    print(json.dumps(result, ensure_ascii=False, default=str))
 
 
 if __name__ == "__main__":

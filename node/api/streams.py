@@ -66,12 +66,21 @@ def _without_path(reason: str, path: str | None, track: dict) -> str:
     return re.sub(r"(?<![\w.])/(?:[^/\s'\"]+/)+[^/'\"]*", "…", reason)  # any other absolute path
 
 
+#: Codecs nearly every player decodes. A track in another codec (DSD, WMA, Musepack, TTA, Speex,
+#: AC-3, ADPCM in a WAV…) is transcoded when the request names no format, even where the default is
+#: the original: an app that wants those bytes asks for ``format=raw``.
+PLAYED_BY_MOST = frozenset({"mp3", "aac", "flac", "vorbis", "opus", "alac", "pcm", "wavpack", "ape", "mp2"})
+
+
 def choose_format(track: dict, fmt: str | None, kbps: int | None, local: bool, settings: dict) -> TranscodeSpec | None:
     """None for the original; else what to transcode to. Per-request choice beats the user's default."""
     config = current_app.node.config
     if fmt in (None, ""):
         fmt = settings.get("format_lan" if local else "format_wan") or (
             config.default_format_lan if local else config.default_format_wan)
+        if fmt in ("raw", "original") and not plays_widely(track):
+            wan = settings.get("format_wan") or config.default_format_wan
+            fmt = wan if wan in FORMATS else "opus"
     if fmt in ("raw", "original"):
         if kbps and track.get("bitrate") and track["bitrate"] > kbps:
             fmt = "opus"  # maxBitRate below the original's: transcode to fit
@@ -83,6 +92,12 @@ def choose_format(track: dict, fmt: str | None, kbps: int | None, local: bool, s
     fmt_info = FORMATS[fmt]
     bitrate = max(fmt_info.min_bitrate, min(fmt_info.max_bitrate, kbps * 1000))
     return TranscodeSpec(fmt, bitrate, 0.0)
+
+
+def plays_widely(track: dict) -> bool:
+    """Whether most players decode the track's codec (an unknown codec is given the benefit)."""
+    codec = (track.get("codec") or "").lower()
+    return not codec or codec in PLAYED_BY_MOST
 
 
 def past_end(message: str) -> ApiError:

@@ -132,3 +132,23 @@ def test_comparison_script_agrees_fully_on_the_generated_set(library):
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["indexed"] == len(library["cases"]) and result["fields_compared"] > 200
     assert result["agreement"] == 100.0, result["differences"]
+
+
+def test_codecs_few_players_decode_are_transcoded_unless_the_original_is_asked(library, node, http, tracks):
+    dsd = tracks["formats/dsd.dsf"]
+    flac = tracks["formats/flac.mka"]
+    r = http.get(dsd["stream_url"])  # no format: the default (original on the LAN) would be unplayable
+    assert r.status_code == 200 and r.headers["content-type"].startswith("audio/ogg")
+    assert abs(_decoded_seconds(r.content) - dsd["duration"]) <= 0.5
+    r = http.get(dsd["stream_url"], params={"format": "raw"})
+    assert r.content == (library["music"] / "formats" / "dsd.dsf").read_bytes()
+    sub = Sub(node.url, "owner", http.post("/api/v1/me/subsonic-password").json()["password"])
+    songs = {s["path"]: s for s in sub.json("search3", {"query": "", "songCount": 500})["searchResult3"]["song"]}
+    assert songs["formats/dsd.dsf"]["transcodedSuffix"] == "opus"
+    assert songs["formats/dsd.dsf"]["transcodedContentType"] == "audio/ogg"
+    assert songs["formats/dsd.dsf"]["suffix"] == "dsf"
+    assert "transcodedSuffix" not in songs[f"formats/{Path(flac['path']).name}"]
+    r = sub.raw("stream", {"id": dsd["id"]}, fmt="")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("audio/ogg")
+    r = sub.raw("stream", {"id": dsd["id"], "format": "raw"}, fmt="")
+    assert r.content == (library["music"] / "formats" / "dsd.dsf").read_bytes()

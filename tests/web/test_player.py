@@ -134,3 +134,20 @@ def test_play_seek_keyboard_queue_and_eq(browser, library_node, shots):
     page.evaluate("() => window.__sonantica.player.clear()")
     assert page.evaluate("() => window.__sonantica.player.queue.length") == 0
     ctx.close()
+
+
+def test_originals_the_browser_cannot_play_are_transcoded(browser, library_node):
+    """'Original' quality asks for the original only where Chromium decodes the codec the scan read."""
+    ctx = open_context(browser, library_node)
+    page = ctx.new_page()
+    page.goto("/")
+    page.wait_for_selector(".sidebar")
+    src = page.evaluate("""() => Object.fromEntries([['flac', 'flac'], ['mp3', 'mp3'], ['opus', 'opus'],
+        ['dsd', 'dsf'], ['wma', 'wma'], ['musepack', 'mpc'], ['pcm', 'aiff'], ['adpcm_ima', 'wav']].map(
+        ([codec, format]) => [codec + '/' + format,
+            window.__sonantica.player.srcFor({ id: 'tr-x', codec, format })]))""")
+    for key in ("flac/flac", "mp3/mp3", "opus/opus"):
+        assert "format=raw" in src[key], (key, src[key])
+    for key in ("dsd/dsf", "wma/wma", "musepack/mpc", "pcm/aiff", "adpcm_ima/wav"):
+        assert "format=opus" in src[key], (key, src[key])
+    ctx.close()

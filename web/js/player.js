@@ -17,6 +17,13 @@ export const EQ_PRESETS = {
   Electronic: [5, 4, 1, 0, -2, 1, 0, 2, 4, 5],
   'Late night': [-3, -2, 0, 1, 2, 2, 1, 0, -2, -3],
 };
+// codec (as the scan names it) → the MIME type a browser is asked about (canPlayType)
+const BROWSER_TYPES = {
+  mp3: 'audio/mpeg', aac: 'audio/mp4; codecs="mp4a.40.2"', alac: 'audio/mp4; codecs="alac"',
+  flac: 'audio/flac', vorbis: 'audio/ogg; codecs="vorbis"', opus: 'audio/ogg; codecs="opus"', pcm: 'audio/wav',
+  ac3: 'audio/mp4; codecs="ac-3"', eac3: 'audio/mp4; codecs="ec-3"',
+};
+
 export const QUALITIES = {
   original: { label: 'Original (bit-exact)' },
   'opus-192': { label: 'Opus 192 kbps', format: 'opus', bitrate: 192 },
@@ -293,8 +300,21 @@ export class Player extends EventTarget {
   }
 
   // -- transport ---------------------------------------------------------------------------------
+  // Whether this browser plays the track's original bytes: judged from the codec the scan read from
+  // the stream (an .m4a may hold ALAC, a .wav ADPCM); DSD, WMA, Musepack, APE… are transcoded instead.
+  playsOriginal(track) {
+    const codec = String(track.codec || '').toLowerCase();
+    if (!codec) return true;
+    const fmt = String(track.format || '').toLowerCase();
+    let type = BROWSER_TYPES[codec];
+    if (codec === 'pcm' && fmt.startsWith('aif')) type = 'audio/aiff';
+    if (fmt === 'm4a' && (codec === 'flac' || codec === 'opus')) type = `audio/mp4; codecs="${codec}"`;
+    return Boolean(type) && this.el.canPlayType(type) !== '';
+  }
+
   srcFor(track, offset = 0) {
-    const q = QUALITIES[this.settings.quality] || QUALITIES.original;
+    let q = QUALITIES[this.settings.quality] || QUALITIES.original;
+    if (!q.format && !this.playsOriginal(track)) q = QUALITIES['opus-192'];
     const p = new URLSearchParams(q.format ? { format: q.format, bitrate: q.bitrate } : { format: 'raw' });
     if (offset > 0) p.set('offset', offset.toFixed(3));
     return `/api/v1/tracks/${encodeURIComponent(track.id)}/stream?${p}`;

@@ -125,6 +125,7 @@ def child(t: dict, x: Extras) -> dict:
         "displayComposer": ", ".join(composers) or None,
         "replayGain": gain or None,
         **_classical(t.get("tags") or {}),
+        **_transcoded(t),
     }) | {"genres": [{"name": g} for g in genres], "artists": artists, "albumArtists": album_artists}
 
 
@@ -157,6 +158,21 @@ def album_version(tracks: list[dict]) -> str | None:
     """The album's version (Remastered, Deluxe…): the first of its songs' ``albumversion`` tags."""
     return next(((t.get("tags") or {}).get("album_version") for t in tracks
                  if (t.get("tags") or {}).get("album_version")), None)
+
+
+def _transcoded(t: dict) -> dict:
+    """What ``stream`` without a format sends for a codec few players decode (DSD, WMA, Musepack…)."""
+    from quart import current_app
+
+    from ...streaming import FORMATS
+    from ...streaming.mime import mime_for_format
+    from ..streams import plays_widely
+
+    if plays_widely(t):
+        return {}
+    fmt = current_app.node.config.default_format_wan
+    fmt = fmt if fmt in FORMATS else "opus"
+    return {"transcodedSuffix": fmt, "transcodedContentType": mime_for_format(fmt).split(";")[0]}
 
 
 def album_id3(a: dict, x: Extras) -> dict:
