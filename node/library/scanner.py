@@ -113,7 +113,12 @@ class Scanner:
             to_read.append(f)
         summary.seen = len(found.files)
         summary.unchanged = summary.seen - len(to_read)
-        vanished = [known[k][2] for k in known if k not in present and k[0] in roots]
+        offline = _offline_folders(found, known, roots, full)
+        summary.problems += [f"library folder {roots[fid]} is empty: its {n} tracks are kept as they were (an "
+                             "unmounted disk?); `sonantica scan --full` removes them if the music is really gone"
+                             for fid, n in offline.pop("empty", {}).items()]
+        vanished = [known[k][2] for k in known
+                    if k not in present and k[0] in roots and not _under(k, offline["kept"])]
         moved_from = await self.store.read(_audio_ids_of, vanished) if vanished and to_read else {}
         initial_moves = dict(moved_from)
         await self.store.write(tracks_store.set_folder_images, found.images)
@@ -230,6 +235,34 @@ class Scanner:
                     nursery.start_soon(consume, "pool", read_in_pool)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _offline_folders(found, known: dict, roots: dict[int, str], full: bool) -> dict:
+    """Folders whose indexed files are kept although the walk did not see them.
+
+    A folder that cannot be read (a NAS away, a permission slip) says nothing
+    about its files; neither does a library folder that is suddenly empty
+    while tracks were indexed in it: that is what an unmounted disk's mount
+    point looks like. Taking either for "every file deleted" would throw away
+    the tracks' ids, play counts, stars and playlists' entries (Navidrome
+    keeps them as missing, too). ``scan --full`` does believe an empty folder.
+    """
+    kept = set(found.unreadable)
+    seen_in = {f.folder_id for f in found.files}
+    indexed: dict[int, int] = {}
+    for folder_id, _ in known:
+        indexed[folder_id] = indexed.get(folder_id, 0) + 1
+    empty = {fid: n for fid, n in indexed.items() if fid in roots and fid not in seen_in
+             and (fid, "") not in kept and not full}
+    kept |= {(fid, "") for fid in empty}
+    return {"kept": kept, "empty": empty}
+
+
+def _under(key: tuple[int, str], folders: set[tuple[int, str]]) -> bool:
+    if not folders:
+        return False
+    folder_id, path = key
+    return any(fid == folder_id and (not rel or path.startswith(rel + "/")) for fid, rel in folders)
 
 
 def _audio_ids_of(db, ids: list[str]) -> dict[str, str]:

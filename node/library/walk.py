@@ -54,6 +54,9 @@ class WalkResult:
     images: dict[tuple[int, str], str]  # (folder_id, reldir) -> relpath of best folder image
     problems: list[WalkProblem]
     unsupported: list[FoundFile] = field(default_factory=list)  # music files in formats the node cannot read
+    # (folder_id, reldir) of folders that could not be read ("" = the library folder itself):
+    # what was indexed under them is kept, not taken for deleted (an unmounted disk, a NAS away)
+    unreadable: list[tuple[int, str]] = field(default_factory=list)
 
 
 def walk(folders: list[tuple[int, str]]) -> WalkResult:
@@ -62,7 +65,9 @@ def walk(folders: list[tuple[int, str]]) -> WalkResult:
     for folder_id, root in folders:
         real_root = os.path.realpath(root)
         if not os.path.isdir(real_root):
-            result.problems.append(WalkProblem(folder_id, "", f"library folder {root} is missing or not a folder"))
+            result.problems.append(WalkProblem(folder_id, "", f"library folder {root} is missing or not a folder: "
+                                                              "its tracks are kept until it is back"))
+            result.unreadable.append((folder_id, ""))
             continue
         seen: set[tuple[int, int]] = set()
         for item in _walk_dir(folder_id, real_root, "", real_roots, seen, result):
@@ -86,6 +91,7 @@ def _walk_dir(
             st = os.stat(path)
         except OSError as exc:
             result.problems.append(WalkProblem(folder_id, rel, f"cannot read folder: {exc.strerror}"))
+            result.unreadable.append((folder_id, rel))
             continue
         key = (st.st_dev, st.st_ino)
         if key in seen:
@@ -95,6 +101,7 @@ def _walk_dir(
             entries = list(os.scandir(path))
         except OSError as exc:
             result.problems.append(WalkProblem(folder_id, rel, f"cannot read folder: {exc.strerror}"))
+            result.unreadable.append((folder_id, rel))
             continue
         best_image: tuple[int, str] | None = None
         subdirs = []

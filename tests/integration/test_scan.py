@@ -226,11 +226,51 @@ def test_full_rescan_rereads_everything(library, music):
 
 def test_artists_and_albums_pruned_when_files_go(library, music):
     make_track(music / "a.flac", "flac", {"title": "a", "artist": "Gone", "album": "Lost"})
+    make_track(music / "b.flac", "flac", {"title": "b"}, seed=2)  # the folder is not left empty (see below)
     library.scan()
     os.unlink(music / "a.flac")
     library.scan()
-    assert library.albums() == []
-    assert library.store.read_sync(lambda db: db.conn.execute("SELECT count(*) FROM artist").fetchone()[0]) == 0
+    assert all(a["name"] != "Lost" for a in library.albums())
+    assert library.store.read_sync(lambda db: db.conn.execute(
+        "SELECT count(*) FROM artist WHERE name = 'Gone'").fetchone()[0]) == 0
+
+
+def test_an_unmounted_music_folder_keeps_its_tracks_until_it_is_back(tmp_path):
+    """A NAS share or USB disk that is away (folder missing, or its empty mount point) is not "every
+    file deleted": the tracks keep their ids (and so stars, plays, playlists) and come back as they were."""
+    from tests.support.library import Library
+
+    disk, home = tmp_path / "disk", tmp_path / "home"
+    for i in range(3):
+        make_track(disk / f"Live/{i}.flac", "flac", {"title": f"live {i}", "album": "Live"}, seed=i)
+    make_track(home / "h.flac", "flac", {"title": "home"}, seed=9)
+    lib = Library(tmp_path / "node", [disk, home])
+    try:
+        lib.scan()
+        before = {t["title"]: t["id"] for t in lib.tracks()}
+        assert len(before) == 4
+        disk.rename(tmp_path / "away")  # unmounted: the folder is gone
+        gone = lib.scan()
+        assert gone.removed == 0 and {t["title"]: t["id"] for t in lib.tracks()} == before
+        assert any(str(disk) in p and "kept" in p for p in gone.problems), gone.problems
+        disk.mkdir()  # the empty mount point stays behind
+        empty = lib.scan()
+        assert empty.removed == 0 and {t["title"]: t["id"] for t in lib.tracks()} == before
+        assert any(str(disk) in p and "empty" in p and "3 tracks" in p for p in empty.problems), empty.problems
+        disk.rmdir()
+        (tmp_path / "away").rename(disk)  # mounted again
+        back = lib.scan()
+        assert (back.added, back.removed, back.moved) == (0, 0, 0)
+        assert {t["title"]: t["id"] for t in lib.tracks()} == before
+        assert [a["name"] for a in lib.albums() if a["name"] == "Live"] == ["Live"]
+        # really gone: an explicit full scan believes the empty folder
+        for f in (disk / "Live").iterdir():
+            f.unlink()
+        assert lib.scan().removed == 0
+        assert lib.scan(full=True).removed == 3
+        assert [t["title"] for t in lib.tracks()] == ["home"]
+    finally:
+        lib.close()
 
 
 def _copies(music, n: int) -> None:
