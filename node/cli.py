@@ -234,6 +234,7 @@ def cmd_status(data: DataDir, args: argparse.Namespace) -> int:
             "scan_errors": store.read_sync(tracks_store.scan_errors, 50),
             "unsupported_formats": store.read_sync(tracks_store.unsupported_formats),
             "scan_notes": store.read_sync(tracks_store.scan_notes, 50),
+            "cannot_transcode": _cannot_transcode(store),
             "users": len(store.read_sync(users_store.list_users)),
         }
         status.update(_extra_status(store))
@@ -254,6 +255,9 @@ def cmd_status(data: DataDir, args: argparse.Namespace) -> int:
     if lib["unsupported"]:
         kinds = ", ".join(f"{ext} {n}" for ext, n in status["unsupported_formats"].items())
         print(f"unsupported format: {lib['unsupported']} files not indexed ({kinds})")
+    if status["cannot_transcode"]:
+        kinds = ", ".join(f"{codec} {n}" for codec, n in status["cannot_transcode"].items())
+        print(f"no decoder in this FFmpeg build (these play only as originals, never transcoded): {kinds}")
     if lib["header_wrong"]:
         print(f"header wrong: {lib['header_wrong']} files indexed with the duration decoding gives:")
         for n in status["scan_notes"]:
@@ -266,6 +270,14 @@ def cmd_status(data: DataDir, args: argparse.Namespace) -> int:
         if hasattr(module, "print_status"):
             module.print_status(status)
     return 0
+
+
+def _cannot_transcode(store: Store) -> dict[str, int]:
+    """Indexed codecs this FFmpeg build cannot decode, with their track counts."""
+    from .library.probe import missing_decoders
+
+    codecs = store.read_sync(tracks_store.codec_counts)
+    return {c: codecs[c] for c in missing_decoders(list(codecs))}
 
 
 def _extra_status(store: Store) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import trio
 from quart import Blueprint, current_app, jsonify, request
 
 from ..library import lyrics as lyrics_mod
@@ -265,7 +266,15 @@ async def scan_status():
         summary["problems"] = []
     unsupported = await node.store.read(tracks_store.unsupported_formats)
     return jsonify({"scanning": node.scanner.running, "done": done, "total": total, "last": state, "library": counts,
-                    "unsupported_formats": unsupported})
+                    "unsupported_formats": unsupported, "cannot_transcode": await _cannot_transcode(node)})
+
+
+async def _cannot_transcode(node) -> dict[str, int]:
+    """Indexed tracks whose codec this FFmpeg build cannot decode: they play only as originals."""
+    from ..library.probe import missing_decoders
+
+    codecs = await node.store.read(tracks_store.codec_counts)
+    return {c: codecs[c] for c in await trio.to_thread.run_sync(missing_decoders, list(codecs))}
 
 
 @bp.post("/scan")

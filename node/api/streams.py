@@ -95,9 +95,12 @@ def choose_format(track: dict, fmt: str | None, kbps: int | None, local: bool, s
 
 
 def plays_widely(track: dict) -> bool:
-    """Whether most players decode the track's codec (an unknown codec is given the benefit)."""
+    """Whether most players decode the track's codec (an unknown codec is given the benefit, and so
+    is one this FFmpeg build cannot decode: the original is then the only way to play it)."""
+    from ..library.probe import can_decode
+
     codec = (track.get("codec") or "").lower()
-    return not codec or codec in PLAYED_BY_MOST
+    return not codec or codec in PLAYED_BY_MOST or not can_decode(codec)
 
 
 def past_end(message: str) -> ApiError:

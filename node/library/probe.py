@@ -10,6 +10,7 @@ This runs in the scan's worker threads and processes, never on the event loop.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import av
@@ -31,6 +32,33 @@ LOSSLESS_CODECS = frozenset({
 _TAG_NAMES = {"album_artist": "albumartist", "track": "tracknumber", "disc": "discnumber", "year": "date",
               "publisher": "label", "lyrics": "lyrics", "comment": "comment"}
 MAX_DECODE_SECONDS = 6 * 3600  # a decode that counts a duration stops here (a hostile endless stream)
+
+
+#: The index's codec names → FFmpeg decoders that play them (any one will do).
+_DECODERS = {
+    "dsd": ("dsd_lsbf", "dsd_msbf", "dsd_lsbf_planar", "dsd_msbf_planar"), "musepack": ("mpc8", "mpc7"),
+    "wma": ("wmav2", "wmav1"), "pcm": ("pcm_s16le",), "adpcm_ima": ("adpcm_ima_wav", "adpcm_ima_qt"),
+    "adpcm_ms": ("adpcm_ms",), "mace": ("mace3", "mace6"), "mp1": ("mp1float", "mp1"), "mp2": ("mp2float", "mp2"), "mp3": ("mp3float", "mp3"),
+}
+
+
+def missing_decoders(codecs: list[str]) -> list[str]:
+    """Of the index's codecs, those this PyAV/FFmpeg build cannot decode (so cannot transcode)."""
+    return [c for c in codecs if c and not can_decode(c)]
+
+
+@functools.lru_cache(maxsize=256)
+def can_decode(codec: str) -> bool:
+    """Whether this build decodes ``codec`` (a name of the index's vocabulary)."""
+    return any(_has_decoder(name) for name in _DECODERS.get(codec, (codec,)))
+
+
+def _has_decoder(name: str) -> bool:
+    try:
+        av.codec.Codec(name, "r")
+    except (av.FFmpegError, ValueError, KeyError, LookupError):
+        return False
+    return True
 
 
 class ProbeError(Exception):

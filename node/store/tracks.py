@@ -565,6 +565,11 @@ def unsupported_formats(db: Database) -> dict[str, int]:
     return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def codec_counts(db: Database) -> dict[str, int]:
+    """Tracks per codec (``{"flac": 812, "dsd": 12}``)."""
+    return dict(db.conn.execute("SELECT codec, count(*) FROM track GROUP BY codec ORDER BY count(*) DESC"))
+
+
 def scan_notes(db: Database, limit: int = 1000) -> list[dict]:
     """Tracks indexed although their header was wrong, with what was wrong."""
     return [

@@ -110,6 +110,7 @@ def test_unsupported_formats_are_counted(http, library, node):
     status = http.get("/api/v1/scan").json()
     assert status["library"]["unsupported"] == 2
     assert status["unsupported_formats"] == {".mid": 1, ".ofr": 1}
+    assert status["cannot_transcode"] == {}  # this build decodes every codec indexed here, DSD included
     out = subprocess.run([sys.executable, "-m", "sonantica.node.cli", "--data", str(library["data"].root), "status"],
                          capture_output=True, text=True, timeout=60)
     assert "unsupported format: 2 files not indexed (.mid 1, .ofr 1)" in out.stdout, out.stdout + out.stderr

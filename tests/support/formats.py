@@ -125,7 +125,7 @@ def make_cases(d: Path) -> dict[str, tuple[Path, dict]]:
     add("wma", wma, "wma", False, sample_rate=44100, channels=2)
     add("wma1", encode(d / "wma1.asf", "asf", "wmav1", bit_rate=96_000), "wma", False, tags=False)
     add("dsf", _id3_tags(dsf(d / "dsd.dsf"), DSF), "dsd", True, sample_rate=2_822_400, channels=2, bit_depth=1)
-    add("dff", dff(d / "dsd.dff"), "dsd", True, tags=False, sample_rate=2_822_400, channels=2, bit_depth=1)
+    add("dff", _id3_tags(dff(d / "dsd.dff"), DSDIFF), "dsd", True, sample_rate=2_822_400, channels=2, bit_depth=1)
     add("mpc", _ape_tags(embedded(d / "mp.mpc", "musepack")), "musepack", False, sample_rate=44100, channels=1)
     add("tta", _id3_tags(encode(d / "t.tta", "tta", "tta", sample_fmt="s16"), TrueAudio), "tta", True,
         sample_rate=44100, channels=2, bit_depth=16)

@@ -66,6 +66,24 @@ def test_the_case_list_is_complete(cases):
     assert sorted(cases) == sorted(CASE_NAMES)
 
 
+def test_wavpack_hybrid_is_lossy_without_its_correction_file(cases, tmp_path):
+    data = bytearray(cases["wavpack16"][0].read_bytes())
+    flags = int.from_bytes(data[24:28], "little")
+    data[24:28] = (flags | 0x8).to_bytes(4, "little")  # HYBRID_FLAG in the first block's header
+    path = tmp_path / "hybrid.wv"
+    path.write_bytes(bytes(data))
+    props = read_file(str(path)).props
+    assert (props.codec, props.lossless, props.bit_depth) == ("wavpack", False, None)
+    (tmp_path / "hybrid.wvc").write_bytes(b"wvpk")  # the correction file makes it lossless again
+    assert read_file(str(path)).props.lossless is True
+
+
+def test_missing_decoders_are_named():
+    from sonantica.node.library.probe import missing_decoders
+
+    assert missing_decoders(["dsd", "musepack", "wma", "tta", "speex", "ape", "no-such-codec"]) == ["no-such-codec"]
+
+
 # -- tags in WAV and AIFF chunks ----------------------------------------------------------------
 XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
        b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmpDM="http://ns.adobe.com/xmp/1.0/'
