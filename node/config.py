@@ -65,6 +65,21 @@ class Config:
     discovery: bool = True
     # Analytics
     listenbrainz_forwarding: bool = False
+    # External metadata (docs/metadata.md): off until the owner turns it on
+    metadata: bool = False
+    metadata_contact: str = ""  # an e-mail or URL sent in the User-Agent, as MusicBrainz asks
+    metadata_language: str = "en"  # Wikipedia edition for biographies
+    metadata_image_cache_mb: int = 256
+    metadata_musicbrainz: bool = True
+    metadata_musicbrainz_url: str = "https://musicbrainz.org"
+    metadata_coverartarchive: bool = True
+    metadata_coverartarchive_url: str = "https://coverartarchive.org"
+    metadata_lrclib: bool = True
+    metadata_lrclib_url: str = "https://lrclib.net"
+    metadata_wikimedia: bool = True  # artist pictures (Wikidata, Commons) and biographies (Wikipedia)
+    metadata_wikidata_url: str = "https://www.wikidata.org"
+    metadata_commons_url: str = "https://commons.wikimedia.org"
+    metadata_wikipedia_url: str = ""  # empty: https://{metadata_language}.wikipedia.org
 
     def to_toml(self) -> str:
         return "".join(f"{f.name} = {_toml_value(getattr(self, f.name))}\n" for f in fields(self))
@@ -119,8 +134,23 @@ def parse_config(text: str, source: str = CONFIG_FILE) -> Config:
             value = tuple(_peer_address(v, source) for v in value)
         if key == "peer_bind":
             value = check_peer_bind(value, source)
+        if key.startswith("metadata_") and key.endswith("_url") and value:
+            value = _provider_url(key, value, source)
+        if key == "metadata_language" and not re.fullmatch(r"[a-z]{2,3}(-[a-z]+)?", value):
+            raise ConfigError(f"{source}: metadata_language: {value!r} is not a Wikipedia language code (e.g. \"en\")")
         values[key] = value
     return replace(Config(), **values)
+
+
+def _provider_url(key: str, text: str, source: str) -> str:
+    """A provider's base URL: http(s)://host[:port][/path], without query (tests point it at stand-ins)."""
+    from urllib.parse import urlsplit
+
+    url = text.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"{source}: {key}: {text!r} is not a base URL (e.g. https://musicbrainz.org)")
+    return url
 
 
 def _network(text: str, source: str) -> str:

@@ -35,9 +35,10 @@ def background_services() -> list:
     from .analysis import service as analysis
     from .analytics import service as analytics
     from .federation import service as federation
+    from .metadata import service as metadata
     from .podcasts import service as podcasts
 
-    return [analysis.run, federation.run, analytics.run, podcasts.run]
+    return [analysis.run, federation.run, analytics.run, podcasts.run, metadata.run]
 
 
 class Node:
@@ -58,6 +59,7 @@ class Node:
         self.app = None
         self.federation = None  # set by federation.service while serving
         self.podcasts = None  # set by podcasts.service while serving
+        self.metadata = None  # set by metadata.service while serving with metadata = true
         # background services of subsystems: async fn(node, *, task_status), see background_services
         self.services: list = background_services()
 

@@ -54,7 +54,7 @@ def _subject(db, ident: str, user: dict) -> tuple[str, str]:
         if not pl.can_read(playlist, user):
             raise NotFound(f"no playlist {ident}")
         return browse.first_cover_of(db, pl.items(db, ident)) or ident, "album"
-    if ident.startswith(("em-", "fi-")):
+    if ident.startswith(("em-", "fi-", "mx-")):
         if not browse.cover_exists(db, ident):
             raise NotFound(f"no cover art {ident}")
         return ident, "album"

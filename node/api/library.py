@@ -208,8 +208,11 @@ async def cover(ident: str):
 async def lyrics(track_id: str):
     store = current_app.node.store
     t = await store.read(browse.require_track, track_id)
+    from ..store import metadata as meta_store
+
     folder = await store.read(browse.folder_of, t["folder_id"])
-    return jsonify(await lyrics_mod.lyrics_for(folder["path"], t["path"], t.get("lyrics")))
+    fetched = await store.read(meta_store.fetched_lyrics, track_id)
+    return jsonify(await lyrics_mod.lyrics_for(folder["path"], t["path"], t.get("lyrics"), fetched))
 
 
 @bp.put("/stars/<item_id>")

@@ -71,6 +71,11 @@ async def cover_source(node, ident: str) -> str | None:
     if cover_id.startswith("em-"):
         path = node.data.cache_dir / "covers" / os.path.basename(cover_id)
         return str(path) if path.exists() else None
+    if cover_id.startswith("mx-"):  # fetched by external metadata (node/metadata/images.py)
+        from ..metadata.images import path_of
+
+        found = path_of(node.data.cache_dir / "metadata", cover_id)
+        return str(found) if found else None
     row = await store.read(browse.cover_row, cover_id)
     if not row or row["folder_id"] is None:
         return None

@@ -330,12 +330,30 @@ def _from_files(root: str, relpath: str) -> dict | None:
     return None
 
 
-async def lyrics_for(root: str, relpath: str, embedded: str | None) -> dict:
+def has_sidecar(root: str, relpath: str) -> bool:
+    """Whether a TTML or LRC file sits beside the track (external metadata then fetches no lyrics)."""
+    stem = posixpath.splitext(relpath)[0]
+    for ext in (".ttml", ".TTML", ".lrc", ".LRC"):
+        try:
+            if os.path.isfile(confine(root, stem + ext)):
+                return True
+        except OutsideLibrary:
+            return False
+    return False
+
+
+async def lyrics_for(root: str, relpath: str, embedded: str | None, fetched: str | None = None) -> dict:
+    """The track's lyrics: a sidecar file, else embedded, else ``fetched`` (external metadata's LRC or
+    plain text, docs/metadata.md): the user's own files always win over what was fetched."""
     found = await trio.to_thread.run_sync(_from_files, root, relpath)
     if found:
         return found
     if embedded:
         result = parse_lrc(embedded)  # some taggers embed LRC text
         result["source"] = "embedded"
+        return result
+    if fetched:
+        result = parse_lrc(fetched)
+        result["source"] = "fetched"
         return result
     return {"synced": False, "lines": [], "tags": {}, "source": None}

@@ -443,7 +443,7 @@ def refresh_albums(db: Database, album_ids: Iterable[str]) -> None:
         first_tags = json.loads(first[11])
         album_artists = first_tags.get("album_artists") or [first[1]]
         years = [t[3] for t in tracks if t[3]]
-        cover = next((t[5] for t in tracks if t[5]), None) or _folder_cover(conn, tracks)
+        cover = next((t[5] for t in tracks if t[5]), None) or _folder_cover(conn, tracks) or _fetched_cover(conn, aid)
         genres: list[str] = []
         for t in tracks:
             for g in json.loads(t[11]).get("genres", []):
@@ -486,6 +486,12 @@ def _folder_cover(conn, tracks: list) -> str | None:
                 )
                 return cover_id
     return None
+
+
+def _fetched_cover(conn, album_id: str) -> str | None:
+    """An album with no art of its own keeps the cover external metadata found (store/metadata.py)."""
+    row = conn.execute("SELECT cover FROM meta_album WHERE album_id = ?", (album_id,)).fetchone()
+    return row[0] if row else None
 
 
 def prune_artists(db: Database) -> int:

@@ -112,8 +112,11 @@ async def get_cover_art(call: Call) -> Response:
 
 
 async def _lyrics_of(call: Call, track: dict) -> dict:
+    from ...store import metadata as meta_store
+
     folder = await call.store.read(browse.folder_of, track["folder_id"])
-    return await lyrics_mod.lyrics_for(folder["path"], track["path"], track.get("lyrics"))
+    fetched = await call.store.read(meta_store.fetched_lyrics, track["id"])
+    return await lyrics_mod.lyrics_for(folder["path"], track["path"], track.get("lyrics"), fetched)
 
 
 @method("getLyrics")
