@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import warnings
 from pathlib import Path
 
 MAX_PIXELS = 40_000_000  # 6000 × 6000 and some
@@ -36,7 +37,10 @@ def check(data: bytes) -> str:
     else:
         raise NotAnImage("not a JPEG, PNG or WebP picture")
     try:
-        with Image.open(io.BytesIO(data)) as im:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data))
+        with im:
             width, height = im.size
             if width * height > MAX_PIXELS or width < 16 or height < 16:
                 raise NotAnImage(f"picture of {width}×{height} pixels refused")

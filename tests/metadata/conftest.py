@@ -15,7 +15,7 @@ def standin():
     running.stop()
 
 
-QUICK = http.Settings(connect_timeout=2, read_timeout=2, total_timeout=3, backoff_base=0.05,
+QUICK = http.Settings(connect_timeout=1, read_timeout=1, total_timeout=1.5, backoff_base=0.05,
                       spacing={"musicbrainz": 0.02, "coverartarchive": 0.0, "lrclib": 0.0, "wikidata": 0.0,
                                "commons": 0.0, "wikipedia": 0.0})
 

@@ -123,6 +123,7 @@ class Running:
             config.bind = [f"127.0.0.1:{port}"]
             config.accesslog = None
             config.errorlog = None
+            config.graceful_timeout = 0.2
             async with trio.open_nursery() as nursery:
                 bound = await nursery.start(lambda task_status: serve(
                     self.standin.app, config, shutdown_trigger=self._stop.wait, task_status=task_status))
