@@ -22,6 +22,7 @@ from .analytics import cli as analytics_cli
 from .config import Config, DataDir, default_data_dir
 from .errors import AlreadyInitialised, InvalidInput, NodeError, NodeIsRunning
 from .federation import cli as federation_cli
+from .metadata import cli as metadata_cli
 from .store import tracks as tracks_store
 from .store import users as users_store
 from .store.db import Store
@@ -29,7 +30,7 @@ from .store.db import Store
 #: Subsystems' commands: each module has ``add_parsers(subparsers, commands)``, which adds
 #: its parsers and puts ``name: handler(data, args) -> int`` into ``commands``; those
 #: with ``status(store)`` / ``print_status(status)`` add to ``sonantica status``.
-SUBSYSTEM_CLIS = (analysis_cli, federation_cli, analytics_cli)
+SUBSYSTEM_CLIS = (analysis_cli, federation_cli, analytics_cli, metadata_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,6 +128,8 @@ def cmd_init(data: DataDir, args: argparse.Namespace) -> int:
     print(f"created node {config.name!r} in {data.root}")
     print(f"music: {', '.join(music)}")
     print("next: `sonantica user add NAME` then `sonantica serve`")
+    print(f"covers, lyrics and artist pictures from MusicBrainz, LRCLIB and Wikipedia are off: set "
+          f"`metadata = true` in {data.config_path} to fetch them (docs/metadata.md)")
     return 0
 
 

@@ -907,6 +907,7 @@ def generate_demo_library(dest: Path, variant: int = 0, *,
     plan = demo_plan(variant)
     marker = dest / MARKER_FILE
     if _completed(marker, variant):
+        _write_extras(dest, plan)
         return plan
     covers = {(t.albumartist, t.album): b"" for t in plan}
     covers = {key: cover_jpeg(key[1], key[0]) for key in covers}
@@ -928,10 +929,83 @@ def generate_demo_library(dest: Path, variant: int = 0, *,
     finally:
         _tone.cache_clear()  # some tens of MB a long-running node need not keep
         _note.cache_clear()
+    _write_extras(dest, plan)
     marker.write_text(json.dumps({"version": DEMO_VERSION, "variant": variant,
                                   "tracks": [asdict(t) for t in plan]}, indent=1,
                                  ensure_ascii=False))
     return plan
+
+
+# ---------------------------------------------------------------- lyrics and artist pictures
+#: Invented words, sung (so to speak) over the first album of each variant: its tracks get an .lrc.
+_LYRIC_LINES = (
+    "Lights along the water", "Counting every wave", "Paper in my pocket", "Nothing left to save",
+    "Turn the radio louder", "Let the evening in", "Every road is humming", "Where the songs begin",
+)
+#: Album artists (the first two of each variant) whose folder holds an artist.jpg.
+ARTIST_PICTURES = 2
+
+
+def lyric_tracks(plan: list[DemoTrack]) -> list[DemoTrack]:
+    """The tracks that ship synced lyrics: those of the plan's first album."""
+    first = (plan[0].albumartist, plan[0].album)
+    return [t for t in plan if (t.albumartist, t.album) == first]
+
+
+def pictured_artists(plan: list[DemoTrack]) -> list[str]:
+    out: list[str] = []
+    for t in plan:
+        if not t.compilation and t.albumartist not in out:
+            out.append(t.albumartist)
+    return out[:ARTIST_PICTURES]
+
+
+def lrc_text(track: DemoTrack) -> str:
+    """An LRC file for ``track``: one invented line every few seconds, ending before the track does."""
+    rng = np.random.default_rng(zlib.crc32(track.title.encode()))
+    step = max(2.5, (track.duration - 4) / 8)
+    lines = [f"[ti:{track.title}]", f"[ar:{track.artist}]", f"[al:{track.album}]"]
+    at, first = 1.5, int(rng.integers(len(_LYRIC_LINES)))
+    for i in range(8):
+        if at > track.duration - 2:
+            break
+        words = _LYRIC_LINES[(first + i) % len(_LYRIC_LINES)]
+        lines.append(f"[{int(at // 60):02d}:{at % 60:05.2f}]{words}")
+        at += step
+    return "\n".join(lines) + "\n"
+
+
+def artist_jpeg(artist: str) -> bytes:
+    """600x600 JPEG: a portrait-like silhouette on a gradient, with the artist's initials."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    rng = np.random.default_rng(zlib.crc32(f"artist\x1f{artist}".encode()))
+    size = 600
+    c1, c2 = (rng.uniform(0.15, 0.85, 3) * 255 for _ in range(2))
+    ramp = (np.arange(size)[:, None, None] / (size - 1)) * np.ones((1, size, 1))
+    image = Image.fromarray((c1 * (1 - ramp) + c2 * ramp).astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(image)
+    shade = tuple(int(v) for v in (np.array(c1) * 0.35))
+    draw.ellipse((200, 110, 400, 330), fill=shade)
+    draw.ellipse((110, 360, 490, 760), fill=shade)
+    initials = "".join(w[0] for w in _ascii(artist).split()[:2]).upper()
+    draw.text((36, 30), initials, fill=(250, 250, 245), font=ImageFont.load_default(size=64))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=88)
+    return out.getvalue()
+
+
+def _write_extras(dest: Path, plan: list[DemoTrack]) -> None:
+    """The .lrc files and artist pictures (written if missing: a demo made before them gains them)."""
+    for t in lyric_tracks(plan):
+        lrc = dest / (t.path.rsplit(".", 1)[0] + ".lrc")
+        if not lrc.exists():
+            lrc.write_text(lrc_text(t), "utf-8")
+    for artist in pictured_artists(plan):
+        folder = next(t.path.split("/")[0] for t in plan if t.albumartist == artist)
+        pic = dest / folder / "artist.jpg"
+        if not pic.exists():
+            pic.write_bytes(artist_jpeg(artist))
 
 
 def _cpus() -> int:

@@ -9,6 +9,7 @@ from ..library import lyrics as lyrics_mod
 from ..library import search as search_mod
 from .covers import cover_or_placeholder
 from ..store import annotations, browse
+from ..store import metadata as meta_store
 from ..store import tracks as tracks_store
 from .access import ADMIN, USER, access
 from . import params
@@ -128,6 +129,7 @@ async def album(album_id: str):
     [a] = await annotate([a])
     a = album_json(a)
     a["tracks"] = [track_json(t) for t in await annotate(tracks_)]
+    a["info"] = await store.read(meta_store.album_info, album_id)
     return jsonify(a)
 
 
@@ -149,6 +151,7 @@ async def artist(artist_id: str):
     a = artist_json(a)
     a["albums"] = [album_json(x) for x in await annotate(await store.read(browse.artist_albums, artist_id))]
     a["top_tracks"] = [track_json(t) for t in await store.read(browse.top_tracks_of_artist, artist_id, 10)]
+    a["info"] = await store.read(meta_store.artist_info, artist_id)
     return jsonify(a)
 
 
@@ -208,8 +211,6 @@ async def cover(ident: str):
 async def lyrics(track_id: str):
     store = current_app.node.store
     t = await store.read(browse.require_track, track_id)
-    from ..store import metadata as meta_store
-
     folder = await store.read(browse.folder_of, t["folder_id"])
     fetched = await store.read(meta_store.fetched_lyrics, track_id)
     return jsonify(await lyrics_mod.lyrics_for(folder["path"], t["path"], t.get("lyrics"), fetched))

@@ -128,6 +128,7 @@ class Scanner:
         if unsupported:
             await self.store.write(tracks_store.record_errors, unsupported)
         summary.unsupported = len(unsupported)
+        await self.store.write(tracks_store.set_artist_images, found.artist_images)
         gone_errors = [k for k in known_err if k not in present]
         if gone_errors:
             await self.store.write(tracks_store.forget_errors, gone_errors)
@@ -170,6 +171,7 @@ class Scanner:
             await self.store.write(tracks_store.refresh_albums, albums)
         summary.removed = len(remove)
         await self.store.write(tracks_store.prune_artists)
+        await self.store.write(tracks_store.link_artist_images)
         summary.errors = len(await self.store.read(tracks_store.scan_errors))
         summary.seconds = time.monotonic() - started
         await self.store.write(tracks_store.save_scan_state, wall, time.time(), summary.as_dict())

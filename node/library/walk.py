@@ -30,6 +30,7 @@ UNSUPPORTED_EXTENSIONS = frozenset({
 })
 IMAGE_NAMES = ("cover", "folder", "front", "album", "albumart")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
+ARTIST_IMAGE_NAME = "artist"  # artist.jpg in the artist's folder (above its albums) or an album's, as Navidrome reads
 LYRICS_EXTENSIONS = (".lrc",)
 
 
@@ -57,6 +58,7 @@ class WalkResult:
     # (folder_id, reldir) of folders that could not be read ("" = the library folder itself):
     # what was indexed under them is kept, not taken for deleted (an unmounted disk, a NAS away)
     unreadable: list[tuple[int, str]] = field(default_factory=list)
+    artist_images: dict[tuple[int, str], str] = field(default_factory=dict)  # (folder_id, reldir) -> artist.*
 
 
 def walk(folders: list[tuple[int, str]]) -> WalkResult:
@@ -131,7 +133,9 @@ def _walk_dir(
                 result.unsupported.append(FoundFile(folder_id, relpath, est.st_size, est.st_mtime_ns))
             elif ext in IMAGE_EXTENSIONS:
                 stem = os.path.splitext(name)[0].lower()
-                if stem in IMAGE_NAMES:
+                if stem == ARTIST_IMAGE_NAME:
+                    result.artist_images[(folder_id, rel)] = relpath
+                elif stem in IMAGE_NAMES:
                     rank = IMAGE_NAMES.index(stem)
                     if best_image is None or rank < best_image[0]:
                         best_image = (rank, relpath)

@@ -35,7 +35,7 @@ class Artists:
         entity = artist.get("wikidata")
         if not isinstance(entity, str) or not re.fullmatch(r"Q\d{1,12}", entity):
             return {}
-        if artist.get("image") and artist.get("biography") and not ctx.fresh:
+        if (artist.get("image") or artist.get("own_picture")) and artist.get("biography") and not ctx.fresh:
             return {}
         wikidata, commons, wikipedia = endpoints(ctx.config)
         site = f"{ctx.config.metadata_language.replace('-', '_')}wiki"
@@ -47,7 +47,7 @@ class Artists:
             return {}
         out: dict = {}
         image = image_name(item)
-        if image and not (artist.get("image") and not ctx.fresh):
+        if image and not artist.get("own_picture") and not (artist.get("image") and not ctx.fresh):
             url = f"{commons.base}/wiki/Special:FilePath/{quote(image)}?width=1000"
             cover = await ctx.keep_image(commons, url)
             if cover:

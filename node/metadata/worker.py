@@ -153,6 +153,8 @@ def _artist_item(db, ident: str) -> dict | None:
     artist = rows[0]
     meta = meta_store.artist_row(db, ident) or {}
     artist.update({k: meta.get(k) for k in ("mbid", "image", "biography")})
+    own = db.conn.execute("SELECT 1 FROM artist_picture WHERE artist_id = ?", (ident,)).fetchone()
+    artist["own_picture"] = own is not None  # an artist.jpg in the library: no picture is fetched
     row = db.conn.execute(
         "SELECT coalesce((SELECT t.mb_album_artist_id FROM track t WHERE t.album_id = a.id "
         "AND t.mb_album_artist_id IS NOT NULL LIMIT 1), m.artist_mbid) FROM album a "

@@ -240,7 +240,8 @@ ARTIST_SQL = (
     "(SELECT count(*) FROM track_artist ta WHERE ta.artist_id = ar.id AND ta.role = 'artist') + "
     "(SELECT count(*) FROM remote_track_artist ta WHERE ta.artist_id = ar.id AND ta.role = 'artist' AND EXISTS "
     "(SELECT 1 FROM remote_track r WHERE r.id = ta.track_id AND r.primary_holder = 1)) AS track_count, "
-    "coalesce((SELECT m.image FROM meta_artist m WHERE m.artist_id = ar.id), "
+    "coalesce((SELECT p.cover FROM artist_picture p WHERE p.artist_id = ar.id), "
+    "(SELECT m.image FROM meta_artist m WHERE m.artist_id = ar.id), "
     "(SELECT al.cover FROM album al WHERE al.artist_id = ar.id AND al.cover IS NOT NULL LIMIT 1), "
     f"(SELECT ra.cover FROM remote_album ra WHERE ra.artist_id = ar.id AND ra.cover IS NOT NULL AND {_MEMBERS_ALBUM} "
     "LIMIT 1)) AS cover "
@@ -348,7 +349,8 @@ def cover_for(db: Database, ident: str) -> str | None:
     if ident.startswith(("em-", "fi-", "mx-")):
         return ident
     for sql in ("SELECT cover FROM lib_track WHERE id = ?", "SELECT cover FROM lib_album WHERE id = ?",
-                "SELECT image FROM meta_artist WHERE artist_id = ?",  # an artist's own picture first
+                "SELECT cover FROM artist_picture WHERE artist_id = ?",  # an artist's own picture first:
+                "SELECT image FROM meta_artist WHERE artist_id = ?",  # its artist.jpg, else a fetched one
                 "SELECT cover FROM lib_album WHERE artist_id = ? AND cover IS NOT NULL LIMIT 1"):
         row = db.conn.execute(sql, (ident,)).fetchone()
         if row and row[0]:

@@ -221,3 +221,37 @@ def progress(db: Database) -> dict:
     out["providers"] = list(db.query(
         "SELECT name, requests, failures, last_ok_at, last_error, last_error_at FROM meta_provider ORDER BY name"))
     return out
+
+
+# -- what the APIs show ----------------------------------------------------------
+def artist_info(db: Database, artist_id: str) -> dict:
+    """An artist's outside data as the native API shows it (MBID from tags first)."""
+    row = artist_row(db, artist_id) or {}
+    tag = db.conn.execute("SELECT mbid FROM artist WHERE id = ?", (artist_id,)).fetchone()
+    return {"mbid": (tag[0] if tag and tag[0] else None) or row.get("mbid"),
+            "biography": row.get("biography"), "biography_source": row.get("biography_source"),
+            "biography_attribution": row.get("biography_attribution"),
+            "image_source": row.get("image_source") if row.get("image") else None,
+            "image_attribution": row.get("image_attribution") if row.get("image") else None}
+
+
+def album_info(db: Database, album_id: str) -> dict:
+    row = album_row(db, album_id) or {}
+    tag = db.conn.execute("SELECT mbid FROM album WHERE id = ?", (album_id,)).fetchone()
+    return {"mbid": (tag[0] if tag and tag[0] else None) or row.get("release_mbid"),
+            "release_group_mbid": row.get("release_group_mbid"),
+            "cover_source": row.get("cover_source") if row.get("cover") else None}
+
+
+def known(db: Database, ids: list[str]) -> dict[str, dict]:
+    """{id: {"mbid", "picture"}} for the tracks, albums and artists among ``ids`` that have outside data."""
+    out: dict[str, dict] = {}
+    for prefix, sql in (("tr-", "SELECT track_id, recording_mbid, NULL FROM meta_track WHERE track_id IN ({})"),
+                        ("al-", "SELECT album_id, release_mbid, NULL FROM meta_album WHERE album_id IN ({})"),
+                        ("ar-", "SELECT artist_id, mbid, image FROM meta_artist WHERE artist_id IN ({})")):
+        some = [i for i in ids if i.startswith(prefix)][:1000]
+        if some:
+            for ident, mbid, picture in db.conn.execute(sql.format(",".join("?" * len(some))), some):
+                if mbid or picture:
+                    out[ident] = {"mbid": mbid, "picture": picture}
+    return out

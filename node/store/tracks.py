@@ -194,6 +194,23 @@ MIGRATIONS = [
         CREATE INDEX track_scan_note ON track(rid) WHERE scan_note IS NOT NULL;
         """,
     ),
+    (
+        # Artist pictures from the library: artist.* files (folder, dir, path) and the picture each
+        # album artist gets from them (set after every scan: see link_artist_images).
+        "0004_artist_images",
+        """
+        CREATE TABLE artist_folder_image (
+            folder_id INTEGER NOT NULL,
+            dir TEXT NOT NULL,
+            path TEXT NOT NULL,
+            PRIMARY KEY (folder_id, dir)
+        ) WITHOUT ROWID;
+        CREATE TABLE artist_picture (
+            artist_id TEXT PRIMARY KEY,
+            cover TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
 ]
 
 
@@ -415,6 +432,42 @@ def set_folder_images(db: Database, images: dict[tuple[int, str], str]) -> None:
     db.conn.executemany(
         "INSERT INTO folder_image VALUES (?, ?, ?)", [(f, d, p) for (f, d), p in images.items()]
     )
+
+
+def set_artist_images(db: Database, images: dict[tuple[int, str], str]) -> None:
+    db.conn.execute("DELETE FROM artist_folder_image")
+    db.conn.executemany("INSERT INTO artist_folder_image VALUES (?, ?, ?)",
+                        [(f, d, p) for (f, d), p in images.items()])
+
+
+def link_artist_images(db: Database) -> int:
+    """Give each album artist the ``artist.*`` picture of its folder: the folder above one of its
+    albums (Artist/Album/…), else the album's own folder. Returns how many artists have one."""
+    import posixpath
+
+    conn = db.conn
+    conn.execute("DELETE FROM artist_picture")
+    if not conn.execute("SELECT 1 FROM artist_folder_image LIMIT 1").fetchone():
+        return 0
+    images = {(f, d): p for f, d, p in conn.execute("SELECT folder_id, dir, path FROM artist_folder_image")}
+    rows = conn.execute(
+        "SELECT a.artist_id, t.folder_id, t.path FROM album a JOIN track t ON t.album_id = a.id "
+        "WHERE a.artist_id IS NOT NULL GROUP BY a.id")
+    linked: dict[str, str] = {}
+    for artist, folder_id, path in rows:
+        if artist in linked:
+            continue
+        album_dir = posixpath.dirname(path)
+        for d in (posixpath.dirname(album_dir), album_dir) if album_dir else ("",):
+            found = images.get((folder_id, d))
+            if found:
+                cover_id = "fi-" + short_hash(str(folder_id), found)
+                conn.execute("INSERT OR IGNORE INTO cover(id, source, folder_id, path, mime) "
+                             "VALUES (?, 'folder', ?, ?, NULL)", (cover_id, folder_id, found))
+                linked[artist] = cover_id
+                break
+    conn.executemany("INSERT INTO artist_picture VALUES (?, ?)", list(linked.items()))
+    return len(linked)
 
 
 def add_cover(db: Database, cover_id: str, source: str, folder_id: int | None, path: str | None, mime: str | None) -> None:

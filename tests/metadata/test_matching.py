@@ -117,3 +117,23 @@ def test_second_pass_asks_nothing(looked, standin):
 
     result = trio.run(again)
     assert sum(result.looked.values()) == 0 and standin.count() == before
+
+
+def test_cli_refresh_one_album_asks_again_and_status_reports(looked, standin, capsys):
+    import json
+
+    data, store, _, _ = looked
+    albums, _, _ = _ids(store)
+    before = standin.count("musicbrainz")
+    assert cli.main(["--data", str(data.root), "metadata", "refresh", "--album", albums["Homogenic"], "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ran"] == "here" and out["looked"]["album"] == 1 and out["looked"]["artist"] == 0
+    assert standin.count("musicbrainz") > before  # the cache was skipped for it
+    assert cli.main(["--data", str(data.root), "metadata", "refresh", "--album", "al-nothing"]) != 0
+    capsys.readouterr()
+    assert cli.main(["--data", str(data.root), "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)["metadata"]
+    assert status["albums"] == {"total": 2, "checked": 2, "found": 2}
+    assert {p["name"] for p in status["providers"]} >= {"musicbrainz", "coverartarchive", "lrclib", "wikidata"}
+    assert cli.main(["--data", str(data.root), "status"]) == 0
+    assert "metadata: 2 of 2 albums looked at (2 found)" in capsys.readouterr().out

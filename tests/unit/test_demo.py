@@ -364,3 +364,20 @@ def test_another_variant_in_the_same_folder_is_refused(library):
     dest, _ = library
     with pytest.raises(ConfigError, match="variant 0"):
         demo.generate_demo_library(dest, 1)
+
+
+def test_demo_ships_synced_lyrics_and_artist_pictures(library):
+    """A new user sees lyrics and artist pictures with no network (docs/metadata.md is off by default)."""
+    from sonantica.node.library.lyrics import parse_lrc
+
+    dest, plan = library
+    lyric = demo.lyric_tracks(plan)
+    assert len(lyric) >= 2
+    for t in lyric:
+        parsed = parse_lrc((dest / (t.path.rsplit(".", 1)[0] + ".lrc")).read_text("utf-8"))
+        assert parsed["synced"] and len(parsed["lines"]) >= 4
+        assert parsed["lines"][-1]["start_ms"] < t.duration * 1000
+    for artist in demo.pictured_artists(plan):
+        folder = next(t.path.split("/")[0] for t in plan if t.albumartist == artist)
+        with Image.open(dest / folder / "artist.jpg") as im:
+            assert im.format == "JPEG" and im.size == (600, 600)

@@ -515,7 +515,32 @@ export async function artist(ctx, id) {
         h('div', { class: 'row actions' }, playButtons(all),
           has('/api/v1/radio') ? h('button', { type: 'button', class: 'btn', onclick: () => startRadio({ artist: a.id }) }, icon('radio', 18), 'Radio') : null))),
     a.top_tracks?.length ? h('section', { class: 'shelf' }, h('h2', {}, 'Popular'), trackList(a.top_tracks.slice(0, 10), { covers: true })) : null,
-    h('section', { class: 'shelf' }, h('h2', {}, 'Albums'), grid(a.albums, (x) => albumCard(x), 'albums')));
+    h('section', { class: 'shelf' }, h('h2', {}, 'Albums'), grid(a.albums, (x) => albumCard(x), 'albums')),
+    artistAbout(a.info));
+}
+
+// External metadata's progress and providers' health (GET /api/v1/metadata), or how to turn it on.
+function metadataPanel(m) {
+  if (!m) return null;
+  if (!m.enabled) return h('div', { class: 'panel' }, h('h2', {}, 'External metadata'),
+    h('p', { class: 'muted' }, 'Off: the node asks no outside service anything. Set metadata = true in config.toml to fetch covers, lyrics and artist pictures.'));
+  const kinds = [['albums', 'Albums'], ['artists', 'Artists'], ['tracks', 'Songs']];
+  return h('div', { class: 'panel', 'aria-label': 'External metadata' },
+    h('div', { class: 'row between' }, h('h2', {}, 'External metadata'), h('span', { class: 'chip ' + (m.running ? 'live' : '') }, m.running ? 'Looking up' : 'Idle')),
+    kinds.map(([k, label]) => h('p', { class: 'muted' }, `${label}: ${m[k].checked} of ${m[k].total} looked at, ${m[k].found} found`)),
+    h('ul', { class: 'provider-list' }, (Array.isArray(m.providers) ? m.providers : []).map((p) =>
+      h('li', { class: 'muted' }, `${p.name}: ${p.requests} requests, ${p.failures} failures`, p.last_error ? ` — last error: ${p.last_error}` : ''))));
+}
+
+// The biography and picture credits external metadata found (docs/metadata.md): text only, never HTML,
+// with the source links the licences ask for.
+function artistAbout(info) {
+  if (!info || (!info.biography && !info.image_attribution)) return null;
+  const link = (url, text) => (/^https?:\/\//.test(url || '') ? h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, text) : null);
+  return h('section', { class: 'shelf artist-about' }, h('h2', {}, 'About'),
+    info.biography ? h('p', { class: 'bio' }, info.biography) : null,
+    info.biography ? h('p', { class: 'muted credit' }, info.biography_attribution || '', ' · ', link(info.biography_source, 'Read more')) : null,
+    info.image_attribution ? h('p', { class: 'muted credit' }, info.image_attribution, ' · ', link(info.image_source, 'Source')) : null);
 }
 
 // -- search ------------------------------------------------------------------------------------------
@@ -905,7 +930,7 @@ export async function status(ctx) {
   const box = h('div', { class: 'status-box' });
   const errorsHost = h('div');
   const render = async () => {
-    const s = await api('/scan', { signal: ctx.signal });
+    const [s, meta] = await Promise.all([api('/scan', { signal: ctx.signal }), api('/metadata', { signal: ctx.signal }).catch(() => null)]);
     const live = app().state.live;
     const scanning = live.scanning || s.scanning;
     const done = live.scanning ? live.done : s.done, total = live.scanning ? live.total : s.total;
@@ -923,7 +948,8 @@ export async function status(ctx) {
           h('button', { type: 'button', class: 'btn', disabled: scanning, onclick: () => startScan(true) }, 'Full rescan')) : null),
       live.analysis ? h('div', { class: 'panel' }, h('h2', {}, 'Analysis'),
         h('div', { class: 'meter', role: 'progressbar', 'aria-label': 'Analysis progress', 'aria-valuenow': live.analysis.done, 'aria-valuemax': live.analysis.total }, h('span', { style: { width: `${(100 * (live.analysis.done || 0)) / (live.analysis.total || 1)}%` } })),
-        h('p', { class: 'muted' }, `${live.analysis.done ?? 0} of ${live.analysis.total ?? 0} songs analysed`)) : null);
+        h('p', { class: 'muted' }, `${live.analysis.done ?? 0} of ${live.analysis.total ?? 0} songs analysed`)) : null,
+      metadataPanel(meta));
   };
   const startScan = async (full) => {
     try {

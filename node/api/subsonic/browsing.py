@@ -159,9 +159,29 @@ async def _artist_info(call: Call, key: str, shape) -> dict:
     similar_ids = await store.read(_similar_artist_ids, artist["id"], count)
     similar = await store.read(browse.artists_by_ids, similar_ids)
     x = await shapes.decorate(call, artists=similar)
-    info = shapes.clean({"musicBrainzId": artist.get("mbid")})
+    info = shapes.clean(await _outside_artist(call, artist))
     info["similarArtist"] = [shape(a, x) for a in similar]
     return {key: info}
+
+
+async def _outside_artist(call: Call, artist: dict) -> dict:
+    """Biography (as text: escaped, with its source), MBID and picture URLs served by this node."""
+    import html
+
+    from ...store import metadata as meta_store
+    from ..images import image_urls
+
+    info = await call.store.read(meta_store.artist_info, artist["id"])
+    out: dict = {}  # in the XSD's order: biography, musicBrainzId, lastFmUrl, images
+    if info["biography"]:
+        bio = html.escape(info["biography"], quote=False)
+        if info["biography_source"]:
+            bio += f" ({html.escape(info['biography_attribution'] or '', quote=False)}: {html.escape(info['biography_source'])})"
+        out["biography"] = bio
+    out["musicBrainzId"] = artist.get("mbid") or info["mbid"]
+    if await call.store.read(browse.cover_for, artist["id"]):
+        out.update(await image_urls(call.node, artist["id"]))
+    return out
 
 
 def _similar_artist_ids(db, artist_id: str, count: int) -> list[str]:
@@ -201,7 +221,14 @@ async def _album_info(call: Call, key: str) -> dict:
     if ident.startswith("tr-"):
         ident = (await _get(call.store, browse.require_track, ident, "song"))["album_id"]
     album = await _get(call.store, browse.get_album, ident, "album")
-    return {key: shapes.clean({"musicBrainzId": album.get("mbid")})}
+    from ...store import metadata as meta_store
+    from ..images import image_urls
+
+    info = await call.store.read(meta_store.album_info, album["id"])
+    out = {"musicBrainzId": album.get("mbid") or info["mbid"]}
+    if album.get("cover"):
+        out.update(await image_urls(call.node, album["id"]))
+    return {key: shapes.clean(out)}
 
 
 @method("getAlbumInfo")

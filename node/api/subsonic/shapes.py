@@ -35,6 +35,11 @@ class Extras:
     notes: dict[str, dict] = field(default_factory=dict)
     plays: dict[str, tuple[int, float]] = field(default_factory=dict)
     people: dict[str, dict[str, list[dict]]] = field(default_factory=dict)
+    found: dict[str, dict] = field(default_factory=dict)  # outside data: {id: {"mbid", "picture"}}
+    pictures: dict[str, str] = field(default_factory=dict)  # artist id → its picture's URL on this node
+
+    def mbid(self, ident: str) -> str | None:
+        return (self.found.get(ident) or {}).get("mbid")
 
     def starred(self, ident: str) -> str | None:
         return iso((self.notes.get(ident) or {}).get("starred_at"))
@@ -53,7 +58,10 @@ class Extras:
 def extras_sync(db, user_id: str, ids: list[str], track_ids: list[str]) -> Extras:
     from ...store import plays as plays_store
 
-    return Extras(annotations.of(db, user_id, ids), plays_store.plays_of(db, user_id, ids), sq.people_of(db, track_ids))
+    from ...store import metadata as meta_store
+
+    return Extras(annotations.of(db, user_id, ids), plays_store.plays_of(db, user_id, ids), sq.people_of(db, track_ids),
+                  meta_store.known(db, ids))
 
 
 async def decorate(call, tracks=(), albums=(), artists=()) -> Extras:
@@ -61,7 +69,13 @@ async def decorate(call, tracks=(), albums=(), artists=()) -> Extras:
     track_ids = [t["id"] for t in tracks]
     if not ids:
         return Extras()
-    return await call.store.read(extras_sync, call.uid, ids, track_ids)
+    x = await call.store.read(extras_sync, call.uid, ids, track_ids)
+    from ..images import image_url
+
+    for ident, found in x.found.items():
+        if found.get("picture") and ident.startswith("ar-"):
+            x.pictures[ident] = await image_url(call.node, ident, 600)
+    return x
 
 
 def _int(value) -> int | None:
@@ -116,7 +130,7 @@ def child(t: dict, x: Extras) -> dict:
         "bpm": _int(t.get("bpm")),
         "comment": t.get("comment"),
         "sortName": (t.get("tags") or {}).get("sort_title"),
-        "musicBrainzId": t.get("mb_recording_id"),
+        "musicBrainzId": t.get("mb_recording_id") or x.mbid(t["id"]),
         "genres": [{"name": g} for g in genres],
         "artists": artists,
         "displayArtist": t["artist"],
@@ -194,7 +208,7 @@ def album_id3(a: dict, x: Extras) -> dict:
         "genre": genres[0] if genres else None,
         "played": x.played(a["id"]),
         "userRating": x.rating(a["id"]),
-        "musicBrainzId": a.get("mbid"),
+        "musicBrainzId": a.get("mbid") or x.mbid(a["id"]),
         "genres": [{"name": g} for g in genres],
         "artists": artists,
         "displayArtist": a["artist"],
@@ -236,14 +250,15 @@ def artist_id3(ar: dict, x: Extras) -> dict:
         "coverArt": ar.get("cover") or ar["id"],
         "albumCount": ar.get("album_count") or 0,
         "starred": x.starred(ar["id"]),
-        "musicBrainzId": ar.get("mbid"),
+        "musicBrainzId": ar.get("mbid") or x.mbid(ar["id"]),
         "sortName": ar.get("sort_name"),
+        "artistImageUrl": x.pictures.get(ar["id"]),
     }) | {"albumCount": ar.get("album_count") or 0}
 
 
 def artist_v1(ar: dict, x: Extras) -> dict:
     return clean({"id": ar["id"], "name": ar["name"], "starred": x.starred(ar["id"]),
-                  "userRating": x.rating(ar["id"])})
+                  "userRating": x.rating(ar["id"]), "artistImageUrl": x.pictures.get(ar["id"])})
 
 
 def playlist(p: dict, user: dict) -> dict:
