@@ -86,8 +86,8 @@ AUDIO_EXTENSIONS = {
 }
 
 LOSSLESS_CODECS = probe.LOSSLESS_CODECS
-MP3_CHECK_BELOW = 128 * 1024  # MP3s smaller than this are decoded to check their header (cheap, and where
-#                               broken Xing headers live: short clips from old rippers and players)
+MP3_CHECK_BELOW = 128 * 1024  # MP3s smaller than this have their frames counted to check the header
+#                               (cheap, and where broken Xing headers live: short clips from old rippers)
 
 
 class TagReadError(Exception):
@@ -418,9 +418,61 @@ def _doubtful(audio: mutagen.FileType, props: AudioProps, path: str) -> str | No
         return f"the header says {props.duration:.2f} s, too long for {size} bytes"
     if getattr(audio.info, "sketchy", False):
         return "no valid MPEG frame header found where expected"
-    if size < MP3_CHECK_BELOW:
-        return ""  # not known to be wrong: decode to check
+    if size < MP3_CHECK_BELOW:  # short clips, where broken Xing headers live: count the frames
+        counted = mp3_frame_seconds(path, tag_size)
+        if counted is not None and abs(counted - props.duration) > 0.5:
+            return f"the header says {props.duration:.2f} s, its frames {counted:.2f} s"
     return None
+
+
+_MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+_MP3_KBPS = {  # (MPEG-1?, layer) → bitrate by index
+    (True, 1): (0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
+    (True, 2): (0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+    (True, 3): (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    (False, 1): (0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
+    (False, 2): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+    (False, 3): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+
+
+def mp3_frame_seconds(path: str, start: int) -> float | None:
+    """Seconds of audio in an MPEG audio stream, by walking its frame headers (no decoding; a
+    small file only). None when the frames cannot be followed (then the header is believed)."""
+    with open(path, "rb") as f:
+        f.seek(start)
+        data = f.read(MP3_CHECK_BELOW)
+    pos = data.find(b"\xff")
+    samples = 0
+    rate = 0
+    frames = 0
+    while 0 <= pos <= len(data) - 4:
+        h = int.from_bytes(data[pos : pos + 4], "big")
+        version, layer = (h >> 19) & 3, 4 - ((h >> 17) & 3)
+        br_index, sr_index, pad = (h >> 12) & 15, (h >> 10) & 3, (h >> 9) & 1
+        if h >> 21 != 0x7FF or version == 1 or layer == 4 or br_index in (0, 15) or sr_index == 3:
+            if frames:
+                break  # trailing tags (ID3v1, APEv2) or junk after the frames
+            pos = data.find(b"\xff", pos + 1)
+            continue
+        mpeg1 = version == 3
+        sr = _MP3_RATES[version][sr_index]
+        kbps = _MP3_KBPS[(mpeg1, min(layer, 3))][br_index]
+        if layer == 1:
+            size, per = (12000 * kbps // sr + pad) * 4, 384
+        else:
+            per = 1152 if layer == 2 or mpeg1 else 576
+            size = (144000 if per == 1152 else 72000) * kbps // sr + pad
+        if rate and sr != rate:
+            break
+        rate = sr
+        samples += per
+        frames += 1
+        pos += size
+    if frames < 2 or not rate:
+        return None
+    xing = data.find(b"Xing", 0, 200) >= 0 or data.find(b"Info", 0, 200) >= 0 or data.find(b"VBRI", 0, 200) >= 0
+    return (samples - (per if xing else 0)) / rate
 
 
 def _checked(path: str, props: AudioProps, doubt: str) -> AudioProps:
@@ -428,12 +480,10 @@ def _checked(path: str, props: AudioProps, doubt: str) -> AudioProps:
     try:
         found = probe.probe(path, decode=True)
     except Exception:
-        if doubt:
-            return dataclasses.replace(props, scan_note=f"header wrong ({doubt}); could not decode to check")
-        return props
+        return dataclasses.replace(props, scan_note=f"header wrong ({doubt}); could not decode to check")
     if abs(found.duration - props.duration) <= 0.5:
         return props
-    said = doubt or f"the header says {props.duration:.2f} s"
+    said = doubt
     note = f"header wrong ({said}); duration from decoding: {found.duration:.2f} s"
     bitrate = _size_bitrate(path, found.duration)
     return dataclasses.replace(props, duration=found.duration, bitrate=bitrate, scan_note=note[:300])

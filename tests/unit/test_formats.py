@@ -178,6 +178,17 @@ def broken_xing_mp3(path: Path) -> Path:
     return path
 
 
+def half_counted_mp3(path: Path) -> Path:
+    """A 3 s MP3 whose Xing header counts half its frames: plausible for its size, caught by counting."""
+    F.encode(path, "mp3", "libmp3lame", seconds=3.0, bit_rate=128_000)
+    data = bytearray(path.read_bytes())
+    at = max(data.find(b"Xing"), data.find(b"Info"))
+    frames = struct.unpack(">I", data[at + 8 : at + 12])[0]
+    data[at + 8 : at + 12] = struct.pack(">I", frames // 2)
+    path.write_bytes(bytes(data))
+    return path
+
+
 def damaged_picture_flac(path: Path) -> Path:
     make_track(path, "flac", {"title": "Damaged", "artist": "Someone"}, cover=jpeg())
     data = bytearray(path.read_bytes())
@@ -194,14 +205,22 @@ def junk_before_adts(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make,codec", [(broken_xing_mp3, "mp3"), (damaged_picture_flac, "flac"),
-                                        (junk_before_adts, "aac")])
+@pytest.mark.parametrize("make,codec", [(broken_xing_mp3, "mp3"), (half_counted_mp3, "mp3"),
+                                        (damaged_picture_flac, "flac"), (junk_before_adts, "aac")])
 def test_wrong_header_is_indexed_with_the_decoded_duration(tmp_path, make, codec):
     path = make(tmp_path / f"broken.{codec if codec != 'flac' else 'flac'}")
     props = read_file(str(path)).props
     assert props.codec == codec
     assert abs(props.duration - decoded_seconds(path)) <= 0.05
     assert props.scan_note and props.scan_note.startswith("header wrong")
+
+
+def test_sound_short_mp3s_get_no_note(tmp_path):
+    for i, path in enumerate((make_track(tmp_path / "vbr.mp3", "mp3", {"title": "x"}, seconds=2),
+                              F.encode(tmp_path / "cbr.mp3", "mp3", "libmp3lame", seconds=2.5, bit_rate=96_000),
+                              F.encode(tmp_path / "l2.mp2", "mp2", "mp2", seconds=2.0, bit_rate=128_000))):
+        props = read_file(str(path)).props
+        assert props.scan_note is None and abs(props.duration - decoded_seconds(path)) <= 0.5, path
 
 
 def test_damaged_picture_keeps_the_tags(tmp_path):
