@@ -30,6 +30,7 @@ from ..streaming.originals import StreamResponse, content_disposition
 from ..streaming.ranges import FileFacts, decide, make_etag
 from .errors import LeavesPending, PeerRejected, PeerUnavailable, TransferFailed
 from .selection import HolderStats
+from .sources import LiveSources
 from .transfer import TransferEvent, fetch_range
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class Holders:
 
     def __init__(self) -> None:
         self.stats: dict[str, HolderStats] = {}
+        self.live = LiveSources()  # which member each running transfer reads from (songSources)
 
     def get(self, node_id: str, load: float = 0.0) -> HolderStats:
         stats = self.stats.setdefault(node_id, HolderStats(node_id))
@@ -148,9 +150,32 @@ async def remote_stream(node, track: dict, method: str, headers, download: bool 
     if decision.span is None or decision.span.length == 0:
         return StreamResponse(decision.status, out, _empty())
     start, end = decision.span.start, decision.span.start + decision.span.length - 1
+    live = federation.holders.live
+    opened = [False]
+
+    def follow(event) -> None:
+        if event.kind in ("source", "hedge_won") and event.node_id:
+            if not opened[0]:
+                opened[0] = True
+                live.opened(file_id, event.node_id)
+            else:
+                live.moved(file_id, event.node_id)
+        if on_event is not None:
+            on_event(event)
+
     body = fetch_range(file_id, size, start, end, holders, rng=random.Random(), stall_timeout=STALL_TIMEOUT,
-                       hedge_after=HEDGE_AFTER, cache=federation.chunk_cache, on_event=on_event)
-    return StreamResponse(decision.status, out, body)
+                       hedge_after=HEDGE_AFTER, cache=federation.chunk_cache, on_event=follow)
+    return StreamResponse(decision.status, out, _tracked(body, live, file_id, opened))
+
+
+async def _tracked(body, live: LiveSources, file_id: str, opened: list[bool]):
+    """The transfer's bytes; when it ends, however it ends, the file is no longer being streamed."""
+    try:
+        async for piece in body:
+            yield piece
+    finally:
+        if opened[0]:
+            live.closed(file_id)
 
 
 async def _empty():

@@ -91,3 +91,39 @@ def test_members_vectors_reach_the_first_node_and_a_path_through_them_plays_byte
         native = client.get(f"/api/v1/tracks/{songs['A start']}/sonic/path",
                             params={"to": songs["A end"], "count": 4}).json()
         assert [step["track"]["title"] for step in native["items"]] == titles
+
+
+def test_song_sources_name_every_holder_and_the_one_serving_now(federation):
+    a, b, c = federation["a"], federation["b"], federation["c"]
+    ids = {n: node.node_id() for n, node in (("a", a), ("b", b), ("c", c))}
+    songs = wait_for(lambda: _when(_songs(federation), 4), timeout=60, what="every member's song on A")
+    ask = [songs["A start"], songs["B near start"], songs["B near end"]]
+
+    def sources():
+        body = httpx.get(f"{a.url}/rest/getSongSources", params=[
+            ("u", "owner"), ("p", federation["pw"]), ("c", "tests"), ("v", "1.16.1"), ("f", "json"),
+            *[("id", i) for i in ask]], timeout=30).json()
+        check_json("getSongSources", body)
+        return {s["id"]: s for s in body["subsonic-response"]["songSources"]}
+
+    def members_of(entry: dict) -> set[str]:
+        return {s["id"] for s in entry["source"] if not s["self"]}
+
+    both = wait_for(lambda: len(members_of((found := sources())[songs["B near start"]])) == 2 and found,
+                    timeout=30, what="B and C both listed for B's song")
+    mine = both[songs["A start"]]
+    assert (mine["reason"], mine["serving"], [s["id"] for s in mine["source"]]) == ("local", ids["a"], [ids["a"]])
+    shared = both[songs["B near start"]]
+    assert members_of(shared) == {ids["b"], ids["c"]}  # and A itself when its cache holds a played copy
+    assert {s["name"] for s in shared["source"] if not s["self"]} == {"Node B", "Node C"}
+    assert shared["serving"] in (ids["a"], ids["b"], ids["c"]) and shared["reason"] in ("preferred", "cache")
+    only_b = both[songs["B near end"]]
+    assert (only_b["reason"], only_b["serving"]) == ("preferred", ids["b"])
+    assert [s["serving"] for s in only_b["source"]] == [True] and only_b["source"][0]["state"] in ("alive", "unknown")
+    # played once through A: the verified copy in A's chunk cache serves it now, no transfer is left running
+    r = httpx.get(f"{a.url}/rest/stream", params={"u": "owner", "p": federation["pw"], "c": "tests", "v": "1.16.1",
+                                                  "id": songs["B near end"], "format": "raw"}, timeout=60)
+    assert r.status_code == 200
+    after = wait_for(lambda: (s := sources()[songs["B near end"]])["reason"] == "cache" and s, timeout=10,
+                     what="the cached copy serving")
+    assert after["serving"] == ids["a"] and after["source"][0]["self"] is True

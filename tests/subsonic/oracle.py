@@ -32,7 +32,7 @@ OPENSUBSONIC_CHILDREN = {
     "genres", "artists", "albumArtists", "contributors", "replayGain", "moods", "recordLabels", "releaseTypes",
     "discTitles", "isrc", "originalReleaseDate", "releaseDate", "roles", "works", "movements", "groupings",
 }
-NEW_TOP_LEVEL = ("openSubsonicExtensions", "lyricsList", "tokenInfo", "sonicMatch", "transcodeDecision")
+NEW_TOP_LEVEL = ("openSubsonicExtensions", "lyricsList", "tokenInfo", "sonicMatch", "transcodeDecision", "songSources")
 # new top-level elements shaped like an existing type (their new attributes are allowed like any other)
 NEW_TYPED = {"playQueueByIndex": "sub:PlayQueue", "podcastEpisode": "sub:PodcastEpisode"}
 
@@ -44,8 +44,28 @@ def _openapi():
     return doc, registry
 
 
+# Extensions we propose (specified in specs/subsonic.md, not yet in the OpenSubsonic OpenAPI): their payloads
+SONG_SOURCE = {"type": "object", "additionalProperties": False, "required": ["id", "self", "serving", "state"],
+               "properties": {"id": {"type": "string", "minLength": 1}, "name": {"type": "string"},
+                              "self": {"type": "boolean"}, "serving": {"type": "boolean"},
+                              "state": {"enum": ["self", "alive", "suspect", "unreachable", "unknown", "gone"]},
+                              "rttMs": {"type": "integer", "minimum": 0}}}
+PROPOSED = {
+    "getSongSources": {"songSources": {"type": "array", "items": {
+        "type": "object", "additionalProperties": False, "required": ["id", "reason", "source"],
+        "properties": {"id": {"type": "string"}, "serving": {"type": "string"},
+                       "reason": {"enum": ["local", "streaming", "cache", "preferred", "none"]},
+                       "source": {"type": "array", "items": SONG_SOURCE}}}}},
+}
+
+
 def response_schema(method: str) -> dict:
     doc, _ = _openapi()
+    if method in PROPOSED:
+        ok = {"allOf": [{"$ref": "urn:opensubsonic#/components/schemas/SubsonicSuccessResponse"},
+                        {"type": "object", "required": list(PROPOSED[method]), "properties": PROPOSED[method]}]}
+        return {"type": "object", "required": ["subsonic-response"], "properties": {"subsonic-response": {
+            "oneOf": [ok, {"$ref": "urn:opensubsonic#/components/schemas/SubsonicFailureResponse"}]}}}
     ops = doc["paths"][f"/rest/{method}"]
     op = ops.get("get") or ops["post"]  # getTranscodeDecision is POST only
     resp = op["responses"]["200"]

@@ -80,7 +80,7 @@ def test_every_registered_method_is_exercised():
                                          # tests/analysis/test_sonic.py (needs analysed tracks)
                                          "getSonicSimilarTracks", "findSonicPath",
                                          # tests/subsonic/test_opensubsonic_next.py (POST with a JSON body)
-                                         "getTranscodeDecision", "getTranscodeStream",
+                                         "getTranscodeDecision", "getTranscodeStream", "getSongSources",
                                          # tests/subsonic/test_bookmarks.py
                                          "getBookmarks", "createBookmark", "deleteBookmark",
                                          # tests/podcasts/test_podcasts.py (a stand-in podcast host)

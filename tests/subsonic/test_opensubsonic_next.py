@@ -257,3 +257,17 @@ def test_generated_playlists_are_readonly_and_say_when_they_change(owner, native
         assert p["readonly"] is True
         left = datetime.fromisoformat(p["validUntil"].replace("Z", "+00:00")).timestamp() - time.time()
         assert 86_000 < left <= 86_400
+
+
+def test_song_sources_of_a_node_alone(owner, songs, node):
+    names = {e["name"] for e in owner.json("getOpenSubsonicExtensions")["openSubsonicExtensions"]}
+    assert "songSources" in names
+    ids = [songs["Karaoke"]["id"], songs["Duet"]["id"]]
+    found = owner.json("getSongSources", [("id", i) for i in ids])["songSources"]
+    assert [f["id"] for f in found] == ids
+    for f in found:
+        assert f["reason"] == "local" and [s["self"] for s in f["source"]] == [True]
+        assert f["serving"] == f["source"][0]["id"] and f["source"][0]["serving"] is True
+    assert owner.error("getSongSources", {"id": "tr-nothing"})["code"] == 70
+    assert owner.error("getSongSources")["code"] == 10
+    owner.xml("getSongSources", {"id": ids[0]})

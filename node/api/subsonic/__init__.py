@@ -14,7 +14,7 @@ from quart import Blueprint
 
 from ..access import SUBSONIC, access
 from . import (annotation, bookmarks, browsing, lists, media, playlists, podcasts, queue, search, sonic,  # noqa: F401
-               system, transcoding, users)  # (register)
+               sources, system, transcoding, users)  # (register)
 from . import sharing  # noqa: F401  (register: share links)
 from .core import METHODS, dispatch
 

@@ -13,6 +13,7 @@ EXTENSIONS = [
     {"name": "indexBasedQueue", "versions": [1]},
     {"name": "playbackReport", "versions": [1]},
     {"name": "songLyrics", "versions": [1, 2]},
+    {"name": "songSources", "versions": [1]},  # sources.py; proposed by us, specified in specs/subsonic.md
     {"name": "sonicSimilarity", "versions": [1]},  # sonic.py, from the analysis workers' vectors
     {"name": "topSongsByArtistId", "versions": [1]},
     {"name": "transcodeOffset", "versions": [1]},
