@@ -11,6 +11,7 @@ import { summary } from './rules.js';
 import * as i18n from './i18n.js';
 import { languageName, tr } from './i18n.js';
 import { shareItem } from './sharing.js';
+import { sonicItems } from './sonic.js';
 
 const enc = encodeURIComponent;
 let appRef = null;
@@ -94,6 +95,7 @@ export function trackMenu(anchor, t, extra = []) {
     t.album_id ? { label: 'Go to album', icon: 'album', action: () => go(`/album/${enc(t.album_id)}`) } : null,
     t.artist_id ? { label: 'Go to artist', icon: 'artist', action: () => go(`/artist/${enc(t.artist_id)}`) } : null,
     has('/api/v1/radio') ? { label: 'Start radio', icon: 'radio', action: () => startRadio({ track: t.id }) } : null,
+    ...sonicItems(t),
     { label: t.starred ? 'Unstar' : 'Star', icon: 'heart', action: () => toggleStar(t) },
     { label: 'Download for offline', icon: 'download', action: () => offline.downloadTrack(t).then(() => toast('Downloaded for offline')).catch((e) => toast(e.message, { error: true })) },
     shareItem([t.id], t.title),
