@@ -1,5 +1,5 @@
 """Off by default, and off means no outside request at all: a stand-in listening at every provider
-address sees nothing while a node serves, scans and is asked to refresh."""
+address sees nothing while a node starts, scans its library (before it answers) and is asked to refresh."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ def test_off_node_sends_nothing(tmp_path, standin):
     with node_in_thread(data) as node:
         with httpx.Client(base_url=node.url, timeout=10) as c:
             c.post("/api/v1/auth/login", json={"username": "owner", "password": PASSWORD})
-            assert c.post("/api/v1/scan", json={"full": True}).status_code == 202
             r = c.post("/api/v1/metadata/refresh")
             assert r.status_code == 202 and r.json()["enabled"] is False
             status = c.get("/api/v1/metadata").json()
