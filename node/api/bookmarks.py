@@ -22,6 +22,10 @@ def _json(mark: dict, item: dict | None) -> dict:
     out = dict(mark)
     if item is not None and item["id"].startswith("tr-"):
         out["track"] = track_json(item)
+    elif item is not None and item["id"].startswith("pe-"):
+        from .podcasts import episode_json
+
+        out["episode"] = episode_json(item)
     return out
 
 
@@ -60,7 +64,7 @@ async def put_bookmark(media_id: str):
     store = current_app.node.store
     found = await store.read(bm.playable, [media_id])
     if media_id not in found:
-        raise ApiError(404, "not_found", f"no track {media_id}")
+        raise ApiError(404, "not_found", f"no track or podcast episode {media_id}")
     mark = await store.write(bm.save, current_user()["id"], media_id, position, comment)
     return jsonify(_json(mark, found[media_id]))
 

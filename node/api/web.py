@@ -56,7 +56,7 @@ async def health():
 # the history-routing sections of the client: these paths answer with index.html
 CLIENT_ROUTES = ("home", "albums", "album", "artists", "artist", "genres", "genre", "tracks", "search",
                  "playlists", "playlist", "queue", "now", "downloads", "settings", "status", "federation",
-                 "stats", "login", "setup", "starred", "shares", "radio")
+                 "stats", "login", "setup", "starred", "shares", "radio", "podcasts", "podcast")
 TEMPLATES = ("index.html", "sw.js", "manifest.webmanifest")
 MIME = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml",
         ".png": "image/png", ".webmanifest": "application/manifest+json", ".json": "application/json",

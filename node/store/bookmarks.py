@@ -42,7 +42,11 @@ MAX_PER_USER = 10_000  # a bound on what one account can store
 def playable(db: Database, ids: list[str]) -> dict[str, dict]:
     """{id: track row} of the ``ids`` that name a track of the library or of a member: what may carry a
     bookmark. (A domain with other playable items, such as podcast episodes, adds its own lookup here.)"""
-    return {t["id"]: t for t in browse.tracks_by_ids(db, [i for i in ids if i.startswith("tr-")])}
+    from . import podcasts
+
+    found = {t["id"]: t for t in browse.tracks_by_ids(db, [i for i in ids if i.startswith("tr-")])}
+    found.update(podcasts.playable(db, [i for i in ids if i.startswith("pe-")]))
+    return found
 
 
 def save(db: Database, user_id: str, item_id: str, position_ms: int, comment: str | None = None,

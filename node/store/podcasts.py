@@ -146,8 +146,12 @@ def delete_channel(db: Database, ident: str) -> list[dict]:
     """Remove the subscription and its episodes; returns the episodes whose files the caller deletes."""
     key = channel_key(ident)
     channel(db, ident)
+    from . import bookmarks
+
     files = list(db.query("SELECT id, channel_id, file FROM podcast_episode WHERE channel_id = ? "
                           "AND file IS NOT NULL", [key]))
+    for (ep_key,) in db.conn.execute("SELECT id FROM podcast_episode WHERE channel_id = ?", (key,)).fetchall():
+        bookmarks.delete_item(db, f"pe-{ep_key}")  # the episodes are gone for good
     db.conn.execute("DELETE FROM podcast_channel WHERE id = ?", (key,))
     return files
 
@@ -223,6 +227,17 @@ def episode(db: Database, ident: str, user_id: str | None = None) -> dict:
     if not rows:
         raise NotFound(f"no podcast episode {ident}")
     return _episode(rows[0])
+
+
+def playable(db: Database, ids: list[str]) -> dict[str, dict]:
+    """{id: episode} of the ``ids`` that name an episode (what may carry a bookmark, see store.bookmarks)."""
+    out = {}
+    for ident in ids:
+        try:
+            out[ident] = episode(db, ident)
+        except NotFound:
+            continue
+    return out
 
 
 def queue_download(db: Database, ident: str, now: float) -> dict:

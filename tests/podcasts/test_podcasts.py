@@ -175,6 +175,22 @@ def test_played_marks_are_per_user(owner, listener, host, web):
                                           "state": "stopped"})["code"] == 70
 
 
+def test_episodes_resume_from_bookmarks(owner, listener, host, web):
+    """The same resume positions as songs (Subsonic bookmarks, native /bookmarks), per user."""
+    ep = by_url(owner, host.url("/rss.xml"))["episode"][0]
+    listener.json("createBookmark", {"id": ep["id"], "position": 1500, "comment": "halfway"})
+    [mark] = [b for b in listener.json("getBookmarks")["bookmarks"]["bookmark"] if b["entry"]["id"] == ep["id"]]
+    assert mark["position"] == 1500 and mark["entry"]["channelId"] == ep["channelId"]
+    assert mark["entry"]["bookmarkPosition"] == 1500
+    listener.xml("getBookmarks")
+    assert all(b["entry"]["id"] != ep["id"] for b in owner.json("getBookmarks")["bookmarks"].get("bookmark", []))
+    r = web.put(f"/api/v1/bookmarks/{ep['id']}", json={"position_ms": 2000})
+    assert r.status_code == 200 and r.json()["episode"]["id"] == ep["id"]
+    assert web.get("/api/v1/bookmarks", params={"media_id": ep["id"]}).json()["items"][0]["position_ms"] == 2000
+    assert web.put("/api/v1/bookmarks/pe-999", json={"position_ms": 1}).status_code == 404
+    assert owner.error("createBookmark", {"id": "pe-999", "position": 1})["code"] == 70
+
+
 def test_atom_feed(owner, host, web):
     r = web.post("/api/v1/podcasts", json={"url": host.url("/atom.xml"), "keep_days": 3650})
     assert r.status_code == 201, r.text

@@ -11,6 +11,7 @@ import { cover, fmtTime, h, icon, iconButton, toast } from './ui.js';
 import { fmtNumber, tr } from './i18n.js';
 import * as views from './views.js';
 import { smartEditor } from './smart.js';
+import * as podcasts from './podcasts.js';
 import { prime as primeFederation, sourceBadge } from './federation.js';
 
 const state = { user: null, live: { scanning: false, done: 0, total: 0, analysis: null }, online: navigator.onLine };
@@ -39,6 +40,7 @@ const ROUTES = [
   [/^\/settings$/, views.settings], [/^\/status$/, views.status], [/^\/federation$/, views.federation],
   [/^\/stats$/, views.stats],
   [/^\/shares$/, (ctx) => sharesView(ctx, state.user)],
+  [/^\/podcasts$/, podcasts.podcasts], [/^\/podcast\/([^/]+)$/, podcasts.channel],
 ];
 let current = null;
 
@@ -67,7 +69,7 @@ async function route() {
     const target = a.getAttribute('href');
     const active = target === '/' ? path === '/' || path === '/home' : path === target || path.startsWith(target + '/') ||
       (target === '/albums' && path.startsWith('/album/')) || (target === '/playlists' && path.startsWith('/playlist/')) ||
-      (target === '/artists' && path.startsWith('/artist/'));
+      (target === '/artists' && path.startsWith('/artist/')) || (target === '/podcasts' && path.startsWith('/podcast/'));
     a.toggleAttribute('aria-current', false);
     if (active) a.setAttribute('aria-current', 'page');
   }
@@ -200,7 +202,8 @@ function startApp() {
     h('nav', { class: 'nav', 'aria-label': tr('nav.your_music') },
       h('div', { class: 'nav-title' }, tr('nav.your_music')),
       navLink('/playlists', 'playlist', tr('nav.playlists')), navLink('/queue', 'queue', tr('nav.queue')), navLink('/downloads', 'download', tr('nav.downloads')),
-      has('/api/v1/shares') ? navLink('/shares', 'share', tr('sharing.page_title')) : null),
+      has('/api/v1/shares') ? navLink('/shares', 'share', tr('sharing.page_title')) : null,
+      has('/api/v1/podcasts') ? navLink('/podcasts', 'podcast', tr('nav.podcasts')) : null),
     h('nav', { class: 'nav', 'aria-label': tr('nav.node') }, h('div', { class: 'nav-title' }, tr('nav.node')), liveNav, navLink('/settings', 'settings', tr('nav.settings'))),
     h('div', { class: 'nav-title', id: 'sidebar-playlists-title', hidden: true }, tr('nav.playlists')),
     h('div', { class: 'sidebar-playlists', id: 'sidebar-playlists' }),

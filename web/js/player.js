@@ -177,7 +177,10 @@ export class Player extends EventTarget {
   async syncServer() {
     if (!navigator.onLine) return;
     try {
-      const { tracks, index } = queueWindow(this.queue, this.index, NODE_QUEUE_MAX);
+      const win = queueWindow(this.queue, this.index, NODE_QUEUE_MAX);
+      // the node's queue holds songs: podcast episodes stay in this device's queue only
+      const tracks = win.tracks.filter((t) => t.media_type !== 'podcast');
+      const index = tracks.indexOf(win.tracks[win.index]);
       // the place, not only the id: a queue may hold a song twice (Subsonic apps read it by index too)
       await api('/queue', { method: 'PUT', body: {
         track_ids: tracks.map((t) => t.id), current_index: index >= 0 && tracks.length ? index : null,
@@ -317,6 +320,7 @@ export class Player extends EventTarget {
     if (!q.format && !this.playsOriginal(track)) q = QUALITIES['opus-192'];
     const p = new URLSearchParams(q.format ? { format: q.format, bitrate: q.bitrate } : { format: 'raw' });
     if (offset > 0) p.set('offset', offset.toFixed(3));
+    if (track.media_type === 'podcast') return `/api/v1/podcasts/episodes/${encodeURIComponent(track.id)}/stream?${p}`;
     return `/api/v1/tracks/${encodeURIComponent(track.id)}/stream?${p}`;
   }
 
@@ -534,7 +538,7 @@ export class Player extends EventTarget {
   }
 
   async fetchDetails(track) {
-    if (this.details.has(track.id) || !navigator.onLine) return;
+    if (this.details.has(track.id) || !navigator.onLine || track.media_type === 'podcast') return;
     try {
       const d = await api(`/tracks/${encodeURIComponent(track.id)}`);
       this.details.set(track.id, d);

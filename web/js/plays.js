@@ -25,7 +25,7 @@ export function reportPlays(player) {
   player.addEventListener('track', async () => {
     if (trackId && playId && !ended) send('skip');
     const t = player.current;
-    trackId = t?.id || null;
+    trackId = t?.media_type === 'podcast' ? null : t?.id || null; // listening stats are about music
     remote = t?.source ? {
       source_node: t.source,
       meta: { title: t.title, artist: t.artist, artists: t.artists, album: t.album, album_artist: t.album_artist, album_id: t.album_id,

@@ -17,6 +17,7 @@ export function resumable(track) {
 }
 
 const enabled = () => has('/api/v1/bookmarks/{media_id}');
+const kept = new Set(); // ids known to have a bookmark on the node: only those are forgotten (no 404 to log)
 const path = (track) => `/bookmarks/${encodeURIComponent(track.id)}`;
 
 /** The place to start ``track`` at (seconds): its bookmark, or 0. */
@@ -28,6 +29,7 @@ export async function resumePoint(track) {
     // the list, filtered to this item: empty when there is none (the item's own URL would 404)
     const r = await api(`/bookmarks?media_id=${encodeURIComponent(track.id)}`, { signal: ctl.signal }).catch(() => null);
     const at = (r?.items?.[0]?.position_ms || 0) / 1000;
+    if (r?.items?.length) kept.add(track.id);
     const dur = Number(track.duration) || 0;
     return dur && at > dur - FINISHED_S ? 0 : at;
   } finally {
@@ -51,11 +53,12 @@ export function keepResumePositions(player) {
     if (key === lastSent) return;
     lastSent = key;
     lastSave = Date.now();
-    api(path(t), { method: 'PUT', body: { position_ms: ms }, keepalive }).catch(() => { lastSent = null; });
+    api(path(t), { method: 'PUT', body: { position_ms: ms }, keepalive }).then(() => kept.add(t.id), () => { lastSent = null; });
   };
   const forget = (t, keepalive = false) => {
     const key = `${t.id}@done`;
-    if (key === lastSent) return;
+    if (key === lastSent || !kept.has(t.id)) return; // a short episode heard at one go has none
+    kept.delete(t.id);
     lastSent = key;
     api(path(t), { method: 'DELETE', keepalive }).catch(() => {}); // a 404 (none kept) is fine too
   };

@@ -9,7 +9,7 @@ const missedAt = new Map(); // track id -> when the node had no peaks for it (an
 const MISS_TTL_MS = 60_000;
 
 async function peaksFor(id) {
-  if (!has('/api/v1/tracks/{}/waveform')) return null;
+  if (!has('/api/v1/tracks/{}/waveform') || String(id).startsWith('pe-')) return null; // episodes have no analysis
   if (peaksCache.has(id)) return peaksCache.get(id);
   if (Date.now() - (missedAt.get(id) || 0) < MISS_TTL_MS) return null;
   let bars = null;

@@ -753,7 +753,7 @@ export async function nowPlaying(ctx) {
     lastLine = -1;
     if (!t) return;
     try {
-      lyrics = fed.sourceOf(t) ? null : await api(`/tracks/${enc(t.id)}/lyrics`, { signal: ctx.signal }); // members' lyrics stay with them
+      lyrics = fed.sourceOf(t) || t.media_type === 'podcast' ? null : await api(`/tracks/${enc(t.id)}/lyrics`, { signal: ctx.signal }); // members' lyrics stay with them
     } catch { lyrics = null; }
     if (player.current?.id !== t.id) return;
     lyricLines = (lyrics?.lines || []).map((l, i) => h('p', {

@@ -19,18 +19,27 @@ async def playable(call: Call, ids: list[str]) -> dict[str, dict]:
     return await call.store.read(bm.playable, ids)
 
 
+def _entry(item: dict, x) -> dict:
+    """A bookmark's entry: a song, or a podcast episode (a Child with the episode's fields)."""
+    if item["id"].startswith("pe-"):
+        from .podcasts import episode
+
+        return episode(item)
+    return shapes.child(item, x)
+
+
 @method("getBookmarks")
 async def get_bookmarks(call: Call) -> dict:
     marks = await call.store.read(bm.of_user, call.uid)
     found = await playable(call, [m["item_id"] for m in marks])
-    x = await shapes.decorate(call, tracks=list(found.values()))
+    x = await shapes.decorate(call, tracks=[t for i, t in found.items() if i.startswith("tr-")])
     out = []
     for m in marks:
         t = found.get(m["item_id"])
         if t is None:
             continue
         out.append(shapes.clean({
-            "entry": shapes.child(t, x) | {"bookmarkPosition": m["position_ms"]},
+            "entry": _entry(t, x) | {"bookmarkPosition": m["position_ms"]},
             "position": m["position_ms"], "username": call.user["name"], "comment": m["comment"],
             "created": shapes.iso(m["created_at"]), "changed": shapes.iso(m["changed_at"])})
             | {"position": m["position_ms"]})
