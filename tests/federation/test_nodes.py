@@ -13,9 +13,13 @@ from tests.support.audio import make_track
 from tests.support.federation import cli, make_node, search_titles, stop_all, wait_for
 
 
-@pytest.fixture
-def trio_nodes(tmp_path):
-    """A, B, C with their own music; A invites B, B invites C. Yields (a, b, c)."""
+@pytest.fixture(scope="module")
+def trio_nodes(tmp_path_factory):
+    """A, B, C with their own music; A invites B, B invites C. Yields (a, b, c).
+
+    One federation for the module (starting three nodes is most of each test's time); the test
+    that revokes C comes last."""
+    tmp_path = tmp_path_factory.mktemp("trio")
     nodes = []
     for i, name in enumerate("ABC"):
         node = make_node(tmp_path, name)
@@ -195,28 +199,34 @@ def _two_holders(tmp_path, seconds: float):
         stop_all([a, b, c])
 
 
-@pytest.fixture
-def two_holders(tmp_path):
-    with _two_holders(tmp_path, seconds=30) as nodes:
+@pytest.fixture(scope="module")
+def two_holders(tmp_path_factory):
+    """One pair of holders for the module: the stall test resumes its stopped holder when it ends,
+    the corruption test (which damages C's copy for good) comes after it."""
+    with _two_holders(tmp_path_factory.mktemp("holders"), seconds=30) as nodes:
         yield nodes
 
 
 def test_stalled_source_is_abandoned_within_the_deadline(two_holders):
     a, b, c, track, original = two_holders
     received, stopped, longest_gap = bytearray(), None, 0.0
-    with a.client() as client:
-        with client.stream("GET", track["stream_url"], params={"format": "raw"}) as r:
-            last = time.monotonic()
-            for piece in r.iter_raw(64 * 1024):
-                now = time.monotonic()
-                if stopped is not None:
-                    longest_gap = max(longest_gap, now - last)
-                last = now
-                received += piece
-                if stopped is None and len(received) > len(original) // 4:
-                    stopped = _active_source(a, b, c)
-                    stopped.proc.send_signal(signal.SIGSTOP)  # alive but silent: a stall
-                    last = time.monotonic()
+    try:
+        with a.client() as client:
+            with client.stream("GET", track["stream_url"], params={"format": "raw"}) as r:
+                last = time.monotonic()
+                for piece in r.iter_raw(64 * 1024):
+                    now = time.monotonic()
+                    if stopped is not None:
+                        longest_gap = max(longest_gap, now - last)
+                    last = now
+                    received += piece
+                    if stopped is None and len(received) > len(original) // 4:
+                        stopped = _active_source(a, b, c)
+                        stopped.proc.send_signal(signal.SIGSTOP)  # alive but silent: a stall
+                        last = time.monotonic()
+    finally:
+        if stopped is not None:
+            stopped.proc.send_signal(signal.SIGCONT)
     assert bytes(received) == original
     assert longest_gap < 2.0, f"the stream stalled {longest_gap:.2f} s"
 
