@@ -149,7 +149,16 @@ class Artists:
         found = await ctx.json(ep, f"/ws/2/artist/{mbid}", {"inc": "url-rels", "fmt": "json"})
         if not found:
             return {}
-        return {"mbid": mbid, **relations(found)}
+        return {"mbid": mbid, "disambiguation": disambiguation(found), **relations(found)}
+
+
+def disambiguation(artist: dict) -> str | None:
+    """MusicBrainz's comment telling same-named artists apart ("French electronic duo"): plain, short text."""
+    text = artist.get("disambiguation")
+    if not isinstance(text, str):
+        return None
+    text = " ".join("".join(ch for ch in text if ch.isprintable()).split())[:200]
+    return text or None
 
 
 async def _search_artist(ctx: Context, ep: Endpoint, name: str) -> str | None:

@@ -202,6 +202,6 @@ def apply(db, kind: str, ident: str, found: dict) -> None:
 
 _COLUMNS = {
     "album": {"release_mbid", "release_group_mbid", "artist_mbid"},
-    "artist": {"mbid", "biography", "biography_source", "biography_attribution"},
+    "artist": {"mbid", "biography", "biography_source", "biography_attribution", "disambiguation"},
     "track": {"recording_mbid", "lyrics_synced", "lyrics_plain", "lyrics_source"},
 }

@@ -73,6 +73,11 @@ MIGRATIONS = [
         );
         """,
     ),
+    (
+        # MusicBrainz's short comment telling same-named artists apart (OpenSubsonic ArtistID3.disambiguation)
+        "0002_artist_disambiguation",
+        "ALTER TABLE meta_artist ADD COLUMN disambiguation TEXT",
+    ),
 ]
 
 KINDS = {"album": ("meta_album", "album_id"), "artist": ("meta_artist", "artist_id"),
@@ -244,14 +249,16 @@ def album_info(db: Database, album_id: str) -> dict:
 
 
 def known(db: Database, ids: list[str]) -> dict[str, dict]:
-    """{id: {"mbid", "picture"}} for the tracks, albums and artists among ``ids`` that have outside data."""
+    """{id: {"mbid", "picture", "disambiguation"}} for the tracks, albums and artists among ``ids`` that have
+    outside data."""
     out: dict[str, dict] = {}
-    for prefix, sql in (("tr-", "SELECT track_id, recording_mbid, NULL FROM meta_track WHERE track_id IN ({})"),
-                        ("al-", "SELECT album_id, release_mbid, NULL FROM meta_album WHERE album_id IN ({})"),
-                        ("ar-", "SELECT artist_id, mbid, image FROM meta_artist WHERE artist_id IN ({})")):
+    for prefix, sql in (("tr-", "SELECT track_id, recording_mbid, NULL, NULL FROM meta_track WHERE track_id IN ({})"),
+                        ("al-", "SELECT album_id, release_mbid, NULL, NULL FROM meta_album WHERE album_id IN ({})"),
+                        ("ar-", "SELECT artist_id, mbid, image, disambiguation FROM meta_artist "
+                                "WHERE artist_id IN ({})")):
         some = [i for i in ids if i.startswith(prefix)][:1000]
         if some:
-            for ident, mbid, picture in db.conn.execute(sql.format(",".join("?" * len(some))), some):
-                if mbid or picture:
-                    out[ident] = {"mbid": mbid, "picture": picture}
+            for ident, mbid, picture, disambiguation in db.conn.execute(sql.format(",".join("?" * len(some))), some):
+                if mbid or picture or disambiguation:
+                    out[ident] = {"mbid": mbid, "picture": picture, "disambiguation": disambiguation}
     return out

@@ -81,6 +81,7 @@ def test_artist_shows_picture_and_biography(world, ids):
     owner = world["owner"]
     artist = ids["artist"]
     assert artist["musicBrainzId"] == BJORK
+    assert artist["disambiguation"] == "Icelandic singer-songwriter"  # MusicBrainz's, for same-named artists
     assert artist["artistImageUrl"].startswith(world["node"].url + "/img/")
     assert httpx.get(artist["artistImageUrl"], timeout=10).status_code == 200
     r = owner.raw("getCoverArt", {"id": artist["coverArt"]}, fmt="")

@@ -35,7 +35,7 @@ class Extras:
     notes: dict[str, dict] = field(default_factory=dict)
     plays: dict[str, tuple[int, float]] = field(default_factory=dict)
     people: dict[str, dict[str, list[dict]]] = field(default_factory=dict)
-    found: dict[str, dict] = field(default_factory=dict)  # outside data: {id: {"mbid", "picture"}}
+    found: dict[str, dict] = field(default_factory=dict)  # outside data: {id: {"mbid", "picture", "disambiguation"}}
     pictures: dict[str, str] = field(default_factory=dict)  # artist id → its picture's URL on this node
 
     def mbid(self, ident: str) -> str | None:
@@ -253,6 +253,7 @@ def artist_id3(ar: dict, x: Extras) -> dict:
         "musicBrainzId": ar.get("mbid") or x.mbid(ar["id"]),
         "sortName": ar.get("sort_name"),
         "artistImageUrl": x.pictures.get(ar["id"]),
+        "disambiguation": (x.found.get(ar["id"]) or {}).get("disambiguation"),
     }) | {"albumCount": ar.get("album_count") or 0}
 
 
