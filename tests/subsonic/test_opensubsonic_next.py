@@ -186,6 +186,19 @@ def test_a_client_without_flac_gets_a_playable_mp3_of_the_hires_song(owner, song
     assert abs(samples / 48000 - 1.0) < 0.1
 
 
+def test_the_decision_in_xml(owner, songs):
+    from .oracle import check_xml
+
+    query = {"mediaId": songs["Hi-Res"]["id"], "mediaType": "song", "v": "1.16.1", "c": "tests", **owner.auth()}
+    r = owner.http.post("/rest/getTranscodeDecision", params=query, content=json.dumps(MP3_CLIENT).encode(),
+                        headers={"Content-Type": "application/json"})
+    doc = check_xml(r.content)
+    ns = "{http://subsonic.org/restapi}"
+    out = doc.find(f"{ns}transcodeDecision")
+    assert out.get("canDirectPlay") == "false" and out.find(f"{ns}transcodeStream").get("codec") == "mp3"
+    assert [e.text for e in out.findall(f"{ns}transcodeReason")] == ["container flac not supported"]
+
+
 def test_a_flac_client_gets_the_original_bytes(owner, songs, music):
     ident = songs["Hi-Res"]["id"]
     body = {"name": "Hifi", "platform": "tests",
@@ -271,3 +284,33 @@ def test_song_sources_of_a_node_alone(owner, songs, node):
     assert owner.error("getSongSources", {"id": "tr-nothing"})["code"] == 70
     assert owner.error("getSongSources")["code"] == 10
     owner.xml("getSongSources", {"id": ids[0]})
+
+
+def test_an_independent_client_library_drives_the_new_methods(node, songs):
+    """py-opensonic (PyPI, imported as libopensonic): transcoding and lyrics as a client author wrote them."""
+    import asyncio
+    from urllib.parse import urlsplit
+
+    libopensonic = pytest.importorskip("libopensonic")
+    url = urlsplit(node.url)
+    password = app_password(node, "owner")
+
+    async def run():
+        conn = libopensonic.AsyncConnection(f"{url.scheme}://{url.hostname}", port=url.port, app_name="py-opensonic",
+                                            username="owner", password=password)
+        try:
+            decision = await conn.get_transcode_decision(songs["Hi-Res"]["id"], "song", MP3_CLIENT)
+            assert decision.can_direct_play is False and decision.can_transcode is True
+            resp = await conn.get_transcode_stream(songs["Hi-Res"]["id"], "song", decision.transcode_params)
+            data = await resp.read()
+            with av.open(io.BytesIO(data)) as f:
+                assert f.streams.audio[0].codec_context.sample_rate == 48000
+                assert sum(frame.samples for frame in f.decode(f.streams.audio[0])) > 48000 * 1.9
+            lyrics = await conn.get_lyrics_by_song_id(songs["Karaoke"]["id"])
+            assert lyrics[0].synced and lyrics[0].line[0].value == "Sing to me"
+            similar_ids = {e.name for e in await conn.get_open_subsonic_extensions()}
+            assert {"transcoding", "songLyrics", "songSources"} <= similar_ids
+        finally:
+            await conn.cleanup()
+
+    asyncio.run(run())
