@@ -51,6 +51,7 @@ class Config:
     cors_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()  # reverse proxies whose X-Forwarded-For names the client
     share_links: bool = True  # users may share songs, albums and playlists by public link
+    radio_proxy: bool = False  # relay internet radio streams through the node (else players fetch them)
     # Scanner
     watch: bool = True
     scan_workers: int = 0  # 0: one per core

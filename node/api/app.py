@@ -57,13 +57,14 @@ def create_app(node: Any) -> QuartTrio:
 
     from . import (analysis_api, analytics_api, bookmarks, events, federation_api, images, library, metadata_api,
                    playlists, podcasts, streams, users, web)
-    from . import share_page, shares
+    from . import radio, share_page, shares
     from .subsonic import bp as subsonic_bp
 
     # the peer API is an app of its own, on --peer-bind (see .peer and .server)
     for bp in (users.bp, library.bp, playlists.bp, streams.bp, events.bp, web.bp, subsonic_bp,
                federation_api.bp, analysis_api.bp, analytics_api.bp, bookmarks.bp, podcasts.bp,
-               shares.bp, share_page.bp, images.bp, metadata_api.bp):
+               shares.bp, share_page.bp, images.bp, metadata_api.bp,
+               radio.bp):
         app.register_blueprint(bp)
 
     app.asgi_app = complete_body_first(app.asgi_app)  # early answers must not wedge keep-alive connections

@@ -45,7 +45,8 @@ POSITION_MS = _int(0, 7 * 86_400_000)
 # path parameters: what a route takes there (a made-up id of the right kind is a 404, of the wrong kind a 404 too)
 PATH = {
     "track_id": _id("tr"), "album_id": _id("al"), "artist_id": _id("ar"), "playlist_id": _id("pl"),
-    "share_id": _id("sh"), "item_id": _id("tr", "al", "ar"), "ident": _id("tr", "al", "ar", "em", "fi", "pl"), "radio_id": _id("rd"),
+    "share_id": _id("sh"), "station_id": _id("ir"),
+    "item_id": _id("tr", "al", "ar"), "ident": _id("tr", "al", "ar", "em", "fi", "pl"), "radio_id": _id("rd"),
     "media_id": {"type": "string", "pattern": "^[a-z]{2}-[^/]{1,200}$"},
     "position": _int(0, 20_000), "service": {"type": "string", "enum": ["listenbrainz", "lastfm"]},
     "channel_id": _id("pc"), "episode_id": _id("pe"),
@@ -151,6 +152,10 @@ BODY = {
     "shares.update_share": _obj(None, description={"type": "string", "maxLength": 1000},
                                 expires_at={"type": ["integer", "null"], "minimum": 1, "maximum": 253_402_300_799_000},
                                 downloadable=BOOL),
+    "radio.create_station": _obj(["name", "stream_url"], name=NAME, stream_url={"type": "string", "maxLength": 2000},
+                                 homepage_url={"type": "string", "maxLength": 2000}),
+    "radio.update_station": _obj(None, name=NAME, stream_url={"type": "string", "maxLength": 2000},
+                                 homepage_url={"type": "string", "maxLength": 2000}),
     "bookmarks.put_bookmark": _obj(["position_ms"], position_ms=POSITION_MS, comment={"type": "string", "maxLength": 1000}),
     "library.start_scan": _obj(None, full=BOOL),
     "analysis.analysis_enqueue": _obj(None, force=BOOL),
@@ -178,6 +183,9 @@ BODY = {
     "podcasts.mark_played": _obj(["played"], played=BOOL),
 }
 RAW_BODY = {  # bodies that are not JSON
+    "radio.put_station_cover": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                                "image/png": {"schema": {"type": "string", "format": "binary"}},
+                                "image/webp": {"schema": {"type": "string", "format": "binary"}}},
     "playlists.import_playlist": {"audio/x-mpegurl": {"schema": STR}, "application/xspf+xml": {"schema": STR},
                                   "text/plain": {"schema": STR}},
 }
@@ -190,7 +198,10 @@ RESPONSES = {
     "playlists.remove_track": {"204": None}, "playlists.delete_playlist": {"204": None},
     "playlists.save_queue": {"204": None}, "users.revoke_api_key": {"204": None}, "users.delete_user": {"204": None},
     "federation_api.pin": {"204": None}, "bookmarks.delete_bookmark": {"204": None},
-    "shares.delete_share": {"204": None}, "shares.create_share": {"201": JSON}, "federation_api.unpin": {"204": None},
+    "shares.delete_share": {"204": None}, "radio.delete_station": {"204": None},
+    "radio.delete_station_cover": {"204": None}, "radio.create_station": {"201": JSON},
+    "radio.get_station_cover": {"200": {"image/*": {"schema": {"type": "string", "format": "binary"}}}},
+    "radio.station_stream": {"200": AUDIO}, "shares.create_share": {"201": JSON}, "federation_api.unpin": {"204": None},
     "subsonic.subsonic_native.delete_app_password": {"204": None},
     "users.setup": {"201": JSON}, "users.new_api_key": {"201": JSON}, "users.create_user": {"201": JSON},
     "playlists.create_playlist": {"201": JSON}, "playlists.import_playlist": {"201": JSON},

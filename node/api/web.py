@@ -107,7 +107,12 @@ def _render_template(name: str) -> str:
 
 async def _template(name: str, mimetype: str) -> Response:
     text = await trio.to_thread.run_sync(_render_template, name)
-    return Response(text, mimetype=mimetype, headers={"Cache-Control": NO_CACHE})
+    resp = Response(text, mimetype=mimetype, headers={"Cache-Control": NO_CACHE})
+    if name == "index.html":  # the app shell: its CSP lets it play the internet radio stations
+        from .radio import app_csp
+
+        resp.headers["Content-Security-Policy"] = await app_csp()
+    return resp
 
 
 def _app_present() -> bool:

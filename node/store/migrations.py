@@ -19,12 +19,13 @@ if TYPE_CHECKING:
 
 def all_migrations() -> list[tuple[str, str]]:
     """Every domain's migrations, named ``domain:name``, in the order they apply."""
-    from . import (analysis, annotations, bookmarks, jobs, metadata, peers, playlists, plays, podcasts, shares,
-                   tracks, users)
+    from . import (analysis, annotations, bookmarks, jobs, metadata, peers, playlists, plays, podcasts, radio,
+                   shares, tracks, users)
 
     domains = {"tracks": tracks, "users": users, "annotations": annotations, "playlists": playlists,
                "jobs": jobs, "plays": plays, "peers": peers, "analysis": analysis,
-               "bookmarks": bookmarks, "podcasts": podcasts, "shares": shares, "metadata": metadata}
+               "bookmarks": bookmarks, "podcasts": podcasts, "shares": shares, "metadata": metadata,
+               "radio": radio}
     return [(f"{domain}:{name}", sql) for domain, module in domains.items() for name, sql in module.MIGRATIONS]
 
 

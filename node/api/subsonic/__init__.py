@@ -15,7 +15,7 @@ from quart import Blueprint
 from ..access import SUBSONIC, access
 from . import (annotation, bookmarks, browsing, lists, media, playlists, podcasts, queue, search, sonic,  # noqa: F401
                sources, system, transcoding, users)  # (register)
-from . import sharing  # noqa: F401  (register: share links)
+from . import radio, sharing  # noqa: F401  (register: internet radio, share links)
 from .core import METHODS, dispatch
 
 bp = Blueprint("subsonic", __name__)

@@ -104,6 +104,10 @@ async def get_cover_art(call: Call) -> Response:
             from ..podcasts import podcast_cover
 
             cover = await podcast_cover(ident, size)
+        elif ident.startswith("ir-"):  # an internet radio station's picture
+            from ..radio import station_cover
+
+            cover = await station_cover(call.node, ident, size)
         else:
             cover = await cover_or_placeholder(call.node, ident, size, call.user)
     except NotFound:
