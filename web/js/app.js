@@ -6,6 +6,7 @@ import { player } from './player.js';
 import { reportPlays } from './plays.js';
 import { keepResumePositions } from './resume.js';
 import { sharesView } from './sharing.js';
+import { radioView } from './radio.js';
 import './seekbar.js';
 import { cover, fmtTime, h, icon, iconButton, toast } from './ui.js';
 import { fmtNumber, tr } from './i18n.js';
@@ -41,6 +42,7 @@ const ROUTES = [
   [/^\/stats$/, views.stats],
   [/^\/shares$/, (ctx) => sharesView(ctx, state.user)],
   [/^\/podcasts$/, podcasts.podcasts], [/^\/podcast\/([^/]+)$/, podcasts.channel],
+  [/^\/radio$/, (ctx) => radioView(ctx, state.user)],
 ];
 let current = null;
 
@@ -198,7 +200,8 @@ function startApp() {
     h('nav', { class: 'nav', 'aria-label': tr('nav.library') },
       navLink('/', 'home', tr('nav.home')), navLink('/search', 'search', tr('nav.search')), navLink('/albums', 'album', tr('nav.albums')),
       navLink('/artists', 'artist', tr('nav.artists')), navLink('/genres', 'genre', tr('nav.genres')), navLink('/tracks', 'tracks', tr('nav.songs')),
-      navLink('/starred', 'heart', tr('nav.starred'))),
+      navLink('/starred', 'heart', tr('nav.starred')),
+      has('/api/v1/stations') ? navLink('/radio', 'radio', tr('radio.title')) : null),
     h('nav', { class: 'nav', 'aria-label': tr('nav.your_music') },
       h('div', { class: 'nav-title' }, tr('nav.your_music')),
       navLink('/playlists', 'playlist', tr('nav.playlists')), navLink('/queue', 'queue', tr('nav.queue')), navLink('/downloads', 'download', tr('nav.downloads')),
