@@ -124,6 +124,8 @@ RULES = {"type": "object", "description": "Navidrome .nsp rules: all/any of cond
 NAME = {"type": "string", "minLength": 1, "maxLength": 200}
 PASSWORD = {"type": "string", "minLength": 8, "maxLength": 1024}
 USERNAME = {"type": "string", "pattern": r"^[\w.@+-]{1,64}$"}
+STATION_URL = {"type": "string", "pattern": "^https?://", "maxLength": 2000,
+               "description": "http(s), with a host and no user name or password"}
 SEEDS = {"track_id": "tr", "album_id": "al", "artist_id": "ar"}  # a radio starts from exactly one
 # JSON request bodies, by endpoint
 BODY = {
@@ -152,9 +154,9 @@ BODY = {
     "shares.update_share": _obj(None, description={"type": "string", "maxLength": 1000},
                                 expires_at={"type": ["integer", "null"], "minimum": 1, "maximum": 253_402_300_799_000},
                                 downloadable=BOOL),
-    "radio.create_station": _obj(["name", "stream_url"], name=NAME, stream_url={"type": "string", "maxLength": 2000},
+    "radio.create_station": _obj(["name", "stream_url"], name=NAME, stream_url=STATION_URL,
                                  homepage_url={"type": "string", "maxLength": 2000}),
-    "radio.update_station": _obj(None, name=NAME, stream_url={"type": "string", "maxLength": 2000},
+    "radio.update_station": _obj(None, name=NAME, stream_url=STATION_URL,
                                  homepage_url={"type": "string", "maxLength": 2000}),
     "bookmarks.put_bookmark": _obj(["position_ms"], position_ms=POSITION_MS, comment={"type": "string", "maxLength": 1000}),
     "library.start_scan": _obj(None, full=BOOL),

@@ -45,7 +45,7 @@ def check_url(url: str | None, what: str, *, required: bool) -> str:
     """An http(s) URL with a host and no credentials, or '' when not ``required`` and not given."""
     if url is None or (isinstance(url, str) and not url.strip()):
         if required:
-            raise InvalidInput(f"{what} is required")
+            raise InvalidInput(f"{what} is required".capitalize())
         return ""
     if not isinstance(url, str) or len(url) > MAX_URL or not url.isprintable() or any(c.isspace() for c in url):
         raise InvalidInput(f"{what} must be a URL of at most {MAX_URL} characters, without spaces")
@@ -81,8 +81,8 @@ def _name(name: str | None) -> str:
 def create(db: Database, name: str, stream_url: str, homepage_url: str | None = None,
            now: float | None = None) -> dict:
     now = time.time() if now is None else now
-    row = (_name(name), check_url(stream_url, "streamUrl", required=True),
-           check_url(homepage_url, "homepageUrl", required=False))
+    row = (_name(name), check_url(stream_url, "the stream URL", required=True),
+           check_url(homepage_url, "the home page URL", required=False))
     if db.conn.execute("SELECT COUNT(*) FROM radio_station").fetchone()[0] >= MAX_STATIONS:
         raise InvalidInput(f"at most {MAX_STATIONS} stations: delete some first")
     station_id = "ir-" + secrets.token_hex(5)
@@ -101,10 +101,10 @@ def update(db: Database, station_id: str, *, name=None, stream_url=None, homepag
         args.append(_name(name))
     if stream_url is not None:
         sets.append("stream_url = ?")
-        args.append(check_url(stream_url, "streamUrl", required=True))
+        args.append(check_url(stream_url, "the stream URL", required=True))
     if homepage_url is not None:
         sets.append("homepage_url = ?")
-        args.append(check_url(homepage_url, "homepageUrl", required=False))
+        args.append(check_url(homepage_url, "the home page URL", required=False))
     sets.append("changed_at = ?")
     args.append(time.time() if now is None else now)
     db.conn.execute(f"UPDATE radio_station SET {', '.join(sets)} WHERE id = ?", (*args, station_id))
