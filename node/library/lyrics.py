@@ -36,6 +36,8 @@ _WORD = re.compile(r"<(\d{1,3}):(\d{1,2}(?:[.:]\d{1,3})?)>")
 _TAG = re.compile(r"^\[(ar|ti|al|by|offset|length|re|ve|la|lang):(.*)\]\s*$", re.IGNORECASE)
 MAX_LRC = 512 * 1024
 MAX_TTML = 2 * 1024 * 1024
+MAX_LAYERS = 8  # translations and romanisations kept from one TTML file
+MAX_LINE = 1000  # characters of one layer line
 TTML_NS = "http://www.w3.org/ns/ttml"
 TTM_NS = "http://www.w3.org/ns/ttml#metadata"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -188,14 +190,32 @@ def _ttml_agents(root) -> dict[str, dict]:
     return agents
 
 
+LAYER_ROLES = {"x-translation": "translation", "x-roman": "pronunciation"}
+ITUNES_NS = "http://music.apple.com/lyric-ttml-internal"
+
+
+def _role(el) -> str | None:
+    return el.get(_q(TTM_NS, "role"))
+
+
+def _plain_text(p) -> str:
+    """A line's text without its translation and romanisation spans."""
+    parts = [p.text or ""]
+    for child in p:
+        if _role(child) not in LAYER_ROLES:
+            parts.append("".join(child.itertext()))
+        parts.append(child.tail or "")
+    return " ".join("".join(parts).split())
+
+
 def _span_words(parent, bg: bool) -> list[dict]:
     """Timed spans of a ``<p>`` (or of a background span); the text after a span belongs to its word."""
     words: list[dict] = []
     for span in parent:
         if span.tag != _q(TTML_NS, "span"):
             continue
-        is_bg = span.get(_q(TTM_NS, "role")) == "x-bg"
-        if is_bg != bg:
+        is_bg = _role(span) == "x-bg"
+        if is_bg != bg or _role(span) in LAYER_ROLES:
             if words and span.tail:
                 words[-1]["text"] += re.sub(r"\s+", " ", span.tail)
             continue
@@ -228,14 +248,17 @@ def parse_ttml(data: bytes) -> dict:
     lines: list[dict] = []
     cue_lines: list[dict] = []
     used_bg = False
-    for p in root.iter(_q(TTML_NS, "p")):
+    body = root.find(_q(TTML_NS, "body"))
+    layers = _Layers(root)
+    for p in (body.iter(_q(TTML_NS, "p")) if body is not None else ()):
         start, end = ttml_time(p.get("begin")), ttml_time(p.get("end"))
+        layers.add(p, start)
         main_words = _span_words(p, bg=False)
         bg_spans = [s for s in p if s.tag == _q(TTML_NS, "span") and s.get(_q(TTM_NS, "role")) == "x-bg"]
         if main_words:
             text, main_words = _cue_line(main_words)
         else:
-            text = " ".join("".join(p.itertext()).split())
+            text = _plain_text(p)
         if start is None and main_words:
             start = main_words[0]["start_ms"]
         backing = [_cue_line(_span_words(span, bg=False)) for span in bg_spans]
@@ -271,7 +294,48 @@ def parse_ttml(data: bytes) -> dict:
     if cue_lines:
         result["cue_lines"] = cue_lines
         _attribute(result, agents, used_bg)
+    if found := layers.result(synced):
+        result["layers"] = found
     return result
+
+
+class _Layers:
+    """Translations and romanisations of the lines: inline spans (``ttm:role="x-translation"`` or
+    ``"x-roman"``, with ``xml:lang``) or Apple's ``iTunesMetadata`` (by the line's ``itunes:key``).
+    Each becomes a layer of its own, timed like the lines it renders (kind ``translation`` or
+    ``pronunciation``); lines it lacks are left out of it."""
+
+    def __init__(self, root) -> None:
+        self._layers: dict[tuple[str, str], list[dict]] = {}
+        self._keyed: dict[str, list[tuple[str, str, str]]] = {}
+        for tag, kind in (("translation", "translation"), ("transliteration", "pronunciation")):
+            for el in root.iter(_q(ITUNES_NS, tag)):
+                lang = el.get(_q(XML_NS, "lang")) or "und"
+                for text in el.iter(_q(ITUNES_NS, "text")):
+                    key, value = text.get("for"), " ".join("".join(text.itertext()).split())
+                    if key and value:
+                        self._keyed.setdefault(key, []).append((kind, lang, value))
+
+    def add(self, p, start: int | None) -> None:
+        for span in p:
+            kind = LAYER_ROLES.get(_role(span) or "")
+            value = " ".join("".join(span.itertext()).split()) if kind else ""
+            if kind and value:
+                self._put(kind, span.get(_q(XML_NS, "lang")) or "und", start, value)
+        for kind, lang, value in self._keyed.get(p.get(_q(ITUNES_NS, "key")) or "", ()):
+            self._put(kind, lang, start, value)
+
+    def _put(self, kind: str, lang: str, start: int | None, value: str) -> None:
+        self._layers.setdefault((kind, lang[:35]), []).append({"start_ms": start, "text": value[:MAX_LINE]})
+
+    def result(self, synced: bool) -> list[dict]:
+        out = []
+        for (kind, lang), lines in list(self._layers.items())[:MAX_LAYERS]:
+            timed = synced and all(line["start_ms"] is not None for line in lines)
+            out.append({"kind": kind, "lang": lang, "synced": timed,
+                        "lines": [{"start_ms": line["start_ms"] if timed else None, "text": line["text"]}
+                                  for line in lines]})
+        return out
 
 
 def _attribute(result: dict, agents: dict[str, dict], used_bg: bool) -> None:

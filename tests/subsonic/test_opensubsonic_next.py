@@ -27,7 +27,8 @@ TTML = """<?xml version="1.0" encoding="UTF-8"?>
  <ttm:agent type="person" xml:id="v2"/></metadata></head>
  <body><div>
   <p begin="0.1s" end="0.9s" ttm:agent="v1"><span begin="0.1s" end="0.3s">Ça</span> <span begin="0.3s" end="0.9s">va</span></p>
-  <p begin="1s" end="1.5s" ttm:agent="v2"><span begin="1s" end="1.5s">oui</span></p>
+  <p begin="1s" end="1.5s" ttm:agent="v2"><span begin="1s" end="1.5s">oui</span><span ttm:role="x-translation"
+     xml:lang="en">yes</span></p>
  </div></body></tt>"""
 
 
@@ -123,6 +124,11 @@ def test_ttml_beside_the_track_names_its_singers(owner, songs, native):
     ident = songs["Duet"]["id"]
     entry = owner.json("getLyricsBySongId", {"id": ident, "enhanced": "true"})["lyricsList"]["structuredLyrics"][0]
     assert entry["lang"] == "fr" and [line["value"] for line in entry["line"]] == ["Ça va", "oui"]
+    everything = owner.json("getLyricsBySongId", {"id": ident, "enhanced": "true"})["lyricsList"]["structuredLyrics"]
+    assert [(e["kind"], e["lang"]) for e in everything] == [("main", "fr"), ("translation", "en")]
+    assert everything[1]["line"] == [{"start": 1000, "value": "yes"}]
+    v1 = owner.json("getLyricsBySongId", {"id": ident})["lyricsList"]["structuredLyrics"]
+    assert len(v1) == 1 and "kind" not in v1[0]  # without enhanced: the main layer only, as in version 1
     assert entry["agents"] == [{"id": "v1", "role": "main", "name": "Léa"}, {"id": "v2", "role": "voice"}]
     first, second = entry["cueLine"]
     assert (first["agentId"], first["value"], [c["byteEnd"] for c in first["cue"]]) == ("v1", "Ça va", [3, 5])

@@ -87,3 +87,28 @@ def test_ttml_refuses_what_is_not_safe_ttml(bad):
 def test_ttml_times():
     assert [ttml_time(v) for v in ("01:02.5", "1:00:00.000", "2.5s", "1500ms", "3", "x", None)] == \
         [62500, 3_600_000, 2500, 1500, 3000, None, None]
+
+
+LAYERED = """<tt xmlns="http://www.w3.org/ns/ttml" xmlns:ttm="http://www.w3.org/ns/ttml#metadata"
+ xmlns:itunes="http://music.apple.com/lyric-ttml-internal" xml:lang="ja">
+ <head><metadata><iTunesMetadata xmlns="http://music.apple.com/lyric-ttml-internal">
+  <translations><translation xml:lang="en"><text for="L1">The moment I opened my eyes</text>
+   <text for="L2">Everything changed</text></translation></translations>
+ </iTunesMetadata></metadata></head>
+ <body><div>
+  <p begin="1s" end="2s" itunes:key="L1"><span begin="1s" end="1.5s">目を</span><span begin="1.5s" end="2s">開け</span><span
+     ttm:role="x-roman" xml:lang="ja-Latn">me o ake</span></p>
+  <p begin="2s" end="3s" itunes:key="L2">全部変わった<span ttm:role="x-roman" xml:lang="ja-Latn">zenbu kawatta</span></p>
+ </div></body></tt>"""
+
+
+def test_ttml_translations_and_romanisations_are_layers_of_their_own():
+    found = parse_ttml(LAYERED.encode())
+    assert [line["text"] for line in found["lines"]] == ["目を開け", "全部変わった"]  # the layers stay out
+    assert [c["text"] for c in found["cue_lines"]] == ["目を開け"]
+    layers = {(x["kind"], x["lang"]): x for x in found["layers"]}
+    assert [(line["start_ms"], line["text"]) for line in layers[("translation", "en")]["lines"]] == [
+        (1000, "The moment I opened my eyes"), (2000, "Everything changed")]
+    assert [line["text"] for line in layers[("pronunciation", "ja-Latn")]["lines"]] == ["me o ake", "zenbu kawatta"]
+    entry = structured_lyrics({**layers[("translation", "en")], "tags": {}}, TRACK, True, "translation")
+    assert (entry["kind"], entry["lang"], entry["synced"], "cueLine" in entry) == ("translation", "en", True, False)

@@ -154,10 +154,14 @@ async def get_lyrics_by_song_id(call: Call) -> dict:
     found = await _lyrics_of(call, track)
     if not found["lines"]:
         return {"lyricsList": {"structuredLyrics": []}}
-    return {"lyricsList": {"structuredLyrics": [structured_lyrics(found, track, enhanced)]}}
+    entries = [structured_lyrics(found, track, enhanced)]
+    if enhanced:  # translations and romanisations: version 2, only when asked
+        entries += [structured_lyrics({**layer, "tags": found.get("tags")}, track, True, layer["kind"])
+                    for layer in found.get("layers", ())]
+    return {"lyricsList": {"structuredLyrics": entries}}
 
 
-def structured_lyrics(found: dict, track: dict, enhanced: bool) -> dict:
+def structured_lyrics(found: dict, track: dict, enhanced: bool, kind: str = "main") -> dict:
     """One ``structuredLyrics`` entry; without ``enhanced`` exactly the version 1 shape."""
     synced = bool(found["synced"])
     lines = [{"start": line["start_ms"], "value": line["text"]} if synced else {"value": line["text"]}
@@ -173,7 +177,7 @@ def structured_lyrics(found: dict, track: dict, enhanced: bool) -> dict:
     }
     if not enhanced:
         return entry
-    entry = {"kind": "main", **entry}
+    entry = {"kind": kind, **entry}
     if synced and found.get("cue_lines"):
         if found.get("agents"):
             entry["agents"] = [{k: a[k] for k in ("id", "role", "name") if k in a} for a in found["agents"]]
