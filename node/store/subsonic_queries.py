@@ -36,6 +36,20 @@ def user_settings(db: Database, user_id: str) -> str:
 
 
 # -- people and genres of tracks ----------------------------------------------
+def album_versions(db: Database, album_ids: list[str]) -> dict[str, str]:
+    """{album id: its version (Remastered, Deluxe…)}: the ``albumversion`` tag of its first song that has one."""
+    out: dict[str, str] = {}
+    for i in range(0, len(album_ids), 500):
+        chunk = album_ids[i : i + 500]
+        for aid, version in db.conn.execute(
+                f"SELECT album_id, json_extract(tags, '$.album_version') AS v FROM track "
+                f"WHERE album_id IN ({','.join('?' * len(chunk))}) AND v IS NOT NULL "
+                "ORDER BY disc_no, track_no", chunk):
+            if isinstance(version, str) and version:
+                out.setdefault(aid, version)
+    return out
+
+
 def people_of(db: Database, track_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
     """{track id: {"artist": [{id, name}], "albumartist": [...], "composer": [...]}} in tag order."""
     out: dict[str, dict[str, list[dict]]] = {}

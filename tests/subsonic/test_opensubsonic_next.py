@@ -251,6 +251,8 @@ def test_album_version_and_disc_titles_with_their_covers(owner, songs):
     covers = [owner.raw("getCoverArt", {"id": d["coverArt"]}, fmt="").content for d in discs]
     assert covers[0][:2] == b"\xff\xd8" and covers[0] != covers[1]  # each disc its own picture
     assert "discTitles" not in owner.json("getAlbum", {"id": songs["Karaoke"]["albumId"]})["album"]
+    listed = {a["name"]: a for a in owner.json("getAlbumList2", {"type": "alphabeticalByName"})["albumList2"]["album"]}
+    assert listed["Symphony No. 9"]["version"] == "2020 Remaster" and "version" not in listed["Next"]
 
 
 def test_generated_playlists_are_readonly_and_say_when_they_change(owner, native, songs):

@@ -37,6 +37,7 @@ class Extras:
     people: dict[str, dict[str, list[dict]]] = field(default_factory=dict)
     found: dict[str, dict] = field(default_factory=dict)  # outside data: {id: {"mbid", "picture", "disambiguation"}}
     pictures: dict[str, str] = field(default_factory=dict)  # artist id → its picture's URL on this node
+    versions: dict[str, str] = field(default_factory=dict)  # album id → its version (albumversion tag)
 
     def mbid(self, ident: str) -> str | None:
         return (self.found.get(ident) or {}).get("mbid")
@@ -61,7 +62,7 @@ def extras_sync(db, user_id: str, ids: list[str], track_ids: list[str]) -> Extra
     from ...store import metadata as meta_store
 
     return Extras(annotations.of(db, user_id, ids), plays_store.plays_of(db, user_id, ids), sq.people_of(db, track_ids),
-                  meta_store.known(db, ids))
+                  meta_store.known(db, ids), versions=sq.album_versions(db, [i for i in ids if i.startswith("al-")]))
 
 
 async def decorate(call, tracks=(), albums=(), artists=()) -> Extras:
@@ -195,7 +196,7 @@ def album_id3(a: dict, x: Extras) -> dict:
     return clean({
         "id": a["id"],
         "name": a["name"],
-        "version": a.get("version"),
+        "version": a.get("version") or x.versions.get(a["id"]),
         "artist": a["artist"],
         "artistId": a.get("artist_id"),
         "coverArt": a.get("cover") or a["id"],
