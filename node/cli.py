@@ -203,6 +203,8 @@ def cmd_scan(data: DataDir, args: argparse.Namespace) -> int:
             f"{summary.removed} removed, {summary.unchanged} unchanged, {summary.errors} with errors "
             f"({summary.seconds:.1f} s)"
         )
+        if summary.unsupported:
+            print(f"  {summary.unsupported} music files in an unsupported format were not indexed (listed with the errors)")
         for problem in summary.problems:
             print(f"  problem: {problem}")
         if summary.errors:

@@ -131,6 +131,21 @@ def test_aiff_name_auth_anno_and_id3(tmp_path):
     assert (m.title, m.album) == ("Id3 Title", "Id3 Album")
 
 
+def test_aiff_xmp_in_an_appl_chunk(tmp_path):
+    path = make_track(tmp_path / "x.aiff", "aiff")
+    F.append_chunks(path, F.riff_chunk(b"APPL", b"XMP " + XMP, ">"), ">")
+    m = map_tags(read_file(str(path)).raw, path.name)
+    assert (m.title, m.artists, m.album, m.track_no) == ("Xmp Title", ("Xmp Artist",), "Xmp Album", 7)
+
+
+def test_hostile_xmp_is_ignored(tmp_path):
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+            b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><t xmlns="http://purl.org/dc/elements/1.1/">&b;</t></x:xmpmeta>')
+    path = make_track(tmp_path / "bomb.wav", "wav")
+    F.append_chunks(path, F.riff_chunk(b"_PMX", bomb), "<")
+    assert map_tags(read_file(str(path)).raw, path.name).title == "bomb"  # the file name: the packet was refused
+
+
 def test_wav_holding_a_compressed_codec_is_not_lossless(tmp_path):
     path = F.encode(tmp_path / "adpcm.wav", "wav", "adpcm_ima_wav")
     props = read_file(str(path)).props
