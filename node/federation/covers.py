@@ -77,7 +77,7 @@ def _cover_refs(db) -> tuple[dict[str, str], dict[str, str]]:
         "WHERE t.file_id IS NOT NULL AND coalesce(t.cover, a.cover) IS NOT NULL").fetchall())
     roots = {f["id"]: f["path"] for f in tracks_store.folders(db)}
     paths = {}
-    for cover_id in {r for r in refs.values() if not r.startswith("em-")}:
+    for cover_id in {r for r in refs.values() if not r.startswith(("em-", "mx-"))}:
         if (path := _folder_image_path(db, cover_id, roots, set(roots))) is not None:
             paths[cover_id] = path
     return refs, paths
@@ -94,16 +94,23 @@ def _folder_image_path(db, cover_id: str, roots: dict[int, str], allowed: set[in
         return None
 
 
+def _cover_file(covers_dir: Path, ref: str) -> Path:
+    """An embedded picture's file (``cache/covers``) or a fetched cover's (``cache/metadata``)."""
+    return covers_dir / ref if ref.startswith("em-") else covers_dir.parent / "metadata" / ref
+
+
 def _content_ids(refs: set[str], folder_paths: dict[str, str], covers_dir: Path) -> dict[str, str]:
     """(Blocking) library cover id -> content id, for covers that exist and fit the bound."""
     out = {}
     for ref in refs:
-        if ref.startswith("em-"):
-            if not is_cover_id(ref):
+        if ref.startswith(("em-", "mx-")):
+            # mx-: a cover external metadata fetched (node/metadata/images.py), kept under the same
+            # BLAKE2b-96 content hash: members get it as the em- id of those bytes
+            if not is_cover_id("em-" + ref[3:]):
                 continue
             try:
-                if os.path.getsize(covers_dir / ref) <= MAX_COVER_BYTES:
-                    out[ref] = ref
+                if os.path.getsize(_cover_file(covers_dir, ref)) <= MAX_COVER_BYTES:
+                    out[ref] = "em-" + ref[3:]
             except OSError:
                 continue
         elif ref in folder_paths:
@@ -143,9 +150,9 @@ def _shared_cover_path(db, file_id: str, share: str, share_folders, covers_dir: 
             "WHERE t.file_id = ?", (file_id,)).fetchall():
         if folder_id not in allowed or not ref:
             continue
-        if ref.startswith("em-"):
-            if is_cover_id(ref):
-                return os.path.join(covers_dir, ref)
+        if ref.startswith(("em-", "mx-")):
+            if is_cover_id("em-" + ref[3:]):
+                return str(_cover_file(Path(covers_dir), ref))
             continue
         if (path := _folder_image_path(db, ref, paths, allowed)) is not None:  # of a shared folder only
             return path

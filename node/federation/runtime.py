@@ -529,9 +529,17 @@ def _shared_tracks(db, share: str, share_folders: tuple[str, ...]) -> list[tuple
     allowed = catalogue.shared_folder_ids(folders, share, share_folders)
     names = {f["id"]: f["name"] for f in folders}
     out = []
-    for row in db.query("SELECT * FROM track WHERE file_id IS NOT NULL"):
+    # MBIDs external metadata matched (docs/metadata.md) stand in for missing tags: one node's lookup
+    # serves every member (their songs and albums then carry musicBrainzId too)
+    for row in db.query("SELECT t.*, mt.recording_mbid AS fetched_recording, ma.release_mbid AS fetched_release "
+                        "FROM track t LEFT JOIN meta_track mt ON mt.track_id = t.id "
+                        "LEFT JOIN meta_album ma ON ma.album_id = t.album_id WHERE t.file_id IS NOT NULL"):
         if row["folder_id"] in allowed:
-            out.append((tracks_store._track_dict(row), names[row["folder_id"]]))
+            fetched_recording, fetched_release = row.pop("fetched_recording"), row.pop("fetched_release")
+            track = tracks_store._track_dict(row)
+            track["mb_recording_id"] = track.get("mb_recording_id") or fetched_recording
+            track["mb_album_id"] = track.get("mb_album_id") or fetched_release
+            out.append((track, names[row["folder_id"]]))
     return out
 
 

@@ -21,8 +21,9 @@ FOLLOWED = ("scan.finished", "library.changed")
 
 
 class Service:
-    def __init__(self, worker: Worker) -> None:
+    def __init__(self, worker: Worker, found=lambda: None) -> None:
         self.worker = worker
+        self.found = found  # called after a pass that stored something (members are told: republish)
         self._wake = trio.Event()
         self.passes = 0
 
@@ -38,6 +39,8 @@ class Service:
                     self.passes += 1
                     if any(result.looked.values()):
                         log.info("metadata: looked at %s", result.looked)
+                    if result.found:
+                        self.found()
                 except Exception:
                     log.exception("metadata pass failed")
                 with trio.move_on_after(SWEEP_S):
@@ -58,6 +61,13 @@ async def _until_wake(event: trio.Event, scope: trio.CancelScope) -> None:
     scope.cancel()
 
 
+def _republish(node) -> None:
+    """Fetched covers and MBIDs ride in the signed catalogue (federation/runtime.py): publish them soon."""
+    federation = getattr(node, "federation", None)
+    if federation is not None and hasattr(federation, "publish_soon"):
+        federation.publish_soon()
+
+
 async def run(node, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
     node.metadata = None
     if not node.config.metadata:
@@ -66,7 +76,7 @@ async def run(node, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
     from ..analysis.service import playback_busy
 
     worker = Worker(node.store, node.config, node.data.cache_dir / "metadata", busy=lambda: playback_busy(node))
-    service = Service(worker)
+    service = Service(worker, found=lambda: _republish(node))
     node.metadata = service
     try:
         sub = node.bus.subscribe(64)

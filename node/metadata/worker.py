@@ -45,6 +45,7 @@ PACE = Pace()
 @dataclass
 class PassResult:
     looked: dict[str, int] = field(default_factory=lambda: {k: 0 for k in KINDS})
+    found: int = 0  # items something new was stored for
     failures: list[str] = field(default_factory=list)
 
 
@@ -111,6 +112,7 @@ class Worker:
                 if found:
                     item.update(found)
                     await self.store.write(apply, kind, ident, found)
+                    result.found += 1
         retry = time.time() + (PACE.recheck_s if ok else PACE.retry_s)
         await self.store.write(meta_store.mark_checked, kind, ident, retry)
         result.looked[kind] += 1
