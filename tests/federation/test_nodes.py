@@ -65,6 +65,28 @@ def test_track_held_only_by_c_streams_byte_exact_through_a(trio_nodes):
                           if p["id"] == c_id)["bytes_fetched"] >= len(original), what="bytes fetched counted")
 
 
+def test_a_share_of_a_members_track_streams_through_this_node(trio_nodes):
+    """A's owner shares C's song and C's album: a visitor of A's link gets C's bytes, through A."""
+    a, b, c = trio_nodes
+    wait_for(lambda: "Song of C" in search_titles(a, "song"), what="C's music on A")
+    original = (c.music / "C/Record C/01 - Song of C.flac").read_bytes()
+    with a.client() as client:
+        track = next(t for t in client.get("/api/v1/search", params={"q": "song of c"}).json()["tracks"])
+        r = client.post("/api/v1/shares", json={"ids": [track["id"], track["album_id"]], "downloadable": True})
+        assert r.status_code == 201, r.text
+        share = r.json()
+    assert share["url"].startswith(a.url + "/s/")
+    with httpx.Client(timeout=30) as visitor:  # no account, no cookie
+        page = visitor.get(share["url"])
+        assert page.status_code == 200 and "Song of C" in page.text
+        r = visitor.get(share["url"] + "/stream/0", headers={"Range": "bytes=0-"})  # loopback: the original
+        assert r.status_code in (200, 206) and r.content == original
+        r = visitor.get(share["url"] + "/download/1")  # the album's song, as a file
+        assert r.status_code == 200 and r.content == original and "attachment" in r.headers["content-disposition"]
+    with a.client() as client:
+        assert client.delete(f"/api/v1/shares/{share['id']}").status_code == 204
+
+
 def test_subsonic_clients_see_the_federation(trio_nodes):
     a, b, c = trio_nodes
     wait_for(lambda: len(search_titles(a, "song")) == 3, what="convergence")
