@@ -114,7 +114,8 @@ def test_forged_expired_and_updated_links(owner, listener, ids, visitor, node):
     owner.json("deleteShare", {"id": share["id"]})
 
 
-def test_bad_shares_are_refused(owner, ids):
+def test_bad_shares_are_refused(owner, listener, ids):
+    assert listener.json("getUser")["user"]["shareRole"] is True  # share_links is on: apps offer Share
     assert owner.error("createShare")["code"] == 10
     assert owner.error("createShare", {"id": "tr-nothing"})["code"] == 70
     assert owner.error("createShare", {"id": ids["bjork"]})["code"] == 70  # an artist: not shareable

@@ -302,7 +302,8 @@ def valid_until(p: dict, now: float | None = None) -> float | None:
     return next_refresh if next_refresh > now else now + SETTINGS["refresh_check_s"]  # overdue: the next check
 
 
-def user(u: dict, folders: list[int]) -> dict:
+def user(u: dict, folders: list[int], sharing: bool = False) -> dict:
+    """``sharing``: whether the node lets users make share links (``share_links``): everyone may, then."""
     admin = u["role"] in ("owner", "admin")
     return {
         "username": u["name"],
@@ -317,7 +318,7 @@ def user(u: dict, folders: list[int]) -> dict:
         "podcastRole": admin,  # podcasts.can_manage
         "streamRole": True,
         "jukeboxRole": False,
-        "shareRole": False,
+        "shareRole": sharing,
         "videoConversionRole": False,
         "folder": folders,
     }

@@ -37,7 +37,7 @@ async def get_user(call: Call) -> dict:
     found = await call.store.read(users_store.by_name, name)
     if found is None:
         raise not_found(f"user {name!r}")
-    return {"user": shapes.user(found, await _folders(call))}
+    return {"user": shapes.user(found, await _folders(call), call.node.config.share_links)}
 
 
 @method("getUsers")
@@ -45,7 +45,7 @@ async def get_users(call: Call) -> dict:
     if call.user["role"] not in ("owner", "admin"):
         raise SubsonicError(NOT_AUTHORISED, "only an admin can list users")
     folders = await _folders(call)
-    return {"users": {"user": [shapes.user(u, folders) for u in await call.store.read(users_store.list_users)]}}
+    return {"users": {"user": [shapes.user(u, folders, call.node.config.share_links) for u in await call.store.read(users_store.list_users)]}}
 
 
 # -- user management -----------------------------------------------------------
