@@ -222,6 +222,13 @@ def test_bad_requests_are_explained(owner, songs):
     wrong = decision(owner, ident, {"name": "x", "platform": "y", "directPlayProfiles": "flac"})
     assert "directPlayProfiles" in wrong["error"]["message"]
     assert decision(owner, "tr-nothing", MP3_CLIENT)["error"]["code"] == 70
+    for kind, wrong in (("podcast", ident), ("podcast", "pe-nothing")):
+        query = {"mediaId": wrong, "mediaType": kind, "v": "1.16.1", "c": "tests", "f": "json", **owner.auth()}
+        body = owner.http.post("/rest/getTranscodeDecision", params=query, content=json.dumps(MP3_CLIENT).encode(),
+                               headers={"Content-Type": "application/json"}).json()
+        check_json("getTranscodeDecision", body)
+        assert body["subsonic-response"]["error"]["code"] == 70
+        assert "podcast episode" in body["subsonic-response"]["error"]["message"]
     r = transcode_stream(owner, ident, "flac-9-9-9")
     assert r.status_code == 400 and "getTranscodeDecision" in r.text
     assert transcode_stream(owner, "tr-nothing", "raw").status_code == 404

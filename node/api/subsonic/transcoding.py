@@ -14,7 +14,6 @@ import json
 from quart import Response, request
 
 from ...errors import InvalidInput, NotFound
-from ...store import browse
 from ...streaming import FORMATS, TranscodeSpec
 from ...streaming import decision as dec
 from ..errors import ApiError
@@ -27,14 +26,22 @@ MAX_BODY = 64 * 1024
 
 
 def _media(call: Call) -> str:
+    """The song (``tr-``) or downloaded podcast episode (``pe-``) asked for."""
     ident, kind = call.require("mediaId"), call.require("mediaType")
-    if kind == "podcast":
-        raise SubsonicError(NOT_FOUND, "podcast episodes cannot be transcoded by this node yet")
-    if kind != "song":
+    if kind not in ("song", "podcast"):
         raise SubsonicError(GENERIC, "parameter 'mediaType' must be song or podcast")
-    if not ident.startswith("tr-"):
-        raise not_found(f"song {ident!r}")
+    if not ident.startswith("tr-" if kind == "song" else "pe-"):
+        raise not_found(f"{'song' if kind == 'song' else 'podcast episode'} {ident!r}")
     return ident
+
+
+async def _source_of(ident: str) -> tuple[dict, str | None]:
+    """(track or track-like episode, its path or None for a member's song); NotFound when it names nothing."""
+    if ident.startswith("pe-"):
+        from ..podcasts import episode_source
+
+        return await episode_source(ident)  # only downloaded episodes have a file
+    return await track_source(ident)
 
 
 async def _client_info() -> dec.ClientInfo:
@@ -59,9 +66,14 @@ def policy_for(config, settings: dict, local: bool) -> dec.Policy:
     return dec.Policy(local, int(kbps) * 1000, fmt)
 
 
+_CODEC_OF_FORMAT = {"mp3": "mp3", "m4a": "aac", "aac": "aac", "ogg": "vorbis", "opus": "opus", "flac": "flac"}
+
+
 def source_of(track: dict) -> dec.Source:
+    """The original's facts; a podcast episode knows its format only, its codec is the format's usual one."""
     bitrate = track.get("bitrate")
-    return dec.Source((track.get("format") or "").lower(), (track.get("codec") or "").lower(),
+    fmt = (track.get("format") or "").lower()
+    return dec.Source(fmt, (track.get("codec") or _CODEC_OF_FORMAT.get(fmt, fmt)).lower(),
                       int(bitrate) * 1000 if bitrate else None, track.get("sample_rate"), track.get("bit_depth"),
                       track.get("channels"))
 
@@ -78,9 +90,10 @@ async def get_transcode_decision(call: Call) -> dict:
     ident = _media(call)
     client = await _client_info()
     try:
-        track = await call.store.read(browse.require_track, ident)
+        track, _path = await _source_of(ident)
     except NotFound:
-        raise not_found(f"song {ident!r}") from None
+        what = "song" if ident.startswith("tr-") else "podcast episode (only downloaded episodes play)"
+        raise not_found(f"{what} {ident!r}") from None
     source = source_of(track)
     policy = policy_for(call.node.config, await _settings(call), client_is_local(request.remote_addr))
     outcome = dec.decide(source, client, policy)
@@ -115,14 +128,14 @@ async def get_transcode_stream(call: Call) -> Response:
     except (ValueError, InvalidInput) as exc:
         return _http_error(400, str(exc))
     try:
-        track, path = await track_source(ident)
+        track, path = await _source_of(ident)
         spec = None
         if params is not None:
             fmt, bitrate, rate, channels = params
             spec = TranscodeSpec(fmt, bitrate, 0.0, channels=channels, sample_rate=rate)
         return await stream_response(track, path, spec, float(offset), method=call.http_method)
     except NotFound:
-        return _http_error(404, f"song {ident!r} not found")
+        return _http_error(404, f"{'song' if ident.startswith('tr-') else 'podcast episode'} {ident!r} not found")
     except ApiError as exc:
         return _http_error(exc.status, exc.message)
     except ValueError as exc:
