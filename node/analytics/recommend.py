@@ -437,16 +437,17 @@ def explain(cat: Catalogue, sc: Scored, i: int, seeds: dict[int, float]) -> list
     if kind == "co":
         seed = _co_seed(sc.colisten, i, sc.prof.seedw)
         if seed is not None:
-            reasons.append({"kind": "co_listened", "track_id": cat.ids[seed],
+            reasons.append({"kind": "co_listened", "track_id": cat.ids[seed], "title": cat.titles[seed],
+                            "artist": cat.artist_names[cat.artist[seed]],
                             "text": f"because you played {cat.titles[seed]} by {cat.artist_names[cat.artist[seed]]}"})
     elif kind == "content" and sc.content_seed[i] >= 0:
         s = int(sc.content_seed[i])
-        reasons.append({"kind": "similar_sound", "track_id": cat.ids[s],
+        reasons.append({"kind": "similar_sound", "track_id": cat.ids[s], "title": cat.titles[s],
                         "text": f"similar tempo and key to {cat.titles[s]}"})
     if kind == "tag" or not reasons:
         a = int(cat.artist[i])
         if sc.prof.artist_aff[a] >= 0.3:
-            reasons.append({"kind": "artist", "artist_id": cat.artist_ids[a],
+            reasons.append({"kind": "artist", "artist_id": cat.artist_ids[a], "artist": cat.artist_names[a],
                             "text": f"you like {cat.artist_names[a]}"})
         elif cat.primary_genre[i] >= 0:
             reasons.append({"kind": "genre", "genre": cat.genres[cat.primary_genre[i]],

@@ -8,7 +8,7 @@ import { keepResumePositions } from './resume.js';
 import { sharesView } from './sharing.js';
 import { radioView } from './radio.js';
 import './seekbar.js';
-import { cover, fmtTime, h, icon, iconButton, toast } from './ui.js';
+import { cover, fmtTime, h, icon, iconButton, repeatLabel, toast } from './ui.js';
 import { fmtNumber, tr } from './i18n.js';
 import * as views from './views.js';
 import { smartEditor } from './smart.js';
@@ -310,11 +310,6 @@ function playerBar() {
   player.addEventListener('error', (e) => toast(e.detail.message, { error: true }));
   queueMicrotask(() => { renderTrack(); renderState(); renderTime(); renderVolume(); });
   return bar;
-}
-
-/** "Repeat: off", "Repeat: all", "Repeat: one" */
-export function repeatLabel(mode) {
-  return mode === 'one' ? tr('player.repeat_one') : mode === 'all' ? tr('player.repeat_all') : tr('player.repeat_off');
 }
 
 // -- keyboard shortcuts ------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 
 import { api, has } from './api.js';
 import { h } from './ui.js';
+import { tr } from './i18n.js';
 
 const TTL = 30_000;
 let cache = null; // { at, promise, byId: Map, data }
@@ -37,13 +38,16 @@ export function memberName(nodeId) {
 
 export const shortId = (id = '') => String(id).split('-')[0].slice(0, 7);
 
+/** "Node 3f9a2c1": a member not named yet. */
+export const nodeName = (id) => tr('member.node_short', { id: shortId(id) });
+
 /** "from Ana's node"; a member already named "… node" reads "from Node B". */
 export function fromText(name) {
-  return /\bnode\b/i.test(name) ? `from ${name}` : `from ${name}’s node`;
+  return /\b(node|nodo)\b/i.test(name) ? tr('member.from', { name }) : tr('member.from_node', { name });
 }
 
 /** The source node of a track: '' (or absent) when it is local. */
-export const sourceOf = (t) => (t && (t.source || t.source_node)) || '';
+export const sourceOf = (t) => { const s = (t && (t.source || t.source_node)) || ''; return s === 'local' ? '' : s; }; // recommendations say 'local'
 
 /**
  * A small badge with the member's name for a track held by another node (null for local tracks).
@@ -54,10 +58,10 @@ export function sourceBadge(t, { cls = 'source-badge' } = {}) {
   if (!node) return null;
   const badge = h('span', { class: cls, dataset: { node } });
   const fill = (name) => {
-    const label = name || t.node_name || `Node ${shortId(node)}`;
+    const label = name || t.node_name || nodeName(node);
     badge.replaceChildren(h('span', { class: 'source-dot', 'aria-hidden': 'true' }), label);
-    badge.title = `Streams ${fromText(label)}`;
-    badge.setAttribute('aria-label', `Source: ${label}`);
+    badge.title = tr('member.streams', { from: fromText(label) });
+    badge.setAttribute('aria-label', tr('member.source', { name: label }));
   };
   const known = memberName(node);
   fill(known);

@@ -47,7 +47,7 @@ export function setLanguage(code) {
 export function languageName(code) {
   let name = code;
   try { name = new Intl.DisplayNames([code], { type: 'language' }).of(code) || code; } catch { /* an old browser */ }
-  return name.charAt(0).toLocaleUpperCase(code) + name.slice(1);
+  return trace(name.charAt(0).toLocaleUpperCase(code) + name.slice(1));
 }
 
 async function load(code) {
@@ -138,7 +138,15 @@ export function toDate(ts) {
 
 /** 2 Dec 2026 / 2 dic 2026 */
 export function fmtDate(ts, options = { dateStyle: 'medium' }) {
-  return trace(intl('DateTimeFormat', options).format(toDate(ts)));
+  const d = toDate(ts);
+  if (Number.isNaN(d.getTime())) return String(ts ?? ''); // not a date: as the node sent it
+  if (typeof ts === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(ts)) options = { ...options, timeZone: 'UTC' }; // a day, not an instant
+  return trace(intl('DateTimeFormat', options).format(d));
+}
+
+/** The short name of a weekday, 0 = Monday (as the node counts them). */
+export function fmtWeekday(i) {
+  return fmtDate(new Date(Date.UTC(2024, 0, 1 + i)), { weekday: 'short', timeZone: 'UTC' }); // 1 Jan 2024 was a Monday
 }
 
 /** 2 Dec 2026, 14:05 */

@@ -2,6 +2,7 @@
 // transitions are near-gapless), routed through Web Audio: per-element ReplayGain → 10-band EQ → volume.
 
 import { api } from './api.js';
+import { tr } from './i18n.js';
 
 export const EQ_BANDS = [31, 62, 125, 250, 500, 1000, 2000, 4000, 8000, 16000];
 export const EQ_PRESETS = {
@@ -24,16 +25,22 @@ const BROWSER_TYPES = {
   ac3: 'audio/mp4; codecs="ac-3"', eac3: 'audio/mp4; codecs="ec-3"',
 };
 
+// the presets' names as shown (the settings keep the English ones above)
+export const EQ_PRESET_NAMES = {
+  Flat: tr('eq.flat'), 'Bass boost': tr('eq.bass_boost'), 'Treble boost': tr('eq.treble_boost'), Loudness: tr('eq.loudness'),
+  Vocal: tr('eq.vocal'), Rock: tr('eq.rock'), Pop: tr('eq.pop'), Jazz: tr('eq.jazz'), Classical: tr('eq.classical'),
+  Electronic: tr('eq.electronic'), 'Late night': tr('eq.late_night'), Custom: tr('eq.custom'),
+};
 export const QUALITIES = {
-  original: { label: 'Original (bit-exact)' },
-  'opus-192': { label: 'Opus 192 kbps', format: 'opus', bitrate: 192 },
-  'opus-128': { label: 'Opus 128 kbps', format: 'opus', bitrate: 128 },
-  'opus-96': { label: 'Opus 96 kbps', format: 'opus', bitrate: 96 },
-  'opus-64': { label: 'Opus 64 kbps', format: 'opus', bitrate: 64 },
-  'aac-256': { label: 'AAC 256 kbps', format: 'aac', bitrate: 256 },
-  'aac-128': { label: 'AAC 128 kbps', format: 'aac', bitrate: 128 },
-  'mp3-320': { label: 'MP3 320 kbps', format: 'mp3', bitrate: 320 },
-  'mp3-192': { label: 'MP3 192 kbps', format: 'mp3', bitrate: 192 },
+  original: { label: tr('quality.original') },
+  'opus-192': { label: tr('quality.bitrate', { codec: 'Opus', kbps: 192 }), format: 'opus', bitrate: 192 },
+  'opus-128': { label: tr('quality.bitrate', { codec: 'Opus', kbps: 128 }), format: 'opus', bitrate: 128 },
+  'opus-96': { label: tr('quality.bitrate', { codec: 'Opus', kbps: 96 }), format: 'opus', bitrate: 96 },
+  'opus-64': { label: tr('quality.bitrate', { codec: 'Opus', kbps: 64 }), format: 'opus', bitrate: 64 },
+  'aac-256': { label: tr('quality.bitrate', { codec: 'AAC', kbps: 256 }), format: 'aac', bitrate: 256 },
+  'aac-128': { label: tr('quality.bitrate', { codec: 'AAC', kbps: 128 }), format: 'aac', bitrate: 128 },
+  'mp3-320': { label: tr('quality.bitrate', { codec: 'MP3', kbps: 320 }), format: 'mp3', bitrate: 320 },
+  'mp3-192': { label: tr('quality.bitrate', { codec: 'MP3', kbps: 192 }), format: 'mp3', bitrate: 192 },
 };
 
 const STORE = 'sonantica.player';
@@ -98,7 +105,7 @@ export class Player extends EventTarget {
     el.addEventListener('durationchange', () => { if (el === this.el) this.emit('time'); });
     el.addEventListener('error', () => {
       if (el !== this.el || !el.getAttribute('src')) return;
-      this.emit('error', { message: `cannot play “${this.current?.title || 'this track'}”` });
+      this.emit('error', { message: this.current?.title ? tr('player.cannot_play', { title: this.current.title }) : tr('player.cannot_play_this') });
     });
     document.body.append(el);
     el.hidden = true;
@@ -366,7 +373,7 @@ export class Player extends EventTarget {
     try {
       await this.el.play();
     } catch (err) {
-      if (err.name !== 'AbortError') this.emit('error', { message: 'playback was blocked: press play again' });
+      if (err.name !== 'AbortError') this.emit('error', { message: tr('player.blocked') });
     }
     this.emit('state');
   }
@@ -571,7 +578,7 @@ export class Player extends EventTarget {
     const t = this.current;
     if (!ms || !t || !window.MediaMetadata) return;
     const art = t.cover_url ? [96, 256, 512].map((s) => ({ src: `${t.cover_url}?size=${s}`, sizes: `${s}x${s}` })) : [];
-    ms.metadata = new MediaMetadata({ title: t.title || 'Unknown title', artist: t.artist || '', album: t.album || '', artwork: art });
+    ms.metadata = new MediaMetadata({ title: t.title || tr('track.unknown_title'), artist: t.artist || '', album: t.album || '', artwork: art });
     this.updatePositionState();
   }
 

@@ -1,24 +1,24 @@
 // Smart playlist rules (Navidrome .nsp, docs/analytics.md): the fields and conditions the node knows,
-// by kind, and a one-line summary of a rule set. Pure: no DOM, no requests.
+// by kind, and a one-line summary of a rule set, in the app's language. No DOM, no requests of its own.
 
-import { plural } from './ui.js';
+import { tr, trn } from './i18n.js';
 
 // field → [label, kind]; kinds decide the operators and the value input
 export const FIELDS = {
-  title: ['Title', 'text'], artist: ['Artist', 'text'], album: ['Album', 'text'], albumartist: ['Album artist', 'text'],
-  genre: ['Genre', 'text'], composer: ['Composer', 'text'], label: ['Label', 'text'], comment: ['Comment', 'text'],
-  year: ['Year', 'number'], rating: ['Rating', 'number'], playcount: ['Play count', 'number'], skipcount: ['Skip count', 'number'],
-  loved: ['Loved', 'bool'], lastplayed: ['Last played', 'time'], dateadded: ['Date added', 'time'],
-  dateloved: ['Date loved', 'time'], datemodified: ['Date modified', 'time'],
-  duration: ['Duration (seconds)', 'number'], bpm: ['BPM', 'number'], bitrate: ['Bitrate (kbps)', 'number'],
-  samplerate: ['Sample rate (Hz)', 'number'], bitdepth: ['Bit depth', 'number'], tracknumber: ['Track number', 'number'],
-  discnumber: ['Disc number', 'number'], filetype: ['File type', 'text'], codec: ['Codec', 'text'],
-  lossless: ['Lossless', 'bool'], compilation: ['Compilation', 'bool'],
+  title: [tr('field.title'), 'text'], artist: [tr('field.artist'), 'text'], album: [tr('field.album'), 'text'], albumartist: [tr('field.albumartist'), 'text'],
+  genre: [tr('field.genre'), 'text'], composer: [tr('field.composer'), 'text'], label: [tr('field.label'), 'text'], comment: [tr('field.comment'), 'text'],
+  year: [tr('field.year'), 'number'], rating: [tr('field.rating'), 'number'], playcount: [tr('field.playcount'), 'number'], skipcount: [tr('field.skipcount'), 'number'],
+  loved: [tr('field.loved'), 'bool'], lastplayed: [tr('field.lastplayed'), 'time'], dateadded: [tr('field.dateadded'), 'time'],
+  dateloved: [tr('field.dateloved'), 'time'], datemodified: [tr('field.datemodified'), 'time'],
+  duration: [tr('field.duration'), 'number'], bpm: [tr('field.bpm'), 'number'], bitrate: [tr('field.bitrate'), 'number'],
+  samplerate: [tr('field.samplerate'), 'number'], bitdepth: [tr('field.bitdepth'), 'number'], tracknumber: [tr('field.tracknumber'), 'number'],
+  discnumber: [tr('field.discnumber'), 'number'], filetype: [tr('field.filetype'), 'text'], codec: [tr('field.codec'), 'text'],
+  lossless: [tr('field.lossless'), 'bool'], compilation: [tr('field.compilation'), 'bool'],
 };
 export const OPERATORS = {
-  is: 'is', isNot: 'is not', contains: 'contains', notContains: 'does not contain', startsWith: 'starts with',
-  endsWith: 'ends with', gt: 'is more than', lt: 'is less than', inTheRange: 'is between',
-  inTheLast: 'in the last (days)', notInTheLast: 'not in the last (days)', before: 'is before', after: 'is after',
+  is: tr('op.is'), isNot: tr('op.is_not'), contains: tr('op.contains'), notContains: tr('op.not_contains'), startsWith: tr('op.starts_with'),
+  endsWith: tr('op.ends_with'), gt: tr('op.gt'), lt: tr('op.lt'), inTheRange: tr('op.in_the_range'),
+  inTheLast: tr('op.in_the_last'), notInTheLast: tr('op.not_in_the_last'), before: tr('op.before'), after: tr('op.after'),
 };
 export const BY_KIND = {
   text: ['is', 'isNot', 'contains', 'notContains', 'startsWith', 'endsWith'],
@@ -58,8 +58,8 @@ export function describe(rule) {
   const entries = body && typeof body === 'object' && !Array.isArray(body) ? Object.entries(body) : [];
   if (Object.keys(rule || {}).length !== 1 || entries.length !== 1 || !fieldOf(entries[0][0]) || !OPERATORS[op]) return JSON.stringify(rule);
   const [field, value] = entries[0];
-  const v = Array.isArray(value) ? value.join(' and ') : value === true ? 'yes' : value === false ? 'no' : value;
-  return `${FIELDS[fieldOf(field)][0]} ${OPERATORS[op]} ${v}`;
+  const v = Array.isArray(value) ? value.reduce((a, b) => tr('rules.and', { a, b })) : value === true ? tr('rules.yes') : value === false ? tr('rules.no') : value;
+  return tr('rules.rule', { field: FIELDS[fieldOf(field)][0], op: OPERATORS[op], value: v });
 }
 
 /** "Genre is Jazz and Play count is more than 3 · by play count, descending · at most 50" (no limit: the
@@ -69,14 +69,15 @@ export function summary(rules) {
   const mode = rules.any ? 'any' : 'all';
   const parts = (rules[mode] || []).map((r) => {
     const [op, body] = Object.entries(r || {})[0] || [];
-    if ((op === 'all' || op === 'any') && Array.isArray(body)) return `(${plural(body.length, 'rule')})`;
+    if ((op === 'all' || op === 'any') && Array.isArray(body)) return trn('rules.group', body.length);
     return describe(r);
   });
   const sort = String(rules.sort || 'title');
-  const out = [parts.join(mode === 'all' ? ' and ' : ' or ') || 'Every song'];
+  const out = [parts.length ? parts.reduce((a, b) => (mode === 'all' ? tr('rules.and', { a, b }) : tr('rules.or', { a, b }))) : tr('rules.every_song')];
   const by = sort.replace(/^[-+]+/, ''), desc = sort.startsWith('-') || String(rules.order || '').toLowerCase() === 'desc';
-  out.push(sort.toLowerCase() === 'random' ? 'random order' : `by ${(FIELDS[fieldOf(by)]?.[0] || by).toLowerCase()}${desc ? ', descending' : ''}`);
+  const field = (FIELDS[fieldOf(by)]?.[0] || by).toLowerCase();
+  out.push(sort.toLowerCase() === 'random' ? tr('rules.random_order') : desc ? tr('rules.by_desc', { field }) : tr('rules.by', { field }));
   const limit = rules.limit ?? DEFAULT_LIMIT;
-  if (limit !== MAX_LIMIT) out.push(`at most ${limit}`);
+  if (limit !== MAX_LIMIT) out.push(tr('rules.at_most', { n: limit }));
   return out.join(' · ');
 }

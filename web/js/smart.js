@@ -5,7 +5,8 @@
 // they came (aliases, case and all), and keys it does not know ride along.
 
 import { api, ApiError } from './api.js';
-import { confirmDialog, debounce, h, icon, iconButton, plural, toast } from './ui.js';
+import { confirmDialog, debounce, h, icon, iconButton, toast } from './ui.js';
+import { fmtNumber, tr, trn } from './i18n.js';
 import { trackList } from './views.js';
 import { ACCEPTS, BY_KIND, DEFAULT_LIMIT, FIELDS, MAX_LIMIT, OPERATORS, fieldOf, kindOf } from './rules.js';
 
@@ -37,16 +38,16 @@ function keptRow(rule, onRemove) {
   const [op, body] = Object.entries(rule && typeof rule === 'object' ? rule : {})[0] || [];
   const group = (op === 'all' || op === 'any') && Array.isArray(body) && Object.keys(rule).length === 1;
   const error = h('span', { class: 'rule-error', id: `rule-error-${++rowSeq}`, role: 'status' });
-  const remove = iconButton('close', 'Remove this rule', () => onRemove(row), { class: 'rule-remove' });
+  const remove = iconButton('close', tr('smart.remove_this_rule'), () => onRemove(row), { class: 'rule-remove' });
   const row = h('li', { class: 'rule nested', 'aria-describedby': error.id },
     group
-      ? h('span', { class: 'muted' }, `A nested group: ${op} of ${plural(body.length, 'rule')} (kept as it is)`)
-      : h('span', { class: 'muted kept' }, 'Kept as it is (the editor cannot show this rule): ', h('code', {}, JSON.stringify(rule))),
+      ? h('span', { class: 'muted' }, op === 'all' ? trn('smart.nested_all', body.length) : trn('smart.nested_any', body.length))
+      : h('span', { class: 'muted kept' }, tr('smart.kept') + ' ', h('code', {}, JSON.stringify(rule))),
     remove, error);
   row.rule = () => rule;
   row.mark = (message) => { error.textContent = message || ''; row.classList.toggle('invalid', !!message); };
   row.number = (k) => {
-    remove.setAttribute('aria-label', `Remove rule ${k}${group ? ' (a group)' : ''}`);
+    remove.setAttribute('aria-label', group ? tr('smart.remove_group', { k }) : tr('smart.remove_rule', { k }));
     remove.title = remove.getAttribute('aria-label');
   };
   return row;
@@ -72,7 +73,7 @@ function ruleRow(rule, onChange, onRemove) {
   const op = h('select', { class: 'select' });
   const valueHost = h('span', { class: 'rule-value' });
   const error = h('span', { class: 'rule-error', id: `rule-error-${++rowSeq}`, role: 'status' });
-  const remove = iconButton('close', 'Remove rule', () => onRemove(row), { class: 'rule-remove' });
+  const remove = iconButton('close', tr('smart.remove_rule_plain'), () => onRemove(row), { class: 'rule-remove' });
   const edited = () => { dirty = true; onChange(); };
   let inputs = [];
 
@@ -87,7 +88,7 @@ function ruleRow(rule, onChange, onRemove) {
     const type = inputType(kindOf(field.value), op.value);
     const one = (v) => {
       if (type === 'bool') {
-        const sel = h('select', { class: 'select' }, h('option', { value: 'true' }, 'yes'), h('option', { value: 'false' }, 'no'));
+        const sel = h('select', { class: 'select' }, h('option', { value: 'true' }, tr('rules.yes')), h('option', { value: 'false' }, tr('rules.no')));
         sel.value = String(pyTruthy(v === undefined ? true : v)); // as the node reads it: "false" is true
         return sel;
       }
@@ -101,7 +102,7 @@ function ruleRow(rule, onChange, onRemove) {
       i.addEventListener('input', edited);
       i.addEventListener('change', edited);
     }
-    valueHost.replaceChildren(...(inputs.length === 2 ? [inputs[0], h('span', { class: 'muted' }, 'and'), inputs[1]] : inputs));
+    valueHost.replaceChildren(...(inputs.length === 2 ? [inputs[0], h('span', { class: 'muted' }, tr('smart.range_and')), inputs[1]] : inputs));
     row?.number(k);
   };
   const typed = (input) => {
@@ -136,11 +137,11 @@ function ruleRow(rule, onChange, onRemove) {
   };
   row.number = (n) => {
     k = n;
-    field.setAttribute('aria-label', `Rule ${k}: field`);
-    op.setAttribute('aria-label', `Rule ${k}: condition`);
-    inputs.forEach((i, j) => i.setAttribute('aria-label', `Rule ${k}: ${inputs.length === 2 ? ['from', 'to'][j] : 'value'}`));
-    remove.setAttribute('aria-label', `Remove rule ${k}`);
-    remove.title = `Remove rule ${k}`;
+    field.setAttribute('aria-label', tr('smart.rule_field', { k }));
+    op.setAttribute('aria-label', tr('smart.rule_condition', { k }));
+    inputs.forEach((i, j) => i.setAttribute('aria-label', inputs.length === 2 ? (j ? tr('smart.rule_to', { k }) : tr('smart.rule_from', { k })) : tr('smart.rule_value', { k })));
+    remove.setAttribute('aria-label', tr('smart.remove_rule', { k }));
+    remove.title = tr('smart.remove_rule', { k });
   };
   return row;
 }
@@ -150,17 +151,17 @@ function ruleRow(rule, onChange, onRemove) {
 export async function smartEditor(ctx, id) {
   const existing = id ? await api(`/smart-playlists/${enc(id)}`, { signal: ctx.signal }) : null;
   const rules = existing?.rules || { all: [{ is: { genre: '' } }], sort: 'title', limit: MAX_LIMIT };
-  const title = existing ? 'Edit smart playlist' : 'New smart playlist';
+  const title = existing ? tr('smart.edit') : tr('smart.new');
 
   const name = h('input', { class: 'input', name: 'name', required: true, autocomplete: 'off', value: existing?.name || '' });
-  const match = h('select', { class: 'select', name: 'match', 'aria-label': 'Match' },
-    h('option', { value: 'all' }, 'all of these rules'), h('option', { value: 'any' }, 'any of these rules'));
+  const match = h('select', { class: 'select', name: 'match', 'aria-label': tr('smart.match') },
+    h('option', { value: 'all' }, tr('smart.match_all')), h('option', { value: 'any' }, tr('smart.match_any')));
   match.value = rules.any ? 'any' : 'all';
-  const list = h('ol', { class: 'rules', 'aria-label': 'Rules' });
-  const sortField = h('select', { class: 'select', name: 'sort', 'aria-label': 'Sort by' },
-    h('option', { value: 'random' }, 'Random'), Object.entries(FIELDS).map(([k, [label]]) => h('option', { value: k }, label)));
-  const sortDir = h('select', { class: 'select', name: 'order', 'aria-label': 'Sort order' },
-    h('option', { value: 'asc' }, 'ascending'), h('option', { value: 'desc' }, 'descending'));
+  const list = h('ol', { class: 'rules', 'aria-label': tr('smart.rules') });
+  const sortField = h('select', { class: 'select', name: 'sort', 'aria-label': tr('smart.sort_by') },
+    h('option', { value: 'random' }, tr('smart.random')), Object.entries(FIELDS).map(([k, [label]]) => h('option', { value: k }, label)));
+  const sortDir = h('select', { class: 'select', name: 'order', 'aria-label': tr('smart.sort_order') },
+    h('option', { value: 'asc' }, tr('smart.ascending')), h('option', { value: 'desc' }, tr('smart.descending')));
   // the sort as the node reads it: "-field" or order "desc" descending, field aliases in any case
   const sort = String(rules.sort || 'title'), sortBy = sort.replace(/^[-+]+/, '');
   const random = sort.toLowerCase() === 'random';
@@ -168,14 +169,14 @@ export async function smartEditor(ctx, id) {
   sortField.value = random ? 'random' : fieldOf(sortBy) || sortBy;
   sortDir.value = sort.startsWith('-') || String(rules.order || '').toLowerCase() === 'desc' ? 'desc' : 'asc';
   // empty: no limit, i.e. the most a playlist holds; rules without a limit get the node's default
-  const limitHint = h('span', { class: 'muted small', id: 'smart-limit-hint' }, `empty: no limit (a playlist holds at most ${MAX_LIMIT.toLocaleString('en')} songs)`);
-  const limit = h('input', { class: 'input', type: 'number', name: 'limit', min: 1, max: MAX_LIMIT, step: 1, placeholder: 'no limit',
+  const limitHint = h('span', { class: 'muted small', id: 'smart-limit-hint' }, tr('smart.limit_hint', { max: fmtNumber(MAX_LIMIT) }));
+  const limit = h('input', { class: 'input', type: 'number', name: 'limit', min: 1, max: MAX_LIMIT, step: 1, placeholder: tr('smart.no_limit'),
     value: rules.limit === MAX_LIMIT ? '' : rules.limit ?? DEFAULT_LIMIT, autocomplete: 'off', 'aria-describedby': limitHint.id });
   let sortEdited = false, limitEdited = false;
   const error = h('p', { class: 'form-error', role: 'alert', id: 'smart-error' });
   const count = h('span', { class: 'chip', 'aria-live': 'polite' });
   const preview = h('div', { class: 'smart-preview' });
-  const save = h('button', { type: 'submit', class: 'btn primary' }, existing ? 'Save' : 'Create');
+  const save = h('button', { type: 'submit', class: 'btn primary' }, existing ? tr('dialog.save') : tr('action.create'));
 
   const current = () => {
     const out = { [match.value]: [...list.children].map((r) => r.rule()) };
@@ -200,12 +201,12 @@ export async function smartEditor(ctx, id) {
       const r = await api('/smart-playlists/preview', { method: 'POST', body: { rules: previewed(rs) }, signal: abort.signal });
       showError(null);
       preview.classList.remove('stale');
-      count.textContent = r.tracks.length > PREVIEW_COUNT ? `more than ${PREVIEW_COUNT} songs` : plural(r.tracks.length, 'song');
+      count.textContent = r.tracks.length > PREVIEW_COUNT ? trn('smart.more_than', PREVIEW_COUNT) : trn('count.songs', r.tracks.length);
       preview.replaceChildren(r.tracks.length
-        ? trackList(r.tracks.slice(0, PREVIEW_ROWS), { covers: true, label: 'Songs that match' })
-        : h('p', { class: 'muted empty-note' }, 'No song matches these rules yet.'),
+        ? trackList(r.tracks.slice(0, PREVIEW_ROWS), { covers: true, label: tr('smart.songs_that_match') })
+        : h('p', { class: 'muted empty-note' }, tr('smart.no_match')),
       r.tracks.length > PREVIEW_ROWS ? h('p', { class: 'muted small' }, r.tracks.length > PREVIEW_COUNT
-        ? `and over ${PREVIEW_COUNT - PREVIEW_ROWS} more` : `and ${r.tracks.length - PREVIEW_ROWS} more`) : '');
+        ? trn('smart.and_over_more', PREVIEW_COUNT - PREVIEW_ROWS) : trn('smart.and_more', r.tracks.length - PREVIEW_ROWS)) : '');
     } catch (e) {
       if (e.name === 'AbortError') return;
       await showError(e, rs);
@@ -239,25 +240,25 @@ export async function smartEditor(ctx, id) {
     el.addEventListener('change', edited);
     el.addEventListener('input', edited);
   }
-  const addBtn = h('button', { type: 'button', class: 'btn small' }, icon('plus', 16), 'Add rule');
+  const addBtn = h('button', { type: 'button', class: 'btn small' }, icon('plus', 16), tr('smart.add_rule'));
   addBtn.addEventListener('click', () => { add({ is: { genre: '' } }).querySelector('select').focus(); onChange(); });
 
   const form = h('form', { class: 'panel smart-form', 'aria-labelledby': 'smart-title', novalidate: true },
-    h('label', { class: 'field' }, h('span', {}, 'Name'), name),
-    h('div', { class: 'row' }, h('span', { class: 'muted' }, 'Songs that match'), match),
+    h('label', { class: 'field' }, h('span', {}, tr('dialog.name')), name),
+    h('div', { class: 'row' }, h('span', { class: 'muted' }, tr('smart.songs_that_match')), match),
     list,
     h('div', { class: 'row' }, addBtn),
     h('div', { class: 'row smart-sort' },
-      h('label', { class: 'row' }, h('span', { class: 'muted' }, 'Sort by'), sortField, sortDir),
-      h('label', { class: 'row' }, h('span', { class: 'muted' }, 'Limit to'), limit, h('span', { class: 'muted' }, 'songs')), limitHint),
+      h('label', { class: 'row' }, h('span', { class: 'muted' }, tr('smart.sort_by')), sortField, sortDir),
+      h('label', { class: 'row' }, h('span', { class: 'muted' }, tr('smart.limit_to')), limit, h('span', { class: 'muted' }, tr('smart.songs_unit'))), limitHint),
     error,
     h('div', { class: 'row end' },
-      existing ? h('button', { type: 'button', class: 'btn ghost danger-text', onclick: () => remove() }, icon('trash', 18), 'Delete') : null,
-      h('a', { href: existing ? `/playlist/${enc(existing.id)}` : '/playlists', class: 'btn ghost' }, 'Cancel'), save));
+      existing ? h('button', { type: 'button', class: 'btn ghost danger-text', onclick: () => remove() }, icon('trash', 18), tr('action.delete')) : null,
+      h('a', { href: existing ? `/playlist/${enc(existing.id)}` : '/playlists', class: 'btn ghost' }, tr('dialog.cancel')), save));
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    if (!name.value.trim()) { error.textContent = 'Give the playlist a name.'; name.focus(); return; }
+    if (!name.value.trim()) { error.textContent = tr('smart.needs_name'); name.focus(); return; }
     save.disabled = true;
     const rs = current();
     try {
@@ -265,7 +266,7 @@ export async function smartEditor(ctx, id) {
       const p = existing
         ? await api(`/smart-playlists/${enc(existing.id)}`, { method: 'PUT', body })
         : await api('/smart-playlists', { method: 'POST', body });
-      toast(existing ? 'Smart playlist saved' : `Created “${p.name}”`);
+      toast(existing ? tr('smart.saved') : tr('smart.created', { name: p.name }));
       app().refreshPlaylists();
       app().navigate(`/playlist/${enc(p.id)}`);
     } catch (ex) {
@@ -274,10 +275,10 @@ export async function smartEditor(ctx, id) {
     }
   });
   const remove = async () => {
-    if (!await confirmDialog(`Delete “${existing.name}”?`, 'The smart playlist and its rules go; the songs stay in the library.', { ok: 'Delete', danger: true })) return;
+    if (!await confirmDialog(tr('playlist.delete_title', { name: existing.name }), tr('smart.delete_text'), { ok: tr('action.delete'), danger: true })) return;
     try {
       await api(`/playlists/${enc(existing.id)}`, { method: 'DELETE' });
-      toast('Smart playlist deleted');
+      toast(tr('smart.deleted'));
       app().refreshPlaylists();
       app().navigate('/playlists');
     } catch (ex) { toast(ex.message, { error: true }); }
@@ -286,8 +287,8 @@ export async function smartEditor(ctx, id) {
   refresh();
   ctx.onLeave(() => abort?.abort());
   return h('div', { class: 'page', dataset: { title } },
-    h('div', { class: 'page-head' }, h('div', {}, h('div', { class: 'eyebrow' }, 'Smart playlist'), h('h1', { id: 'smart-title' }, title),
-      h('p', { class: 'muted' }, 'Rules pick the songs, and the playlist follows your library and your listening.'))),
+    h('div', { class: 'page-head' }, h('div', {}, h('div', { class: 'eyebrow' }, tr('smart.playlist')), h('h1', { id: 'smart-title' }, title),
+      h('p', { class: 'muted' }, tr('smart.sub')))),
     h('div', { class: 'smart-grid' }, form,
-      h('section', { class: 'panel', 'aria-label': 'Preview' }, h('div', { class: 'row between' }, h('h2', {}, 'Preview'), count), preview)));
+      h('section', { class: 'panel', 'aria-label': tr('smart.preview') }, h('div', { class: 'row between' }, h('h2', {}, tr('smart.preview')), count), preview)));
 }

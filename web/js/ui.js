@@ -128,6 +128,11 @@ export function fmtTime(sec) {
 
 export { fmtBytes, fmtDuration } from './i18n.js'; // in the chosen language (Intl)
 
+/** "Repeat: off", "Repeat: all", "Repeat: one" */
+export function repeatLabel(mode) {
+  return mode === 'one' ? tr('player.repeat_one') : mode === 'all' ? tr('player.repeat_all') : tr('player.repeat_off');
+}
+
 export function plural(n, word, many = word + 's') {
   return `${n} ${n === 1 ? word : many}`;
 }

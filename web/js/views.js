@@ -2,14 +2,14 @@
 // user navigates away, ctx.onLeave(fn) cleans up.
 
 import { api, has, optional, qs } from './api.js';
-import { EQ_BANDS, EQ_PRESETS, QUALITIES, facts, player } from './player.js';
+import { EQ_BANDS, EQ_PRESETS, EQ_PRESET_NAMES, QUALITIES, facts, player } from './player.js';
 import * as offline from './offline.js';
-import { confirmDialog, copyText, cover, debounce, fmtBytes, fmtDuration, fmtTime, h, icon, iconButton, openMenu, plural, prompt, toast } from './ui.js';
+import { confirmDialog, copyText, cover, debounce, fmtBytes, fmtDuration, fmtTime, h, icon, iconButton, openMenu, prompt, repeatLabel, toast } from './ui.js';
 import * as fed from './federation.js';
 import { PagedSource, virtualList } from './vlist.js';
 import { summary } from './rules.js';
 import * as i18n from './i18n.js';
-import { languageName, tr } from './i18n.js';
+import { fmtAgo, fmtDate, fmtDateTime, fmtList, fmtNumber, fmtWeekday, languageName, tr, trn, trParts } from './i18n.js';
 import { shareItem } from './sharing.js';
 import { sonicItems } from './sonic.js';
 
@@ -30,19 +30,19 @@ function header(title, { sub, actions, eyebrow } = {}) {
 
 export function errorView(err) {
   const offlineErr = err.status === 0 || err.code === 'offline' || err.status === 503;
-  return page('Error', h('div', { class: 'empty' },
-    h('h1', {}, offlineErr ? 'You are offline' : err.status === 404 ? 'Not found' : 'Something went wrong'),
-    h('p', { class: 'muted' }, offlineErr ? 'The node cannot be reached. Your downloads still play.' : err.message),
-    h('div', { class: 'row center' }, h('a', { href: offlineErr ? '/downloads' : '/', class: 'btn primary' }, offlineErr ? 'Open downloads' : 'Go home'))));
+  return page(tr('error.title'), h('div', { class: 'empty' },
+    h('h1', {}, offlineErr ? tr('error.offline_title') : err.status === 404 ? tr('error.not_found') : tr('error.something_wrong')),
+    h('p', { class: 'muted' }, offlineErr ? tr('error.offline_text') : err.message),
+    h('div', { class: 'row center' }, h('a', { href: offlineErr ? '/downloads' : '/', class: 'btn primary' }, offlineErr ? tr('error.open_downloads') : tr('error.go_home')))));
 }
 
 export async function notFound() {
-  return errorView({ status: 404, message: 'There is no page here.' });
+  return errorView({ status: 404, message: tr('error.no_page') });
 }
 
 // -- shared pieces ---------------------------------------------------------------------------
 function albumCard(a, { eager = false, defer = false } = {}) {
-  const playBtn = iconButton('play', `Play ${a.name}`, async (e) => {
+  const playBtn = iconButton('play', tr('action.play_name', { name: a.name }), async (e) => {
     e.preventDefault();
     e.stopPropagation();
     const full = await api(`/albums/${enc(a.id)}`);
@@ -50,9 +50,9 @@ function albumCard(a, { eager = false, defer = false } = {}) {
   }, { class: 'card-play', size: 22 });
   const c = cover(a.cover_url, { size: 300, seed: a.id, alt: '', defer });
   if (eager) c.querySelector('img')?.setAttribute('loading', 'eager');
-  return h('a', { href: `/album/${enc(a.id)}`, class: 'card', 'aria-label': `${a.name} by ${a.artist || 'unknown artist'}` },
+  return h('a', { href: `/album/${enc(a.id)}`, class: 'card', 'aria-label': tr('album.by', { album: a.name, artist: a.artist || tr('artist.unknown') }) },
     h('div', { class: 'card-art' }, c, playBtn),
-    h('div', { class: 'card-title' }, a.name || 'Unknown album'),
+    h('div', { class: 'card-title' }, a.name || tr('album.unknown')),
     h('div', { class: 'card-sub' }, [a.artist, a.year].filter(Boolean).join(' · ')));
 }
 
@@ -60,9 +60,10 @@ function artistCard(a, { defer = false } = {}) {
   return h('a', { href: `/artist/${enc(a.id)}`, class: 'card artist-card', 'aria-label': a.name },
     h('div', { class: 'card-art round' }, a.cover_url ? cover(a.cover_url, { size: 300, seed: a.id, defer }) : h('div', { class: 'cover initials', style: { '--ph': hue(a.name) } }, initials(a.name))),
     h('div', { class: 'card-title' }, a.name),
-    h('div', { class: 'card-sub' }, a.album_count != null ? plural(a.album_count, 'album') : 'Artist'));
+    h('div', { class: 'card-sub' }, a.album_count != null ? trn('count.albums', a.album_count) : tr('artist.artist')));
 }
 
+const roleName = (role) => ({ owner: tr('role.owner'), admin: tr('role.admin'), listener: tr('role.listener') }[role] || role);
 const initials = (s = '?') => s.split(/\s+/).slice(0, 2).map((w) => w[0]).join('').toUpperCase();
 function hue(s = '') { let x = 0; for (const c of s) x = (x * 31 + c.charCodeAt(0)) >>> 0; return String(x % 360); }
 
@@ -73,31 +74,31 @@ function grid(items, render, cls = '') {
 function shelf(title, href, items, render) {
   if (!items?.length) return null;
   return h('section', { class: 'shelf', 'aria-label': title },
-    h('div', { class: 'shelf-head' }, h('h2', {}, title), href ? h('a', { href, class: 'link' }, 'See all') : null),
+    h('div', { class: 'shelf-head' }, h('h2', {}, title), href ? h('a', { href, class: 'link' }, tr('home.see_all')) : null),
     h('div', { class: 'shelf-row' }, items.map(render)));
 }
 
 function techChips(t) {
   const chips = [];
   if (t.format) chips.push(String(t.format).toUpperCase());
-  if (t.bit_depth && t.sample_rate) chips.push(`${t.bit_depth}-bit / ${(t.sample_rate / 1000).toFixed(1).replace(/\.0$/, '')} kHz`);
-  else if (t.bitrate) chips.push(`${Math.round(t.bitrate / (t.bitrate > 10000 ? 1000 : 1))} kbps`);
+  if (t.bit_depth && t.sample_rate) chips.push(tr('track.bits_khz', { bits: t.bit_depth, khz: fmtNumber(t.sample_rate / 1000, { maximumFractionDigits: 1 }) }));
+  else if (t.bitrate) chips.push(tr('track.kbps', { kbps: fmtNumber(Math.round(t.bitrate / (t.bitrate > 10000 ? 1000 : 1))) }));
   return chips;
 }
 
 /** Track actions, the same from every list. */
 export function trackMenu(anchor, t, extra = []) {
   openMenu(anchor, [
-    { label: 'Play next', icon: 'next', action: () => { player.addNext([t]); toast(`“${t.title}” plays next`); } },
-    { label: 'Add to queue', icon: 'queue', action: () => { player.addToEnd([t]); toast(`Added “${t.title}” to the queue`); } },
-    { label: 'Add to playlist…', icon: 'playlist', action: () => addToPlaylist([t]) },
+    { label: tr('action.play_next'), icon: 'next', action: () => { player.addNext([t]); toast(tr('toast.plays_next', { title: t.title })); } },
+    { label: tr('action.add_to_queue'), icon: 'queue', action: () => { player.addToEnd([t]); toast(tr('toast.added_to_queue', { title: t.title })); } },
+    { label: tr('action.add_to_playlist'), icon: 'playlist', action: () => addToPlaylist([t]) },
     'sep',
-    t.album_id ? { label: 'Go to album', icon: 'album', action: () => go(`/album/${enc(t.album_id)}`) } : null,
-    t.artist_id ? { label: 'Go to artist', icon: 'artist', action: () => go(`/artist/${enc(t.artist_id)}`) } : null,
-    has('/api/v1/radio') ? { label: 'Start radio', icon: 'radio', action: () => startRadio({ track: t.id }) } : null,
+    t.album_id ? { label: tr('action.go_to_album'), icon: 'album', action: () => go(`/album/${enc(t.album_id)}`) } : null,
+    t.artist_id ? { label: tr('action.go_to_artist'), icon: 'artist', action: () => go(`/artist/${enc(t.artist_id)}`) } : null,
+    has('/api/v1/radio') ? { label: tr('action.start_radio'), icon: 'radio', action: () => startRadio({ track: t.id }) } : null,
     ...sonicItems(t),
-    { label: t.starred ? 'Unstar' : 'Star', icon: 'heart', action: () => toggleStar(t) },
-    { label: 'Download for offline', icon: 'download', action: () => offline.downloadTrack(t).then(() => toast('Downloaded for offline')).catch((e) => toast(e.message, { error: true })) },
+    { label: t.starred ? tr('action.unstar') : tr('action.star'), icon: 'heart', action: () => toggleStar(t) },
+    { label: tr('action.download_offline'), icon: 'download', action: () => offline.downloadTrack(t).then(() => toast(tr('toast.downloaded'))).catch((e) => toast(e.message, { error: true })) },
     shareItem([t.id], t.title),
     ...extra,
   ].filter(Boolean).map((x) => (x === 'sep' ? null : x)));
@@ -106,7 +107,7 @@ export function trackMenu(anchor, t, extra = []) {
 async function toggleStar(item) {
   await api(`/stars/${enc(item.id)}`, { method: item.starred ? 'DELETE' : 'PUT' });
   item.starred = item.starred ? null : new Date().toISOString();
-  toast(item.starred ? 'Starred' : 'Unstarred');
+  toast(item.starred ? tr('toast.starred') : tr('toast.unstarred'));
 }
 
 async function startRadio(params) {
@@ -114,35 +115,35 @@ async function startRadio(params) {
     const body = Object.fromEntries(Object.entries(params).map(([k, v]) => [`${k}_id`, v]));
     const r = await api('/radio', { method: 'POST', body: { ...body, count: 30 } });
     const tracks = r.tracks || r.items || [];
-    if (!tracks.length) return toast('No radio for this yet');
+    if (!tracks.length) return toast(tr('toast.no_radio'));
     player.playList(tracks.map((x) => x.track || x), 0);
-    toast('Radio started');
+    toast(tr('toast.radio_started'));
   } catch (e) { toast(e.message, { error: true }); }
 }
 
 export async function addToPlaylist(tracks) {
   const { items } = await api('/playlists');
   const mine = items.filter((p) => !p.generated && p.owner_id === app().state.user.id);
-  const dlg = h('dialog', { class: 'dialog', 'aria-label': 'Add to playlist' });
+  const dlg = h('dialog', { class: 'dialog', 'aria-label': tr('playlist.add_to') });
   const choose = async (p) => {
     dlg.close();
     try {
       if (!p) {
-        const name = await prompt('New playlist', { ok: 'Create' });
+        const name = await prompt(tr('playlist.new'), { ok: tr('action.create') });
         if (!name) return;
         p = await api('/playlists', { method: 'POST', body: { name, track_ids: tracks.map((t) => t.id) } });
         app().refreshPlaylists();
       } else {
         await api(`/playlists/${enc(p.id)}/tracks`, { method: 'POST', body: { track_ids: tracks.map((t) => t.id) } });
       }
-      toast(`Added ${plural(tracks.length, 'song')} to “${p.name}”`);
+      toast(trn('toast.added_songs_to', tracks.length, { name: p.name }));
     } catch (e) { toast(e.message, { error: true }); }
   };
-  dlg.append(h('h2', {}, 'Add to playlist'),
+  dlg.append(h('h2', {}, tr('playlist.add_to')),
     h('div', { class: 'choice-list' },
-      h('button', { type: 'button', class: 'choice', onclick: () => choose(null) }, icon('plus'), 'New playlist…'),
-      mine.map((p) => h('button', { type: 'button', class: 'choice', onclick: () => choose(p) }, icon('playlist'), p.name, h('span', { class: 'muted' }, plural(p.song_count, 'song'))))),
-    h('div', { class: 'row end' }, h('button', { type: 'button', class: 'btn ghost', onclick: () => dlg.close() }, 'Cancel')));
+      h('button', { type: 'button', class: 'choice', onclick: () => choose(null) }, icon('plus'), tr('playlist.new_dots')),
+      mine.map((p) => h('button', { type: 'button', class: 'choice', onclick: () => choose(p) }, icon('playlist'), p.name, h('span', { class: 'muted' }, trn('count.songs', p.song_count))))),
+    h('div', { class: 'row end' }, h('button', { type: 'button', class: 'btn ghost', onclick: () => dlg.close() }, tr('dialog.cancel'))));
   dlg.addEventListener('close', () => dlg.remove());
   document.body.append(dlg);
   dlg.showModal();
@@ -154,20 +155,20 @@ export async function addToPlaylist(tracks) {
  */
 function trackRow(t, i, opts, play, { tag = 'li', nav = true, defer = false } = {}) {
   const num = h('span', { class: 'tn' }, h('span', { class: 'n' }, opts.numbered ? t.track_no || i + 1 : i + 1), icon('play', 16));
-  const more = iconButton('more', `More actions for ${t.title}`, (e) => { e.stopPropagation(); trackMenu(more, t, opts.menuExtra?.(t, i) || []); }, { class: 'row-more' });
+  const more = iconButton('more', tr('track.more_actions', { title: t.title }), (e) => { e.stopPropagation(); trackMenu(more, t, opts.menuExtra?.(t, i) || []); }, { class: 'row-more' });
   const row = h(tag, {
     class: 'track', tabindex: '0', dataset: { id: t.id, index: i },
-    'aria-label': `${t.title}${t.artist ? ' by ' + t.artist : ''}, ${fmtTime(t.duration)}`,
+    'aria-label': t.artist ? tr('track.row_by', { title: t.title, artist: t.artist, time: fmtTime(t.duration) }) : tr('track.row', { title: t.title, time: fmtTime(t.duration) }),
   },
-  opts.reorder ? h('span', { class: 'drag', 'aria-hidden': 'true', title: 'Drag to reorder' }, icon('drag', 18)) : null,
-  h('button', { type: 'button', class: 'track-play', 'aria-label': `Play ${t.title}`, onclick: (e) => { e.stopPropagation(); play(i); } }, num),
+  opts.reorder ? h('span', { class: 'drag', 'aria-hidden': 'true', title: tr('track.drag') }, icon('drag', 18)) : null,
+  h('button', { type: 'button', class: 'track-play', 'aria-label': tr('action.play_name', { name: t.title }), onclick: (e) => { e.stopPropagation(); play(i); } }, num),
   opts.covers ? cover(t.cover_url, { size: 64, seed: t.album_id, cls: 'tiny', defer }) : null,
   h('div', { class: 'tmain' },
-    h('div', { class: 'ttitle' }, t.title || 'Unknown title', h('span', { class: 'offline-dot', hidden: true, title: 'Downloaded', 'aria-label': 'downloaded' })),
+    h('div', { class: 'ttitle' }, t.title || tr('track.unknown_title'), h('span', { class: 'offline-dot', hidden: true, title: tr('track.downloaded'), 'aria-label': tr('track.downloaded_label') })),
     h('div', { class: 'tsub' }, fed.sourceBadge(t), h('span', { class: 'tsub-text' }, [t.artist, !opts.album && t.album ? t.album : null].filter(Boolean).join(' · ')))),
   !opts.album ? h('a', { href: t.album_id ? `/album/${enc(t.album_id)}` : '#', class: 'talbum' }, t.album || '') : null,
   h('span', { class: 'tdur' }, fmtTime(t.duration)),
-  opts.remove ? iconButton('close', `Remove ${t.title}`, (e) => { e.stopPropagation(); opts.remove(i); }, { class: 'row-more' }) : null,
+  opts.remove ? iconButton('close', tr('action.remove_name', { name: t.title }), (e) => { e.stopPropagation(); opts.remove(i); }, { class: 'row-more' }) : null,
   more);
   row.classList.toggle('current', t.id === player.current?.id);
   row.addEventListener('dblclick', () => play(i));
@@ -191,7 +192,7 @@ function trackRow(t, i, opts, play, { tag = 'li', nav = true, defer = false } = 
  * Rows are draggable when reorder is given (and Alt+↑/↓ moves the focused row).
  */
 export function trackList(tracks, opts = {}) {
-  const list = h('ol', { class: 'tracks' + (opts.album ? ' in-album' : ''), role: 'list', 'aria-label': opts.label || 'Songs' });
+  const list = h('ol', { class: 'tracks' + (opts.album ? ' in-album' : ''), role: 'list', 'aria-label': opts.label || tr('nav.songs') });
   const downloaded = offline.downloadedIds();
   const playing = () => player.current?.id;
   const play = (i) => (opts.play ? opts.play(i) : player.playList(tracks, i));
@@ -215,7 +216,7 @@ function virtualTrackList(source, opts = {}) {
   let downloaded = new Set();
   const play = (i) => player.playList(source.items, i);
   const list = virtualList({
-    source, columns: false, label: opts.label || 'Songs', cls: 'tracks', empty: opts.empty, onError: pageError,
+    source, columns: false, label: opts.label || tr('nav.songs'), cls: 'tracks', empty: opts.empty, onError: pageError,
     render: (t, i) => {
       const row = trackRow(t, i, opts, play, { tag: 'div', nav: false, defer: true });
       row.querySelector('.offline-dot').hidden = !downloaded.has(t.id);
@@ -236,7 +237,7 @@ function virtualTrackList(source, opts = {}) {
 }
 
 function pageError(err) {
-  toast(err.status === 0 ? 'The node cannot be reached: retrying…' : err.message, { error: true });
+  toast(err.status === 0 ? tr('error.retrying') : err.message, { error: true });
 }
 
 function dragRow(row, list, reorder) {
@@ -270,8 +271,8 @@ function dragRow(row, list, reorder) {
 
 function playButtons(getTracks, { download, more } = {}) {
   return [
-    h('button', { type: 'button', class: 'btn primary', onclick: async () => player.playList(await getTracks(), 0) }, icon('play', 18), 'Play'),
-    h('button', { type: 'button', class: 'btn', onclick: async () => player.playList(await getTracks(), 0, { shuffle: true }) }, icon('shuffle', 18), 'Shuffle'),
+    h('button', { type: 'button', class: 'btn primary', onclick: async () => player.playList(await getTracks(), 0) }, icon('play', 18), tr('player.play')),
+    h('button', { type: 'button', class: 'btn', onclick: async () => player.playList(await getTracks(), 0, { shuffle: true }) }, icon('shuffle', 18), tr('player.shuffle')),
     download || null,
     more || null,
   ];
@@ -285,23 +286,23 @@ function downloadButton(kind, id, start) {
     if (p) {
       btn.disabled = true;
       btn.replaceChildren(h('span', { class: 'ring', style: { '--p': String(p.total ? p.done / p.total : 0) }, 'aria-hidden': 'true' }),
-        `Downloading ${p.done}/${p.total}` + (p.bytes ? ` · ${fmtBytes(p.bytes)}` : ''));
-      btn.setAttribute('aria-label', `Downloading, ${p.done} of ${p.total} songs`);
+        tr('download.progress', { done: fmtNumber(p.done), total: fmtNumber(p.total) }) + (p.bytes ? ` · ${fmtBytes(p.bytes)}` : ''));
+      btn.setAttribute('aria-label', trn('download.progress_label', p.total, { done: fmtNumber(p.done) }));
       return;
     }
     btn.disabled = false;
     const saved = await offline.isCollectionSaved(kind, id);
     btn.classList.toggle('saved', saved);
-    btn.replaceChildren(icon(saved ? 'done' : 'download', 18), saved ? 'Downloaded' : 'Download');
-    btn.setAttribute('aria-label', saved ? 'Downloaded for offline. Remove download' : 'Download for offline');
+    btn.replaceChildren(icon(saved ? 'done' : 'download', 18), saved ? tr('track.downloaded') : tr('download.download'));
+    btn.setAttribute('aria-label', saved ? tr('download.saved_label') : tr('action.download_offline'));
     btn.dataset.state = saved ? 'saved' : 'idle';
   };
   btn.addEventListener('click', async () => {
     if (btn.dataset.state === 'saved') {
       await offline.remove(kind, id);
-      toast('Removed from this device');
+      toast(tr('toast.removed_from_device'));
     } else {
-      try { await start(); toast('Ready to play offline'); } catch (e) { toast(e.message, { error: true }); }
+      try { await start(); toast(tr('toast.ready_offline')); } catch (e) { toast(e.message, { error: true }); }
     }
     render();
   });
@@ -320,26 +321,26 @@ export async function home(ctx) {
     optional('/stats?period=week', '/api/v1/stats'),
   ]);
   const hour = new Date().getHours();
-  const greeting = hour < 5 ? 'Good night' : hour < 12 ? 'Good morning' : hour < 18 ? 'Good afternoon' : 'Good evening';
+  const greeting = hour < 5 ? tr('home.good_night') : hour < 12 ? tr('home.good_morning') : hour < 18 ? tr('home.good_afternoon') : tr('home.good_evening');
   const recTracks = (recs?.items || []).filter((r) => r.title).map((r) => ({ ...(r.track || r), reason: r.reason || r.reasons?.[0] }));
-  const node = page('Home',
+  const node = page(tr('nav.home'),
     header(greeting, { eyebrow: app().state.user.name }),
-    player.current ? h('section', { class: 'resume', 'aria-label': 'Continue listening' },
+    player.current ? h('section', { class: 'resume', 'aria-label': tr('home.continue') },
       cover(player.current.cover_url, { size: 128, seed: player.current.album_id, cls: 'small' }),
-      h('div', {}, h('div', { class: 'eyebrow' }, 'Continue listening'), h('div', { class: 'resume-title' }, player.current.title), h('div', { class: 'muted' }, player.current.artist)),
-      h('button', { type: 'button', class: 'btn primary', onclick: () => player.play() }, icon('play', 18), 'Resume')) : null,
-    shelf('Recently added', '/albums?sort=added', recent.items, (a) => albumCard(a)),
-    recTracks.length ? h('section', { class: 'shelf', 'aria-label': 'Recommended for you' },
-      h('div', { class: 'shelf-head' }, h('h2', {}, 'Recommended for you')),
-      trackList(recTracks.slice(0, 8), { covers: true, label: 'Recommended songs', menuExtra: () => [] }),
+      h('div', {}, h('div', { class: 'eyebrow' }, tr('home.continue')), h('div', { class: 'resume-title' }, player.current.title), h('div', { class: 'muted' }, player.current.artist)),
+      h('button', { type: 'button', class: 'btn primary', onclick: () => player.play() }, icon('play', 18), tr('home.resume'))) : null,
+    shelf(tr('home.recently_added'), '/albums?sort=added', recent.items, (a) => albumCard(a)),
+    recTracks.length ? h('section', { class: 'shelf', 'aria-label': tr('home.recommended') },
+      h('div', { class: 'shelf-head' }, h('h2', {}, tr('home.recommended'))),
+      trackList(recTracks.slice(0, 8), { covers: true, label: tr('home.recommended_songs'), menuExtra: () => [] }),
       h('p', { class: 'muted small' }, reasonText(recTracks[0]?.reason))) : null,
-    stats ? h('section', { class: 'shelf' }, h('div', { class: 'shelf-head' }, h('h2', {}, 'This week'), h('a', { href: '/stats', class: 'link' }, 'Your stats')),
-      h('p', { class: 'muted' }, `${Math.round(stats.totals?.minutes || 0)} minutes listened · ${plural(stats.totals?.plays || 0, 'play')}`)) : null,
-    shelf('From the years', '/albums?sort=year', random.items, (a) => albumCard(a)));
+    stats ? h('section', { class: 'shelf' }, h('div', { class: 'shelf-head' }, h('h2', {}, tr('home.this_week')), h('a', { href: '/stats', class: 'link' }, tr('nav.stats'))),
+      h('p', { class: 'muted' }, `${trn('count.minutes_listened', Math.round(stats.totals?.minutes || 0))} · ${trn('count.plays', stats.totals?.plays || 0)}`)) : null,
+    shelf(tr('home.from_the_years'), '/albums?sort=year', random.items, (a) => albumCard(a)));
   if (!recent.items.length) {
-    node.append(h('div', { class: 'empty' }, h('h2', {}, 'Your library is empty'),
-      h('p', { class: 'muted' }, 'Add music folders with sonantica init --music, then scan. Progress shows up here live.'),
-      h('a', { href: '/status', class: 'btn primary' }, 'Node status')));
+    node.append(h('div', { class: 'empty' }, h('h2', {}, tr('home.empty')),
+      h('p', { class: 'muted' }, tr('home.empty_hint')),
+      h('a', { href: '/status', class: 'btn primary' }, tr('nav.status'))));
   }
   return node;
 }
@@ -364,7 +365,7 @@ async function pagedSource(ctx, path, params, hint = Promise.resolve(0)) {
   return source;
 }
 
-export async function albums(ctx, { genre, title = 'Albums' } = {}) {
+export async function albums(ctx, { genre, title = tr('nav.albums') } = {}) {
   const sort = ctx.params.get('sort') || 'name';
   const order = sort === 'added' || sort === 'year' ? 'desc' : 'asc';
   const hint = genre
@@ -374,11 +375,11 @@ export async function albums(ctx, { genre, title = 'Albums' } = {}) {
   const list = virtualList({
     source, label: title, cls: 'albums', onError: pageError,
     render: (a, i) => albumCard(a, { eager: i < 12, defer: true }), skeleton: () => cardSkeleton(),
-    empty: h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'No albums yet.')),
+    empty: h('div', { class: 'empty' }, h('p', { class: 'muted' }, tr('albums.none'))),
   });
   ctx.onLeave(() => list.destroy());
-  const sorter = h('select', { 'aria-label': 'Sort albums', class: 'select' },
-    [['name', 'Name'], ['artist', 'Artist'], ['year', 'Year'], ['added', 'Recently added']].map(([v, l]) => h('option', { value: v, selected: v === sort }, l)));
+  const sorter = h('select', { 'aria-label': tr('albums.sort'), class: 'select' },
+    [['name', tr('albums.sort_name')], ['artist', tr('albums.sort_artist')], ['year', tr('albums.sort_year')], ['added', tr('home.recently_added')]].map(([v, l]) => h('option', { value: v, selected: v === sort }, l)));
   sorter.addEventListener('change', () => go(location.pathname + '?sort=' + sorter.value));
   return page(title, header(title, { actions: [sorter] }), list);
 }
@@ -390,39 +391,39 @@ export async function genre(ctx, name) {
 export async function artists(ctx) {
   const source = await pagedSource(ctx, '/artists', { album_artists: 1 });
   const list = virtualList({
-    source, label: 'Artists', cls: 'artists', onError: pageError,
+    source, label: tr('nav.artists'), cls: 'artists', onError: pageError,
     render: (a) => artistCard(a, { defer: true }), skeleton: () => cardSkeleton(true),
-    empty: h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'No artists yet.')),
+    empty: h('div', { class: 'empty' }, h('p', { class: 'muted' }, tr('artists.none'))),
   });
   ctx.onLeave(() => list.destroy());
-  return page('Artists', header('Artists'), list);
+  return page(tr('nav.artists'), header(tr('nav.artists')), list);
 }
 
 export async function genres(ctx) {
   const { items } = await api('/genres', { signal: ctx.signal });
-  return page('Genres', header('Genres'),
+  return page(tr('nav.genres'), header(tr('nav.genres')),
     h('div', { class: 'grid genres', role: 'list' }, items.map((g) => h('a', {
       href: `/genre/${enc(g.name)}`, class: 'genre-tile', role: 'listitem', style: { '--ph': hue(g.name) },
-    }, h('span', {}, g.name), h('small', {}, [g.album_count != null ? plural(g.album_count, 'album') : null, g.song_count != null ? plural(g.song_count, 'song') : null].filter(Boolean).join(' · '))))));
+    }, h('span', {}, g.name), h('small', {}, [g.album_count != null ? trn('count.albums', g.album_count) : null, g.song_count != null ? trn('count.songs', g.song_count) : null].filter(Boolean).join(' · '))))));
 }
 
 export async function tracks(ctx) {
   const sort = ctx.params.get('sort') || 'title';
   const folderId = ctx.params.get('folder') || '';
-  let heading = 'Songs', eyebrow = null, sub = null;
+  let heading = tr('nav.songs'), eyebrow = null, sub = null;
   if (folderId) {
     const { items = [] } = await api('/folders', { signal: ctx.signal }).catch(() => ({}));
     const f = items.find((x) => String(x.id) === folderId);
     const member = f?.node ? (await fed.members().catch(() => ({ items: [] }))).items.find((m) => m.node_id === f.node) : null;
-    heading = f ? (f.node ? `Music from ${member?.name || f.name}` : f.name) : 'Songs in this folder';
-    eyebrow = f?.node ? 'Federation member' : 'Music folder';
-    sub = f?.node ? (member ? `${member.online ? 'Online' : 'Offline'} · streamed from ${member.name || f.name} when played` : null) : 'On this node';
+    heading = f ? (f.node ? tr('folder.music_from', { name: member?.name || f.name }) : f.name) : tr('folder.songs_here');
+    eyebrow = f?.node ? tr('folder.member') : tr('folder.folder');
+    sub = f?.node ? (member ? `${member.online ? tr('member.online') : tr('member.offline')} · ${tr('folder.streamed_from', { name: member.name || f.name })}` : null) : tr('folder.on_this_node');
   }
   const hint = folderId ? Promise.resolve(0) : libraryCounts(ctx.signal).then((c) => c.tracks || 0);
   const source = await pagedSource(ctx, '/tracks', { sort, folder: folderId }, hint);
   const list = virtualTrackList(source, {
     covers: true, label: heading,
-    empty: h('div', { class: 'empty' }, h('p', { class: 'muted' }, folderId ? 'No songs in this folder yet.' : 'No songs yet.')),
+    empty: h('div', { class: 'empty' }, h('p', { class: 'muted' }, folderId ? tr('folder.no_songs') : tr('songs.none'))),
   });
   ctx.onLeave(() => list.destroy());
   return page(heading, header(heading, { eyebrow, sub, actions: playButtons(async () => source.items) }), list);
@@ -430,10 +431,10 @@ export async function tracks(ctx) {
 
 export async function starred(ctx) {
   const s = await api('/stars', { signal: ctx.signal });
-  return page('Starred', header('Starred', { actions: s.tracks.length ? playButtons(async () => s.tracks) : null }),
-    shelf('Albums', null, s.albums, (a) => albumCard(a)), shelf('Artists', null, s.artists, artistCard),
-    s.tracks.length ? h('section', { class: 'shelf' }, h('h2', {}, 'Songs'), trackList(s.tracks, { covers: true })) : null,
-    !s.tracks.length && !s.albums.length && !s.artists.length ? h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'Star songs, albums and artists to find them here.')) : null);
+  return page(tr('nav.starred'), header(tr('nav.starred'), { actions: s.tracks.length ? playButtons(async () => s.tracks) : null }),
+    shelf(tr('nav.albums'), null, s.albums, (a) => albumCard(a)), shelf(tr('nav.artists'), null, s.artists, artistCard),
+    s.tracks.length ? h('section', { class: 'shelf' }, h('h2', {}, tr('nav.songs')), trackList(s.tracks, { covers: true })) : null,
+    !s.tracks.length && !s.albums.length && !s.artists.length ? h('div', { class: 'empty' }, h('p', { class: 'muted' }, tr('starred.none'))) : null);
 }
 
 export async function album(ctx, id) {
@@ -443,33 +444,33 @@ export async function album(ctx, id) {
   const sources = [...new Set(a.tracks.map((t) => fed.sourceOf(t)).filter(Boolean))];
   if (remote) await fed.members().catch(() => null);
   const fromChip = remote ? h('span', { class: 'chip from-node' }, h('span', { class: 'source-dot', 'aria-hidden': 'true' }),
-    fed.fromText(sources.map((n) => fed.memberName(n) || `Node ${fed.shortId(n)}`).join(' and '))) : null;
+    fed.fromText(fmtList(sources.map((n) => fed.memberName(n) || fed.nodeName(n))))) : null;
   const pinBtn = remote ? await pinButton(a) : null;
   const discs = new Set(a.tracks.map((t) => t.disc_no || 1));
   const list = discs.size > 1
     ? [...discs].sort((x, y) => x - y).map((d) => {
       const dt = a.tracks.filter((t) => (t.disc_no || 1) === d);
-      return h('section', {}, h('h3', { class: 'disc' }, `Disc ${d}`), trackList(dt, { numbered: true, album: true, play: (i) => player.playList(a.tracks, a.tracks.indexOf(dt[i])) }));
+      return h('section', {}, h('h3', { class: 'disc' }, tr('album.disc', { n: d })), trackList(dt, { numbered: true, album: true, play: (i) => player.playList(a.tracks, a.tracks.indexOf(dt[i])) }));
     })
-    : trackList(a.tracks, { numbered: true, album: true, label: `Songs of ${a.name}` });
-  const more = iconButton('more', 'More album actions', () => openMenu(more, [
-    { label: 'Play next', icon: 'next', action: () => player.addNext(a.tracks) },
-    { label: 'Add to queue', icon: 'queue', action: () => player.addToEnd(a.tracks) },
-    { label: 'Add to playlist…', icon: 'playlist', action: () => addToPlaylist(a.tracks) },
-    { label: a.starred ? 'Unstar album' : 'Star album', icon: 'heart', action: () => toggleStar(a) },
+    : trackList(a.tracks, { numbered: true, album: true, label: tr('album.songs_of', { name: a.name }) });
+  const more = iconButton('more', tr('album.more_actions'), () => openMenu(more, [
+    { label: tr('action.play_next'), icon: 'next', action: () => player.addNext(a.tracks) },
+    { label: tr('action.add_to_queue'), icon: 'queue', action: () => player.addToEnd(a.tracks) },
+    { label: tr('action.add_to_playlist'), icon: 'playlist', action: () => addToPlaylist(a.tracks) },
+    { label: a.starred ? tr('album.unstar') : tr('album.star'), icon: 'heart', action: () => toggleStar(a) },
     shareItem([a.id], a.name),
-    a.artist_id ? { label: 'Go to artist', icon: 'artist', action: () => go(`/artist/${enc(a.artist_id)}`) } : null,
-    has('/api/v1/radio') && a.artist_id ? { label: 'Artist radio', icon: 'radio', action: () => startRadio({ artist: a.artist_id }) } : null,
+    a.artist_id ? { label: tr('action.go_to_artist'), icon: 'artist', action: () => go(`/artist/${enc(a.artist_id)}`) } : null,
+    has('/api/v1/radio') && a.artist_id ? { label: tr('artist.radio'), icon: 'radio', action: () => startRadio({ artist: a.artist_id }) } : null,
   ].filter(Boolean)), { class: 'btn-icon' });
   const hero = h('div', { class: 'hero' },
     h('div', { class: 'hero-bg', 'aria-hidden': 'true' }, a.cover_url ? h('img', { src: a.cover_url + '?size=64', alt: '' }) : null),
-    cover(a.cover_url, { size: 600, seed: a.id, cls: 'hero-art', alt: `Cover of ${a.name}` }),
+    cover(a.cover_url, { size: 600, seed: a.id, cls: 'hero-art', alt: tr('album.cover_of', { name: a.name }) }),
     h('div', { class: 'hero-meta' },
-      h('div', { class: 'eyebrow' }, a.compilation ? 'Compilation' : 'Album'),
+      h('div', { class: 'eyebrow' }, a.compilation ? tr('album.compilation') : tr('album.album')),
       h('h1', {}, a.name),
       h('p', { class: 'hero-sub' },
         a.artist_id ? h('a', { href: `/artist/${enc(a.artist_id)}`, class: 'strong' }, a.artist) : h('span', { class: 'strong' }, a.artist || ''),
-        [a.year, plural(a.tracks.length, 'song'), fmtDuration(a.duration)].filter(Boolean).map((x) => h('span', {}, ' · ', x))),
+        [a.year, trn('count.songs', a.tracks.length), fmtDuration(a.duration)].filter(Boolean).map((x) => h('span', {}, ' · ', x))),
       h('div', { class: 'chips' }, fromChip, techChips(t0).map((c) => h('span', { class: 'chip' }, c)), (a.genres || []).slice(0, 3).map((g) => h('a', { href: `/genre/${enc(g)}`, class: 'chip' }, g))),
       h('div', { class: 'row actions' }, playButtons(async () => a.tracks, {
         download: downloadButton('album', a.id, () => offline.download({ kind: 'album', id: a.id, name: a.name, artist: a.artist, tracks: a.tracks, cover_url: a.cover_url, page: `/albums/${enc(a.id)}` })),
@@ -487,9 +488,9 @@ async function pinButton(a) {
   const btn = h('button', { type: 'button', class: 'btn pin-btn' });
   const render = () => {
     btn.classList.toggle('saved', !!pin);
-    btn.replaceChildren(icon(pin ? 'done' : 'pin', 18), pin ? (pin.replicated ? 'Copy kept here' : 'Copying here…') : 'Keep a copy');
-    btn.setAttribute('aria-label', pin ? 'Pinned: a copy is kept on this node. Unpin' : 'Keep a copy on this node (pin)');
-    btn.title = pin ? 'Pinned to this node · click to unpin' : 'Keep a full copy of this album on this node';
+    btn.replaceChildren(icon(pin ? 'done' : 'pin', 18), pin ? (pin.replicated ? tr('pin.kept') : tr('pin.copying')) : tr('pin.keep'));
+    btn.setAttribute('aria-label', pin ? tr('pin.pinned_label') : tr('pin.keep_label'));
+    btn.title = pin ? tr('pin.pinned_title') : tr('pin.keep_title');
     btn.dataset.state = pin ? 'pinned' : 'idle';
   };
   btn.addEventListener('click', async () => {
@@ -497,7 +498,7 @@ async function pinButton(a) {
     try {
       await api(`/federation/pins/${enc(a.id)}`, { method: pin ? 'DELETE' : 'PUT' });
       pin = pin ? null : { id: a.id, replicated: false };
-      toast(pin ? `A copy of “${a.name}” will be kept here` : `“${a.name}” is no longer pinned`);
+      toast(pin ? tr('pin.toast_pinned', { name: a.name }) : tr('pin.toast_unpinned', { name: a.name }));
     } catch (e) { toast(e.message, { error: true }); }
     btn.disabled = false;
     render();
@@ -512,26 +513,26 @@ export async function artist(ctx, id) {
   return page(a.name,
     h('div', { class: 'hero artist-hero' },
       h('div', { class: 'hero-art round' }, a.cover_url ? cover(a.cover_url, { size: 600, seed: a.id }) : h('div', { class: 'cover initials big', style: { '--ph': hue(a.name) } }, initials(a.name))),
-      h('div', { class: 'hero-meta' }, h('div', { class: 'eyebrow' }, 'Artist'), h('h1', {}, a.name),
-        h('p', { class: 'muted' }, [plural(a.albums.length, 'album'), a.song_count != null ? plural(a.song_count, 'song') : null].filter(Boolean).join(' · ')),
+      h('div', { class: 'hero-meta' }, h('div', { class: 'eyebrow' }, tr('artist.artist')), h('h1', {}, a.name),
+        h('p', { class: 'muted' }, [trn('count.albums', a.albums.length), a.song_count != null ? trn('count.songs', a.song_count) : null].filter(Boolean).join(' · ')),
         h('div', { class: 'row actions' }, playButtons(all),
-          has('/api/v1/radio') ? h('button', { type: 'button', class: 'btn', onclick: () => startRadio({ artist: a.id }) }, icon('radio', 18), 'Radio') : null))),
-    a.top_tracks?.length ? h('section', { class: 'shelf' }, h('h2', {}, 'Popular'), trackList(a.top_tracks.slice(0, 10), { covers: true })) : null,
-    h('section', { class: 'shelf' }, h('h2', {}, 'Albums'), grid(a.albums, (x) => albumCard(x), 'albums')),
+          has('/api/v1/radio') ? h('button', { type: 'button', class: 'btn', onclick: () => startRadio({ artist: a.id }) }, icon('radio', 18), tr('artist.radio_button')) : null))),
+    a.top_tracks?.length ? h('section', { class: 'shelf' }, h('h2', {}, tr('artist.popular')), trackList(a.top_tracks.slice(0, 10), { covers: true })) : null,
+    h('section', { class: 'shelf' }, h('h2', {}, tr('nav.albums')), grid(a.albums, (x) => albumCard(x), 'albums')),
     artistAbout(a.info));
 }
 
 // External metadata's progress and providers' health (GET /api/v1/metadata), or how to turn it on.
 function metadataPanel(m) {
   if (!m) return null;
-  if (!m.enabled) return h('div', { class: 'panel' }, h('h2', {}, 'External metadata'),
-    h('p', { class: 'muted' }, 'Off: the node asks no outside service anything. Set metadata = true in config.toml to fetch covers, lyrics and artist pictures.'));
-  const kinds = [['albums', 'Albums'], ['artists', 'Artists'], ['tracks', 'Songs']];
-  return h('div', { class: 'panel', 'aria-label': 'External metadata' },
-    h('div', { class: 'row between' }, h('h2', {}, 'External metadata'), h('span', { class: 'chip ' + (m.running ? 'live' : '') }, m.running ? 'Looking up' : 'Idle')),
-    kinds.map(([k, label]) => h('p', { class: 'muted' }, `${label}: ${m[k].checked} of ${m[k].total} looked at, ${m[k].found} found`)),
+  if (!m.enabled) return h('div', { class: 'panel' }, h('h2', {}, tr('metadata.title')),
+    h('p', { class: 'muted' }, tr('metadata.off')));
+  const kinds = [['albums', tr('nav.albums')], ['artists', tr('nav.artists')], ['tracks', tr('nav.songs')]];
+  return h('div', { class: 'panel', 'aria-label': tr('metadata.title') },
+    h('div', { class: 'row between' }, h('h2', {}, tr('metadata.title')), h('span', { class: 'chip ' + (m.running ? 'live' : '') }, m.running ? tr('metadata.looking_up') : tr('status.idle'))),
+    kinds.map(([k, label]) => h('p', { class: 'muted' }, `${label}: ${trn('metadata.progress', m[k].total, { checked: fmtNumber(m[k].checked), found: fmtNumber(m[k].found) })}`)),
     h('ul', { class: 'provider-list' }, (Array.isArray(m.providers) ? m.providers : []).map((p) =>
-      h('li', { class: 'muted' }, `${p.name}: ${p.requests} requests, ${p.failures} failures`, p.last_error ? ` — last error: ${p.last_error}` : ''))));
+      h('li', { class: 'muted' }, `${p.name}: ${trn('metadata.requests', p.requests)}, ${trn('metadata.failures', p.failures)}`, p.last_error ? ` — ${tr('metadata.last_error', { error: p.last_error })}` : ''))));
 }
 
 // The biography and picture credits external metadata found (docs/metadata.md): text only, never HTML,
@@ -539,10 +540,10 @@ function metadataPanel(m) {
 function artistAbout(info) {
   if (!info || (!info.biography && !info.image_attribution)) return null;
   const link = (url, text) => (/^https?:\/\//.test(url || '') ? h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, text) : null);
-  return h('section', { class: 'shelf artist-about' }, h('h2', {}, 'About'),
+  return h('section', { class: 'shelf artist-about' }, h('h2', {}, tr('artist.about')),
     info.biography ? h('p', { class: 'bio' }, info.biography) : null,
-    info.biography ? h('p', { class: 'muted credit' }, info.biography_attribution || '', ' · ', link(info.biography_source, 'Read more')) : null,
-    info.image_attribution ? h('p', { class: 'muted credit' }, info.image_attribution, ' · ', link(info.image_source, 'Source')) : null);
+    info.biography ? h('p', { class: 'muted credit' }, info.biography_attribution || '', ' · ', link(info.biography_source, tr('artist.read_more'))) : null,
+    info.image_attribution ? h('p', { class: 'muted credit' }, info.image_attribution, ' · ', link(info.image_source, tr('artist.source'))) : null);
 }
 
 // -- search ------------------------------------------------------------------------------------------
@@ -556,17 +557,17 @@ async function runSearch(q) {
   searchAbort = new AbortController();
   q = q.trim();
   if (!q) {
-    searchHost.replaceChildren(h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'Find artists, albums and songs as you type.')));
+    searchHost.replaceChildren(h('div', { class: 'empty' }, h('p', { class: 'muted' }, tr('search.hint'))));
     return;
   }
   try {
     const r = await api('/search' + qs({ q, limit: 24 }), { signal: searchAbort.signal });
     const none = !r.artists.length && !r.albums.length && !r.tracks.length;
     searchHost.replaceChildren(
-      none ? h('div', { class: 'empty' }, h('p', { class: 'muted' }, `Nothing matches “${q}”.`)) : '',
-      r.tracks.length ? h('section', { class: 'shelf', 'aria-label': 'Songs' }, h('h2', {}, 'Songs'), trackList(r.tracks.slice(0, 10), { covers: true, label: 'Matching songs' })) : '',
-      shelf('Artists', null, r.artists, artistCard) || '',
-      r.albums.length ? h('section', { class: 'shelf', 'aria-label': 'Albums' }, h('h2', {}, 'Albums'), grid(r.albums, (a) => albumCard(a), 'albums')) : '');
+      none ? h('div', { class: 'empty' }, h('p', { class: 'muted' }, tr('search.nothing', { q }))) : '',
+      r.tracks.length ? h('section', { class: 'shelf', 'aria-label': tr('nav.songs') }, h('h2', {}, tr('nav.songs')), trackList(r.tracks.slice(0, 10), { covers: true, label: tr('search.matching_songs') })) : '',
+      shelf(tr('nav.artists'), null, r.artists, artistCard) || '',
+      r.albums.length ? h('section', { class: 'shelf', 'aria-label': tr('nav.albums') }, h('h2', {}, tr('nav.albums')), grid(r.albums, (a) => albumCard(a), 'albums')) : '');
   } catch (e) {
     if (e.name !== 'AbortError') searchHost.replaceChildren(errorView(e));
   }
@@ -582,48 +583,48 @@ export async function search(ctx) {
   const latest = new URLSearchParams(location.search).get('q') || '';
   if (latest !== q) await runSearch(latest); // typed on while the page was loading
   if (top && document.activeElement !== top) setTimeout(() => top.focus(), 0);
-  return page('Search', h('h1', { class: 'visually-hidden' }, 'Search'), searchHost);
+  return page(tr('nav.search'), h('h1', { class: 'visually-hidden' }, tr('nav.search')), searchHost);
 }
 
 // -- playlists -------------------------------------------------------------------------------------------
 export async function playlists(ctx) {
   const { items } = await api('/playlists', { signal: ctx.signal });
   const create = h('button', { type: 'button', class: 'btn primary', onclick: async () => {
-    const name = await prompt('New playlist', { ok: 'Create' });
+    const name = await prompt(tr('playlist.new'), { ok: tr('action.create') });
     if (!name) return;
     const p = await api('/playlists', { method: 'POST', body: { name } });
     app().refreshPlaylists();
     go(`/playlist/${enc(p.id)}`);
-  } }, icon('plus', 18), 'New playlist');
-  const file = h('input', { type: 'file', accept: '.m3u,.m3u8,.xspf,audio/x-mpegurl,application/xspf+xml', hidden: true, 'aria-label': 'Playlist file to import' });
+  } }, icon('plus', 18), tr('playlist.new'));
+  const file = h('input', { type: 'file', accept: '.m3u,.m3u8,.xspf,audio/x-mpegurl,application/xspf+xml', hidden: true, 'aria-label': tr('playlist.import_file') });
   file.addEventListener('change', async () => {
     const f = file.files[0];
     if (!f) return;
     try {
       const r = await api('/playlists/import' + qs({ name: f.name.replace(/\.(m3u8?|xspf)$/i, '') }), { method: 'POST', body: await f.text() });
-      toast(`Imported “${r.name}”: ${r.matched} matched, ${r.unmatched} not found`);
+      toast(tr('playlist.imported', { name: r.name, matched: fmtNumber(r.matched), unmatched: fmtNumber(r.unmatched) }));
       app().refreshPlaylists();
       go(`/playlist/${enc(r.id)}`);
     } catch (e) { toast(e.message, { error: true }); }
   });
-  const importBtn = h('button', { type: 'button', class: 'btn', onclick: () => file.click() }, 'Import M3U8');
+  const importBtn = h('button', { type: 'button', class: 'btn', onclick: () => file.click() }, tr('playlist.import'));
   const canSmart = has('/api/v1/smart-playlists');
-  const newSmart = canSmart ? h('a', { href: '/playlists/smart', class: 'btn' }, icon('plus', 18), 'New smart playlist') : null;
+  const newSmart = canSmart ? h('a', { href: '/playlists/smart', class: 'btn' }, icon('plus', 18), tr('smart.new')) : null;
   const me = app().state.user;
   const mySmart = items.filter((p) => p.generated === 'smart' && p.owner_id === me.id);
   const generated = items.filter((p) => p.generated && !mySmart.includes(p));
   const own = items.filter((p) => !p.generated);
   const tile = (p) => h('a', { href: `/playlist/${enc(p.id)}`, class: 'card playlist-card', role: 'listitem', 'aria-label': p.name },
     h('div', { class: 'card-art' }, h('div', { class: 'cover playlist-art', style: { '--ph': hue(p.name) } }, icon('playlist', 40))),
-    h('div', { class: 'card-title' }, p.name), h('div', { class: 'card-sub' }, `${plural(p.song_count, 'song')} · ${p.owner}`));
-  const section = (title, list, note) => h('section', { class: 'shelf', 'aria-labelledby': `pl-${title.replace(/\W+/g, '-')}` },
-    h('h2', { id: `pl-${title.replace(/\W+/g, '-')}` }, title), note || null,
+    h('div', { class: 'card-title' }, p.name), h('div', { class: 'card-sub' }, `${trn('count.songs', p.song_count)} · ${p.owner}`));
+  const section = (id, title, list, note) => h('section', { class: 'shelf', 'aria-labelledby': `pl-${id}` },
+    h('h2', { id: `pl-${id}` }, title), note || null,
     list.length ? h('div', { class: 'grid albums', role: 'list', 'aria-label': title }, list.map(tile)) : null);
-  return page('Playlists', header('Playlists', { actions: [create, newSmart, importBtn, file] }),
-    own.length ? h('div', { class: 'grid albums', role: 'list', 'aria-label': 'Your playlists' }, own.map(tile)) : h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'No playlists yet. Create one, or add songs from any list with ⋯ → Add to playlist.')),
-    mySmart.length || canSmart ? section('Smart playlists', mySmart, mySmart.length ? null
-      : h('p', { class: 'muted' }, 'Rules pick the songs: say “genre is Jazz and played more than 3 times”, and the playlist keeps itself up to date.')) : null,
-    generated.length ? section('Made for you', generated) : null);
+  return page(tr('nav.playlists'), header(tr('nav.playlists'), { actions: [create, newSmart, importBtn, file] }),
+    own.length ? h('div', { class: 'grid albums', role: 'list', 'aria-label': tr('playlist.yours') }, own.map(tile)) : h('div', { class: 'empty' }, h('p', { class: 'muted' }, tr('playlist.none'))),
+    mySmart.length || canSmart ? section('Smart-playlists', tr('smart.playlists'), mySmart, mySmart.length ? null
+      : h('p', { class: 'muted' }, tr('smart.explained'))) : null,
+    generated.length ? section('Made-for-you', tr('playlist.made_for_you'), generated) : null);
 }
 
 export async function playlist(ctx, id) {
@@ -637,12 +638,12 @@ export async function playlist(ctx, id) {
   const sub = h('p', { class: 'muted' });
   const listHost = h('div', { class: 'playlist-tracks' });
   const render = () => {
-    sub.textContent = [`${plural(p.tracks.length, 'song')}`, fmtDuration(p.tracks.reduce((s, t) => s + (t.duration || 0), 0)), `by ${p.owner}`].join(' · ');
+    sub.textContent = [trn('count.songs', p.tracks.length), fmtDuration(p.tracks.reduce((s, t) => s + (t.duration || 0), 0)), tr('playlist.by', { owner: p.owner })].join(' · ');
     listHost.replaceChildren(p.tracks.length ? trackList(p.tracks, {
-      covers: true, label: `Songs of ${p.name}`,
+      covers: true, label: tr('album.songs_of', { name: p.name }),
       reorder: writable ? reorder : null,
-      menuExtra: writable ? (t, i) => [{ label: 'Remove from playlist', icon: 'trash', action: () => removeAt(i) }] : null,
-    }) : h('div', { class: 'empty' }, h('p', { class: 'muted' }, smart ? 'No song matches these rules yet.' : 'This playlist is empty. Add songs from any list with ⋯ → Add to playlist.')));
+      menuExtra: writable ? (t, i) => [{ label: tr('playlist.remove_from'), icon: 'trash', action: () => removeAt(i) }] : null,
+    }) : h('div', { class: 'empty' }, h('p', { class: 'muted' }, smart ? tr('smart.no_match') : tr('playlist.empty'))));
   };
   const reorder = async (from, to, keyboard) => {
     const [t] = p.tracks.splice(from, 1);
@@ -663,7 +664,7 @@ export async function playlist(ctx, id) {
     render();
   };
   const rename = async () => {
-    const name = await prompt('Rename playlist', { value: p.name });
+    const name = await prompt(tr('playlist.rename_title'), { value: p.name });
     if (!name || name === p.name) return;
     await api(`/playlists/${enc(id)}`, { method: 'PATCH', body: { name } });
     p.name = name;
@@ -671,32 +672,32 @@ export async function playlist(ctx, id) {
     app().refreshPlaylists();
   };
   const del = async () => {
-    if (!await confirmDialog(`Delete “${p.name}”?`, 'The songs stay in the library.', { ok: 'Delete', danger: true })) return;
+    if (!await confirmDialog(tr('playlist.delete_title', { name: p.name }), tr('playlist.delete_text'), { ok: tr('action.delete'), danger: true })) return;
     await api(`/playlists/${enc(id)}`, { method: 'DELETE' });
     app().refreshPlaylists();
-    toast('Playlist deleted');
+    toast(tr('playlist.deleted'));
     go('/playlists');
   };
-  const more = iconButton('more', 'More playlist actions', () => openMenu(more, [
-    writable ? { label: 'Rename…', icon: 'settings', action: rename } : null,
-    { label: 'Add to queue', icon: 'queue', action: () => player.addToEnd(p.tracks) },
+  const more = iconButton('more', tr('playlist.more_actions'), () => openMenu(more, [
+    writable ? { label: tr('playlist.rename_dots'), icon: 'settings', action: rename } : null,
+    { label: tr('action.add_to_queue'), icon: 'queue', action: () => player.addToEnd(p.tracks) },
     shareItem([p.id], p.name),
-    { label: 'Export M3U8', icon: 'download', action: () => { const a = h('a', { href: `/api/v1/playlists/${enc(id)}/export?format=m3u8`, download: '' }); document.body.append(a); a.click(); a.remove(); } },
-    editable ? { label: 'Edit rules…', icon: 'settings', action: () => go(`/playlists/smart/${enc(id)}`) } : null,
-    writable || editable || me.role === 'owner' ? { label: 'Delete playlist', icon: 'trash', action: del } : null,
+    { label: tr('playlist.export'), icon: 'download', action: () => { const a = h('a', { href: `/api/v1/playlists/${enc(id)}/export?format=m3u8`, download: '' }); document.body.append(a); a.click(); a.remove(); } },
+    editable ? { label: tr('smart.edit_rules_dots'), icon: 'settings', action: () => go(`/playlists/smart/${enc(id)}`) } : null,
+    writable || editable || me.role === 'owner' ? { label: tr('playlist.delete'), icon: 'trash', action: del } : null,
   ].filter(Boolean)), { class: 'btn-icon' });
   render();
   return page(p.name,
     h('div', { class: 'hero playlist-hero' },
       h('div', { class: 'hero-art' }, h('div', { class: 'cover playlist-art', style: { '--ph': hue(p.name) } }, icon('playlist', 64))),
-      h('div', { class: 'hero-meta' }, h('div', { class: 'eyebrow' }, smart ? 'Smart playlist' : p.generated ? 'Generated playlist' : 'Playlist'), title, sub,
+      h('div', { class: 'hero-meta' }, h('div', { class: 'eyebrow' }, smart ? tr('smart.playlist') : p.generated ? tr('playlist.generated') : tr('playlist.playlist')), title, sub,
         p.comment ? h('p', { class: 'muted' }, p.comment) : null,
         smart ? h('p', { class: 'muted smart-rules' }, summary(p.rules)) : null,
         h('div', { class: 'row actions' }, playButtons(async () => p.tracks, {
           download: downloadButton('playlist', p.id, () => offline.download({ kind: 'playlist', id: p.id, name: p.name, tracks: p.tracks, page: `/playlists/${enc(p.id)}` })),
           more,
-        }), writable ? h('button', { type: 'button', class: 'btn ghost', onclick: rename }, 'Rename') : null,
-        editable ? h('a', { href: `/playlists/smart/${enc(id)}`, class: 'btn ghost' }, 'Edit rules') : null))),
+        }), writable ? h('button', { type: 'button', class: 'btn ghost', onclick: rename }, tr('playlist.rename')) : null,
+        editable ? h('a', { href: `/playlists/smart/${enc(id)}`, class: 'btn ghost' }, tr('smart.edit_rules')) : null))),
     listHost);
 }
 
@@ -708,10 +709,10 @@ export async function queue(ctx) {
     const cur = player.current;
     const upNext = q.slice(player.index + 1);
     host.replaceChildren(
-      cur ? h('section', { class: 'shelf' }, h('h2', {}, 'Now playing'), trackList([cur], { covers: true, play: () => player.play() })) : h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'The queue is empty. Play something, or add songs with ⋯ → Add to queue.')),
-      upNext.length ? h('section', { class: 'shelf' }, h('div', { class: 'shelf-head' }, h('h2', {}, 'Up next'), h('span', { class: 'muted' }, plural(upNext.length, 'song'))),
+      cur ? h('section', { class: 'shelf' }, h('h2', {}, tr('player.now_playing')), trackList([cur], { covers: true, play: () => player.play() })) : h('div', { class: 'empty' }, h('p', { class: 'muted' }, tr('queue.empty'))),
+      upNext.length ? h('section', { class: 'shelf' }, h('div', { class: 'shelf-head' }, h('h2', {}, tr('queue.up_next')), h('span', { class: 'muted' }, trn('count.songs', upNext.length))),
         trackList(upNext, {
-          covers: true, label: 'Up next',
+          covers: true, label: tr('queue.up_next'),
           play: (i) => player.jump(player.index + 1 + i),
           reorder: (from, to) => player.move(player.index + 1 + from, player.index + 1 + to),
           remove: (i) => player.removeAt(player.index + 1 + i),
@@ -722,9 +723,9 @@ export async function queue(ctx) {
   player.addEventListener('queue', onQueue);
   player.addEventListener('track', onQueue);
   ctx.onLeave(() => { player.removeEventListener('queue', onQueue); player.removeEventListener('track', onQueue); });
-  const clear = h('button', { type: 'button', class: 'btn', onclick: () => player.clear() }, icon('trash', 18), 'Clear');
-  const shuffle = h('button', { type: 'button', class: 'btn', onclick: () => player.setShuffle(!player.shuffle) }, icon('shuffle', 18), 'Shuffle');
-  return page('Queue', header('Queue', { actions: [shuffle, clear] }), host);
+  const clear = h('button', { type: 'button', class: 'btn', onclick: () => player.clear() }, icon('trash', 18), tr('queue.clear'));
+  const shuffle = h('button', { type: 'button', class: 'btn', onclick: () => player.setShuffle(!player.shuffle) }, icon('shuffle', 18), tr('player.shuffle'));
+  return page(tr('nav.queue'), header(tr('nav.queue'), { actions: [shuffle, clear] }), host);
 }
 
 // -- now playing -------------------------------------------------------------------------------------------
@@ -733,17 +734,17 @@ export async function nowPlaying(ctx) {
   const title = h('h1', { class: 'np-title' });
   const artist = h('p', { class: 'np-artist' });
   const chips = h('div', { class: 'chips' });
-  const seek = h('son-seekbar', { class: 'np-seek', label: 'Seek' });
+  const seek = h('son-seekbar', { class: 'np-seek', label: tr('player.seek') });
   const pos = h('span', { class: 'time' }), dur = h('span', { class: 'time' });
-  const lyricsBox = h('div', { class: 'lyrics', 'aria-label': 'Lyrics', tabindex: '0' });
-  const playBtn = h('button', { type: 'button', class: 'play-btn big', 'aria-label': 'Play', onclick: () => player.toggle() }, icon('play', 30));
+  const lyricsBox = h('div', { class: 'lyrics', 'aria-label': tr('now.lyrics'), tabindex: '0' });
+  const playBtn = h('button', { type: 'button', class: 'play-btn big', 'aria-label': tr('player.play'), onclick: () => player.toggle() }, icon('play', 30));
   seek.addEventListener('seek', (e) => player.seek(e.detail));
   let lyrics = null, lyricLines = [], lastLine = -1;
 
   const renderTrack = async () => {
     const t = player.current;
-    art.replaceChildren(cover(t?.cover_url, { size: 600, seed: t?.album_id || 'none', alt: t ? `Cover of ${t.album || t.title}` : '' }));
-    title.textContent = t ? t.title : 'Nothing playing';
+    art.replaceChildren(cover(t?.cover_url, { size: 600, seed: t?.album_id || 'none', alt: t ? tr('album.cover_of', { name: t.album || t.title }) : '' }));
+    title.textContent = t ? t.title : tr('player.nothing_playing');
     artist.replaceChildren(t ? h('span', {}, t.artist_id ? h('a', { href: `/artist/${enc(t.artist_id)}` }, t.artist) : t.artist || '',
       t.album ? [' — ', t.album_id ? h('a', { href: `/album/${enc(t.album_id)}` }, t.album) : t.album] : '') : '');
     seek.setTrack(t);
@@ -760,7 +761,7 @@ export async function nowPlaying(ctx) {
       class: 'lyric' + (lyrics.synced ? ' synced' : ''), dataset: { i },
       onclick: lyrics.synced && l.start_ms != null ? () => player.seek(l.start_ms / 1000) : null,
     }, l.text || '♪'));
-    lyricsBox.replaceChildren(...(lyricLines.length ? lyricLines : [h('p', { class: 'muted no-lyrics' }, 'No lyrics for this song.')]));
+    lyricsBox.replaceChildren(...(lyricLines.length ? lyricLines : [h('p', { class: 'muted no-lyrics' }, tr('now.no_lyrics'))]));
   };
   const renderChips = () => {
     const t = player.current;
@@ -770,10 +771,10 @@ export async function nowPlaying(ctx) {
     const rg = player.settings.replaygain === 'album' ? ag ?? tg : tg ?? ag;
     chips.replaceChildren(...[
       ...techChips(d),
-      bpm ? `${Math.round(bpm)} BPM` : null,
-      key ? `Key ${key}${camelot ? ' · ' + camelot : ''}` : null,
-      loud != null ? `${Number(loud).toFixed(1)} LUFS` : null,
-      rg != null && player.settings.replaygain !== 'off' ? `RG ${rg > 0 ? '+' : ''}${Number(rg).toFixed(1)} dB` : null,
+      bpm ? tr('now.bpm', { bpm: fmtNumber(Math.round(bpm)) }) : null,
+      key ? tr('now.key', { key }) + (camelot ? ' · ' + camelot : '') : null,
+      loud != null ? tr('now.lufs', { lufs: fmtNumber(loud, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) }) : null,
+      rg != null && player.settings.replaygain !== 'off' ? tr('now.rg', { db: fmtNumber(rg, { minimumFractionDigits: 1, maximumFractionDigits: 1, signDisplay: 'exceptZero' }) }) : null,
     ].filter(Boolean).map((c) => h('span', { class: 'chip' }, c)), fed.sourceBadge(d, { cls: 'source-badge chip-size' }) || '');
   };
   const renderTime = () => {
@@ -793,14 +794,14 @@ export async function nowPlaying(ctx) {
       }
     }
   };
-  const shuffleBtn = iconButton('shuffle', 'Shuffle', () => player.setShuffle(!player.shuffle), { class: 'toggle' });
-  const repeatBtn = iconButton('repeat', 'Repeat', () => player.cycleRepeat(), { class: 'toggle' });
+  const shuffleBtn = iconButton('shuffle', tr('player.shuffle'), () => player.setShuffle(!player.shuffle), { class: 'toggle' });
+  const repeatBtn = iconButton('repeat', tr('shortcuts.repeat'), () => player.cycleRepeat(), { class: 'toggle' });
   const renderState = () => {
     playBtn.replaceChildren(icon(player.playing ? 'pause' : 'play', 30));
-    playBtn.setAttribute('aria-label', player.playing ? 'Pause' : 'Play');
+    playBtn.setAttribute('aria-label', player.playing ? tr('player.pause') : tr('player.play'));
     shuffleBtn.setAttribute('aria-pressed', String(player.shuffle));
     repeatBtn.setAttribute('aria-pressed', String(player.repeat !== 'off'));
-    repeatBtn.setAttribute('aria-label', `Repeat: ${player.repeat}`);
+    repeatBtn.setAttribute('aria-label', repeatLabel(player.repeat));
     repeatBtn.replaceChildren(icon(player.repeat === 'one' ? 'repeat1' : 'repeat', 20));
   };
   const listeners = { track: renderTrack, time: renderTime, state: renderState, details: renderChips };
@@ -809,25 +810,27 @@ export async function nowPlaying(ctx) {
   renderTrack();
   renderState();
   renderTime();
-  return page('Now playing', h('div', { class: 'now' },
+  return page(tr('player.now_playing'), h('div', { class: 'now' },
     h('div', { class: 'np-left' }, art,
       h('div', { class: 'np-info' }, title, artist, chips),
       h('div', { class: 'np-progress' }, seek, h('div', { class: 'row between' }, pos, dur)),
       h('div', { class: 'np-controls' },
-        shuffleBtn, iconButton('prev', 'Previous', () => player.prev(), { size: 28 }), playBtn,
-        iconButton('next', 'Next', () => player.next(), { size: 28 }), repeatBtn)),
+        shuffleBtn, iconButton('prev', tr('player.previous'), () => player.prev(), { size: 28 }), playBtn,
+        iconButton('next', tr('player.next'), () => player.next(), { size: 28 }), repeatBtn)),
     h('div', { class: 'np-right' },
-      h('div', { class: 'tabs', role: 'tablist' }, h('h2', {}, 'Lyrics')), lyricsBox,
-      h('details', { class: 'eq-details' }, h('summary', {}, icon('eq', 18), 'Equaliser'), eqPanel()))));
+      h('div', { class: 'tabs', role: 'tablist' }, h('h2', {}, tr('now.lyrics'))), lyricsBox,
+      h('details', { class: 'eq-details' }, h('summary', {}, icon('eq', 18), tr('eq.equaliser')), eqPanel()))));
 }
 
 // -- equaliser ------------------------------------------------------------------------------------------------
+const presetName = (n) => EQ_PRESET_NAMES[n] || n;
+
 export function eqPanel() {
-  const preset = h('select', { class: 'select', 'aria-label': 'Equaliser preset' },
-    [...Object.keys(EQ_PRESETS), 'Custom'].map((n) => h('option', { value: n }, n)));
-  const on = h('input', { type: 'checkbox', class: 'switch', 'aria-label': 'Equaliser on' });
+  const preset = h('select', { class: 'select', 'aria-label': tr('eq.preset') },
+    [...Object.keys(EQ_PRESETS), 'Custom'].map((n) => h('option', { value: n }, presetName(n))));
+  const on = h('input', { type: 'checkbox', class: 'switch', 'aria-label': tr('eq.on') });
   const sliders = EQ_BANDS.map((f, i) => {
-    const s = h('input', { type: 'range', min: -12, max: 12, step: 0.5, class: 'eq-slider', 'aria-label': `${f >= 1000 ? f / 1000 + ' kHz' : f + ' Hz'} band gain`, dataset: { band: i } });
+    const s = h('input', { type: 'range', min: -12, max: 12, step: 0.5, class: 'eq-slider', 'aria-label': tr('eq.band', { band: f >= 1000 ? tr('eq.khz', { f: fmtNumber(f / 1000) }) : tr('eq.hz', { f: fmtNumber(f) }) }), dataset: { band: i } });
     s.addEventListener('input', () => player.setEqBand(i, Number(s.value)));
     return s;
   });
@@ -842,7 +845,7 @@ export function eqPanel() {
   player.addEventListener('eq', render);
   render();
   return h('div', { class: 'eq' },
-    h('div', { class: 'row between' }, h('label', { class: 'row' }, on, 'Equaliser'), preset),
+    h('div', { class: 'row between' }, h('label', { class: 'row' }, on, tr('eq.equaliser')), preset),
     h('div', { class: 'eq-bands' }, EQ_BANDS.map((f, i) => h('div', { class: 'eq-band' }, values[i], sliders[i], h('span', { class: 'eq-f' }, f >= 1000 ? f / 1000 + 'k' : f)))));
 }
 
@@ -853,29 +856,29 @@ export async function downloads(ctx) {
   const render = async () => {
     const e = await offline.estimate();
     quota.replaceChildren(e ? h('div', {},
-      h('div', { class: 'row between' }, h('strong', {}, `${fmtBytes(e.usage)} used`), h('span', { class: 'muted' }, `of ${fmtBytes(e.quota)} available to this app${e.persisted ? ' · persistent' : ''}`)),
-      h('div', { class: 'meter', role: 'meter', 'aria-label': 'Storage used', 'aria-valuemin': 0, 'aria-valuemax': e.quota, 'aria-valuenow': e.usage },
-        h('span', { style: { width: `${Math.max(0.5, (100 * e.usage) / (e.quota || 1))}%` } }))) : h('p', { class: 'muted' }, 'This browser does not report its storage quota.'));
+      h('div', { class: 'row between' }, h('strong', {}, tr('downloads.used', { size: fmtBytes(e.usage) })), h('span', { class: 'muted' }, tr('downloads.of_quota', { size: fmtBytes(e.quota) }) + (e.persisted ? ` · ${tr('downloads.persistent')}` : ''))),
+      h('div', { class: 'meter', role: 'meter', 'aria-label': tr('downloads.storage_used'), 'aria-valuemin': 0, 'aria-valuemax': e.quota, 'aria-valuenow': e.usage },
+        h('span', { style: { width: `${Math.max(0.5, (100 * e.usage) / (e.quota || 1))}%` } }))) : h('p', { class: 'muted' }, tr('downloads.no_quota')));
     const items = await offline.collections();
     list.replaceChildren(...(items.length ? items.map((c) => h('div', { class: 'download-item' },
       cover(c.cover_url, { size: 64, seed: c.id, cls: 'tiny' }),
-      h('div', { class: 'tmain' }, h('div', { class: 'ttitle' }, c.name), h('div', { class: 'tsub' }, [c.kind[0].toUpperCase() + c.kind.slice(1), c.artist, plural(c.track_ids.length, 'song')].filter(Boolean).join(' · '))),
-      iconButton('play', `Play ${c.name}`, () => player.playList(c.tracks, 0)),
-      iconButton('trash', `Remove ${c.name} from this device`, async () => { await offline.remove(c.kind, c.id); render(); })))
-      : [h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'Nothing downloaded yet. Use Download on an album or a playlist to keep it on this device.'))]));
+      h('div', { class: 'tmain' }, h('div', { class: 'ttitle' }, c.name), h('div', { class: 'tsub' }, [c.kind === 'album' ? tr('album.album') : c.kind === 'playlist' ? tr('playlist.playlist') : tr('downloads.song'), c.artist, trn('count.songs', c.track_ids.length)].filter(Boolean).join(' · '))),
+      iconButton('play', tr('action.play_name', { name: c.name }), () => player.playList(c.tracks, 0)),
+      iconButton('trash', tr('downloads.remove_name', { name: c.name }), async () => { await offline.remove(c.kind, c.id); render(); })))
+      : [h('div', { class: 'empty' }, h('p', { class: 'muted' }, tr('downloads.none')))]));
   };
   await render();
   const onChange = () => render();
   offline.offlineEvents.addEventListener('change', onChange);
   ctx.onLeave(() => offline.offlineEvents.removeEventListener('change', onChange));
-  const clearAll = h('button', { type: 'button', class: 'btn ghost', onclick: async () => { if (confirm('Remove every download from this device?')) { await offline.removeAll(); render(); } } }, 'Remove all');
-  return page('Downloads', header('Downloads', { sub: 'Music kept on this device plays without the node.', actions: [clearAll] }), quota, list);
+  const clearAll = h('button', { type: 'button', class: 'btn ghost', onclick: async () => { if (confirm(tr('downloads.remove_all_confirm'))) { await offline.removeAll(); render(); } } }, tr('downloads.remove_all'));
+  return page(tr('nav.downloads'), header(tr('nav.downloads'), { sub: tr('downloads.sub'), actions: [clearAll] }), quota, list);
 }
 
 // -- settings -------------------------------------------------------------------------------------------------
 export async function settings(ctx) {
   const me = app().state.user;
-  const theme = h('select', { class: 'select', 'aria-label': 'Theme' }, [['system', 'Match the system'], ['dark', 'Dark'], ['light', 'Light']].map(([v, l]) => h('option', { value: v }, l)));
+  const theme = h('select', { class: 'select', 'aria-label': tr('settings.theme') }, [['system', tr('settings.theme_system')], ['dark', tr('settings.theme_dark')], ['light', tr('settings.theme_light')]].map(([v, l]) => h('option', { value: v }, l)));
   theme.value = localStorage.getItem('sonantica.theme') || 'system';
   theme.addEventListener('change', async () => { localStorage.setItem('sonantica.theme', theme.value); (await import('./app.js')).applyTheme(); });
   const language = h('select', { class: 'select', name: 'language', 'aria-label': tr('settings.language') },
@@ -883,47 +886,48 @@ export async function settings(ctx) {
     i18n.LANGUAGES.map((code) => h('option', { value: code, lang: code }, languageName(code))));
   language.value = i18n.languageChoice();
   language.addEventListener('change', () => i18n.setLanguage(language.value));
-  const quality = h('select', { class: 'select', 'aria-label': 'Streaming quality' }, Object.entries(QUALITIES).map(([v, q]) => h('option', { value: v }, q.label)));
+  const quality = h('select', { class: 'select', 'aria-label': tr('settings.quality') }, Object.entries(QUALITIES).map(([v, q]) => h('option', { value: v }, q.label)));
   quality.value = player.settings.quality;
-  quality.addEventListener('change', () => { player.settings.quality = quality.value; player.saveSettings(); toast('Applies from the next song'); });
-  const rg = h('select', { class: 'select', 'aria-label': 'Volume normalisation (ReplayGain)' }, [['off', 'Off'], ['track', 'Track gain'], ['album', 'Album gain']].map(([v, l]) => h('option', { value: v }, l)));
+  quality.addEventListener('change', () => { player.settings.quality = quality.value; player.saveSettings(); toast(tr('settings.quality_next_song')); });
+  const rg = h('select', { class: 'select', 'aria-label': tr('settings.replaygain_label') }, [['off', tr('settings.replaygain_off')], ['track', tr('settings.replaygain_track')], ['album', tr('settings.replaygain_album')]].map(([v, l]) => h('option', { value: v }, l)));
   rg.value = player.settings.replaygain;
   rg.addEventListener('change', () => player.setReplayGain(rg.value));
-  const preamp = h('input', { type: 'range', min: -12, max: 12, step: 0.5, value: player.settings.preamp, 'aria-label': 'ReplayGain pre-amp (dB)' });
-  const preampOut = h('output', {}, `${player.settings.preamp} dB`);
-  preamp.addEventListener('input', () => { player.setReplayGain(player.settings.replaygain, Number(preamp.value)); preampOut.textContent = `${preamp.value} dB`; });
+  const preamp = h('input', { type: 'range', min: -12, max: 12, step: 0.5, value: player.settings.preamp, 'aria-label': tr('settings.preamp_label') });
+  const db = (v) => tr('settings.db', { db: fmtNumber(Number(v), { maximumFractionDigits: 1 }) });
+  const preampOut = h('output', {}, db(player.settings.preamp));
+  preamp.addEventListener('input', () => { player.setReplayGain(player.settings.replaygain, Number(preamp.value)); preampOut.textContent = db(preamp.value); });
   const { SHORTCUTS, signOut } = await import('./app.js');
   const keys = h('div', { class: 'api-keys' });
   const renderKeys = async () => {
     try {
       const { api_keys } = await api('/me/api-keys');
-      keys.replaceChildren(...api_keys.map((k) => h('div', { class: 'row between key-row' }, h('span', {}, k.name, h('span', { class: 'muted' }, ` · ${k.created_at || ''}`)),
-        h('button', { type: 'button', class: 'btn ghost small', onclick: async () => { await api(`/me/api-keys/${enc(k.id)}`, { method: 'DELETE' }); renderKeys(); } }, 'Revoke'))));
+      keys.replaceChildren(...api_keys.map((k) => h('div', { class: 'row between key-row' }, h('span', {}, k.name, h('span', { class: 'muted' }, k.created_at ? ` · ${fmtDateTime(k.created_at)}` : '')),
+        h('button', { type: 'button', class: 'btn ghost small', onclick: async () => { await api(`/me/api-keys/${enc(k.id)}`, { method: 'DELETE' }); renderKeys(); } }, tr('settings.revoke')))));
     } catch { keys.replaceChildren(); }
   };
   renderKeys();
   const newKey = h('button', { type: 'button', class: 'btn', onclick: async () => {
-    const name = await prompt('New API key', { label: 'What is it for? (e.g. Symfonium on my phone)', ok: 'Create' });
+    const name = await prompt(tr('settings.new_api_key'), { label: tr('settings.api_key_for'), ok: tr('action.create') });
     if (!name) return;
     const r = await api('/me/api-keys', { method: 'POST', body: { name } });
-    keys.prepend(h('div', { class: 'new-key' }, h('p', {}, 'Copy this key now; it is shown only once:'), h('code', { tabindex: '0' }, r.key)));
-    renderKeys().then(() => keys.prepend(h('div', { class: 'new-key' }, h('p', {}, 'Copy this key now; it is shown only once:'), h('code', { tabindex: '0' }, r.key))));
-  } }, icon('plus', 18), 'New API key');
+    keys.prepend(h('div', { class: 'new-key' }, h('p', {}, tr('settings.copy_key_now')), h('code', { tabindex: '0' }, r.key)));
+    renderKeys().then(() => keys.prepend(h('div', { class: 'new-key' }, h('p', {}, tr('settings.copy_key_now')), h('code', { tabindex: '0' }, r.key))));
+  } }, icon('plus', 18), tr('settings.new_api_key'));
   const section = (title, ...body) => h('section', { class: 'panel', 'aria-label': title }, h('h2', {}, title), ...body);
   const field = (label, control, hint) => h('div', { class: 'setting' }, h('div', {}, h('div', { class: 'setting-label' }, label), hint ? h('div', { class: 'muted small' }, hint) : null), control);
-  return page('Settings', header('Settings'),
+  return page(tr('nav.settings'), header(tr('nav.settings')),
     h('div', { class: 'settings' },
-      section('Appearance', field('Theme', theme), field(tr('settings.language'), language, tr('settings.language_hint'))),
-      section('Playback',
-        field('Streaming quality', quality, 'Original is bit-exact; transcoded streams save data away from home.'),
-        field('Volume normalisation', rg, 'ReplayGain from tags or the node’s loudness analysis.'),
-        field('Pre-amp', h('div', { class: 'row' }, preamp, preampOut))),
-      h('section', { class: 'panel', id: 'eq', 'aria-label': 'Equaliser' }, h('h2', {}, 'Equaliser'), eqPanel()),
-      section('Account',
-        field('Signed in as', h('div', { class: 'row' }, h('strong', {}, me.name), h('span', { class: 'chip' }, me.role),
-          h('button', { type: 'button', class: 'btn ghost', onclick: signOut }, icon('logout', 18), 'Sign out'))),
-        field('API keys', newKey, 'For Subsonic apps and scripts.'), keys),
-      section('Keyboard shortcuts', h('dl', { class: 'shortcuts' }, SHORTCUTS.map(([k, d]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, d)])))));
+      section(tr('settings.appearance'), field(tr('settings.theme'), theme), field(tr('settings.language'), language, tr('settings.language_hint'))),
+      section(tr('settings.playback'),
+        field(tr('settings.quality'), quality, tr('settings.quality_hint')),
+        field(tr('settings.replaygain'), rg, tr('settings.replaygain_hint')),
+        field(tr('settings.preamp'), h('div', { class: 'row' }, preamp, preampOut))),
+      h('section', { class: 'panel', id: 'eq', 'aria-label': tr('eq.equaliser') }, h('h2', {}, tr('eq.equaliser')), eqPanel()),
+      section(tr('settings.account'),
+        field(tr('settings.signed_in_as'), h('div', { class: 'row' }, h('strong', {}, me.name), h('span', { class: 'chip' }, roleName(me.role)),
+          h('button', { type: 'button', class: 'btn ghost', onclick: signOut }, icon('logout', 18), tr('settings.sign_out')))),
+        field(tr('settings.api_keys'), newKey, tr('settings.api_keys_hint')), keys),
+      section(tr('settings.shortcuts'), h('dl', { class: 'shortcuts' }, SHORTCUTS.map(([k, d]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, d)])))));
 }
 
 // -- node status ------------------------------------------------------------------------------------------
@@ -940,17 +944,17 @@ export async function status(ctx) {
     const lib = s.library || {};
     box.replaceChildren(
       h('div', { class: 'stat-tiles' },
-        [['Songs', lib.tracks], ['Albums', lib.albums], ['Artists', lib.artists]].map(([l, v]) => h('div', { class: 'tile' }, h('div', { class: 'tile-v' }, (v ?? 0).toLocaleString()), h('div', { class: 'muted' }, l)))),
+        [[tr('nav.songs'), lib.tracks], [tr('nav.albums'), lib.albums], [tr('nav.artists'), lib.artists]].map(([l, v]) => h('div', { class: 'tile' }, h('div', { class: 'tile-v' }, fmtNumber(v ?? 0)), h('div', { class: 'muted' }, l)))),
       h('div', { class: 'panel' },
-        h('div', { class: 'row between' }, h('h2', {}, 'Library scan'), h('span', { class: 'chip ' + (scanning ? 'live' : '') }, scanning ? 'Scanning' : 'Idle')),
-        h('div', { class: 'meter', role: 'progressbar', 'aria-label': 'Scan progress', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': scanning ? pct : 100 }, h('span', { style: { width: (scanning ? pct : 100) + '%' } })),
-        h('p', { class: 'muted' }, scanning ? `${done.toLocaleString()} of ${total.toLocaleString()} files` : s.last?.finished_at ? `Last scan finished ${new Date(s.last.finished_at * (s.last.finished_at < 1e12 ? 1000 : 1)).toLocaleString()}` : 'Not scanned yet'),
+        h('div', { class: 'row between' }, h('h2', {}, tr('status.scan')), h('span', { class: 'chip ' + (scanning ? 'live' : '') }, scanning ? tr('status.scanning') : tr('status.idle'))),
+        h('div', { class: 'meter', role: 'progressbar', 'aria-label': tr('status.scan_progress'), 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': scanning ? pct : 100 }, h('span', { style: { width: (scanning ? pct : 100) + '%' } })),
+        h('p', { class: 'muted' }, scanning ? trn('status.files_done', total, { done: fmtNumber(done) }) : s.last?.finished_at ? tr('status.last_scan', { when: fmtDateTime(s.last.finished_at) }) : tr('status.not_scanned')),
         admin ? h('div', { class: 'row' },
-          h('button', { type: 'button', class: 'btn primary', disabled: scanning, onclick: () => startScan(false) }, 'Scan for changes'),
-          h('button', { type: 'button', class: 'btn', disabled: scanning, onclick: () => startScan(true) }, 'Full rescan')) : null),
-      live.analysis ? h('div', { class: 'panel' }, h('h2', {}, 'Analysis'),
-        h('div', { class: 'meter', role: 'progressbar', 'aria-label': 'Analysis progress', 'aria-valuenow': live.analysis.done, 'aria-valuemax': live.analysis.total }, h('span', { style: { width: `${(100 * (live.analysis.done || 0)) / (live.analysis.total || 1)}%` } })),
-        h('p', { class: 'muted' }, `${live.analysis.done ?? 0} of ${live.analysis.total ?? 0} songs analysed`)) : null,
+          h('button', { type: 'button', class: 'btn primary', disabled: scanning, onclick: () => startScan(false) }, tr('status.scan_changes')),
+          h('button', { type: 'button', class: 'btn', disabled: scanning, onclick: () => startScan(true) }, tr('status.full_rescan'))) : null),
+      live.analysis ? h('div', { class: 'panel' }, h('h2', {}, tr('status.analysis')),
+        h('div', { class: 'meter', role: 'progressbar', 'aria-label': tr('status.analysis_progress'), 'aria-valuenow': live.analysis.done, 'aria-valuemax': live.analysis.total }, h('span', { style: { width: `${(100 * (live.analysis.done || 0)) / (live.analysis.total || 1)}%` } })),
+        h('p', { class: 'muted' }, trn('status.songs_analysed', live.analysis.total ?? 0, { done: fmtNumber(live.analysis.done ?? 0) }))) : null,
       metadataPanel(meta));
   };
   const startScan = async (full) => {
@@ -958,18 +962,18 @@ export async function status(ctx) {
       await api('/scan', { method: 'POST', body: { full } });
     } catch (e) { toast(e.message, { error: true }); return; }
     app().state.live.scanning = true;
-    toast(full ? 'Full rescan started' : 'Scan started');
+    toast(full ? tr('status.full_rescan_started') : tr('status.scan_started'));
     render().catch(() => {});
   };
   const renderErrors = async () => {
     if (!admin) return;
     const { items } = await api('/scan/errors', { signal: ctx.signal });
-    errorsHost.replaceChildren(h('section', { class: 'panel', 'aria-label': 'Scan errors' },
-      h('div', { class: 'row between' }, h('h2', {}, 'Files the scan could not read'), h('span', { class: 'chip' }, String(items.length))),
+    errorsHost.replaceChildren(h('section', { class: 'panel', 'aria-label': tr('status.scan_errors') },
+      h('div', { class: 'row between' }, h('h2', {}, tr('status.unreadable')), h('span', { class: 'chip' }, fmtNumber(items.length))),
       items.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'table' },
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'File'), h('th', { scope: 'col' }, 'Reason'))),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, tr('status.file')), h('th', { scope: 'col' }, tr('status.reason')))),
         h('tbody', {}, items.map((e) => h('tr', {}, h('td', { class: 'mono' }, e.path), h('td', {}, e.reason))))))
-        : h('p', { class: 'muted' }, 'Every file was read.')));
+        : h('p', { class: 'muted' }, tr('status.all_read'))));
   };
   await Promise.all([render(), renderErrors()]);
   // live updates redraw in the background: one that the page's leaving cuts short (or that finds the
@@ -978,58 +982,54 @@ export async function status(ctx) {
   const onLive = debounce(() => { quietly(render()); if (!app().state.live.scanning) quietly(renderErrors()); }, 200);
   app().live.addEventListener('change', onLive);
   ctx.onLeave(() => app().live.removeEventListener('change', onLive));
-  return page('Node status', header('Node status', { sub: 'Live from the node (server-sent events).' }), box, errorsHost);
+  return page(tr('nav.status'), header(tr('nav.status'), { sub: tr('status.sub') }), box, errorsHost);
 }
 
 // -- federation (lights up when the node serves /api/v1/federation/...) --------------------------------------
-const TTLS = [['1h', '1 hour'], ['24h', '24 hours'], ['7d', '7 days'], ['30d', '30 days']];
+const TTLS = [['1h', trn('count.hours', 1)], ['24h', trn('count.hours', 24)], ['7d', trn('count.days', 7)], ['30d', trn('count.days', 30)]];
 
 function ago(ts) {
   if (!ts) return null;
-  const s = Math.max(0, Date.now() / 1000 - (ts > 1e12 ? ts / 1000 : ts));
-  if (s < 45) return 'now';
-  if (s < 3600) return `${Math.round(s / 60)} min ago`;
-  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
-  return new Date((ts > 1e12 ? ts : ts * 1000)).toLocaleDateString();
+  return fmtAgo(ts);
 }
 
 function memberCard(m, { folder, owner, onRevoke }) {
-  const name = m.name || `Node ${fed.shortId(m.node_id)}`;
+  const name = m.name || fed.nodeName(m.node_id);
   const stat = (label, value, title) => h('div', { class: 'mstat', title: title || null }, h('dt', {}, label), h('dd', {}, value ?? '—'));
   const browse = m.self ? (folder ? `/tracks?folder=${enc(folder.id)}` : '/tracks') : folder ? `/tracks?folder=${enc(folder.id)}` : null;
-  return h('article', { class: 'member' + (m.online ? ' is-online' : ''), dataset: { node: m.node_id }, 'aria-label': `${name}, ${m.online ? 'online' : 'offline'}` },
+  return h('article', { class: 'member' + (m.online ? ' is-online' : ''), dataset: { node: m.node_id }, 'aria-label': `${name}, ${m.online ? tr('member.online_lower') : tr('member.offline_lower')}` },
     h('div', { class: 'member-head' },
       h('div', { class: 'member-avatar', style: { '--ph': hue(m.node_id) }, 'aria-hidden': 'true' }, initials(name.replace(/^node\s+/i, '')) || '?',
         h('span', { class: 'presence' + (m.online ? ' on' : '') })),
       h('div', { class: 'member-id' },
         h('h3', { class: 'member-name' }, name),
         h('div', { class: 'mono muted tiny-id', title: m.node_id }, m.node_id)),
-      h('span', { class: 'chip state ' + (m.online ? 'live' : 'off') }, m.online ? 'Online' : 'Offline')),
+      h('span', { class: 'chip state ' + (m.online ? 'live' : 'off') }, m.online ? tr('member.online') : tr('member.offline'))),
     h('div', { class: 'member-tags' },
-      m.self ? h('span', { class: 'tag self' }, 'This node') : null,
-      m.admin ? h('span', { class: 'tag' }, 'Admin') : h('span', { class: 'tag' }, 'Member')),
+      m.self ? h('span', { class: 'tag self' }, tr('member.this_node')) : null,
+      m.admin ? h('span', { class: 'tag' }, tr('role.admin')) : h('span', { class: 'tag' }, tr('member.member'))),
     h('dl', { class: 'member-stats' },
-      stat('Songs', (m.tracks ?? 0).toLocaleString()),
-      stat('Latency', m.self ? 'local' : m.rtt_ms != null ? `${Math.round(m.rtt_ms)} ms` : null, 'Round-trip time'),
-      stat('Last seen', m.self ? 'now' : ago(m.last_seen), m.last_seen ? new Date(m.last_seen * 1000).toLocaleString() : null),
-      stat('Served', fmtBytes(m.bytes_served || 0), m.self ? 'Sent to other members' : 'Sent by this node to the member'),
-      stat('Fetched', fmtBytes(m.bytes_fetched || 0), m.self ? 'Received from other members' : 'Received by this node from the member')),
+      stat(tr('nav.songs'), fmtNumber(m.tracks ?? 0)),
+      stat(tr('member.latency'), m.self ? tr('member.local') : m.rtt_ms != null ? tr('member.ms', { ms: fmtNumber(Math.round(m.rtt_ms)) }) : null, tr('member.rtt')),
+      stat(tr('member.last_seen'), m.self ? tr('member.now') : ago(m.last_seen), m.last_seen ? fmtDateTime(m.last_seen) : null),
+      stat(tr('member.served'), fmtBytes(m.bytes_served || 0), m.self ? tr('member.served_self') : tr('member.served_other')),
+      stat(tr('member.fetched'), fmtBytes(m.bytes_fetched || 0), m.self ? tr('member.fetched_self') : tr('member.fetched_other'))),
     h('div', { class: 'member-actions' },
-      browse ? h('a', { href: browse, class: 'btn small', 'aria-label': `Browse the music of ${name}` }, icon('tracks', 16), 'Browse music') : h('span', { class: 'muted small' }, 'No music shared yet'),
-      owner && !m.self ? h('button', { type: 'button', class: 'btn small ghost danger-text', onclick: () => onRevoke(m, name) }, 'Revoke') : null));
+      browse ? h('a', { href: browse, class: 'btn small', 'aria-label': tr('member.browse_label', { name }) }, icon('tracks', 16), tr('member.browse')) : h('span', { class: 'muted small' }, tr('member.no_music')),
+      owner && !m.self ? h('button', { type: 'button', class: 'btn small ghost danger-text', onclick: () => onRevoke(m, name) }, tr('member.revoke')) : null));
 }
 
 export async function federation(ctx) {
   if (!fed.available()) {
-    return page('Federation', header('Federation'), h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'This node does not run the federation yet.')));
+    return page(tr('nav.federation'), header(tr('nav.federation')), h('div', { class: 'empty' }, h('p', { class: 'muted' }, tr('federation.unavailable'))));
   }
   const role = app().state.user.role;
   const owner = role === 'owner', admin = owner || role === 'admin';
-  const membersHost = h('div', { class: 'members', role: 'list', 'aria-label': 'Members' });
+  const membersHost = h('div', { class: 'members', role: 'list', 'aria-label': tr('federation.members') });
   const tiles = h('div', { class: 'stat-tiles fed-tiles' });
   const pinsHost = h('div');
   const sub = h('p', { class: 'muted' });
-  const title = h('h1', {}, 'Federation');
+  const title = h('h1', {}, tr('nav.federation'));
   const revokedHost = h('p', { class: 'muted small' });
   let r = await fed.members({ fresh: true, signal: ctx.signal });
   let folders = (await api('/folders', { signal: ctx.signal }).catch(() => ({ items: [] }))).items || [];
@@ -1052,15 +1052,15 @@ export async function federation(ctx) {
     remember();
     const items = r.items || [];
     const online = items.filter((m) => m.online).length;
-    title.textContent = r.name || 'Federation';
-    sub.textContent = inFederation ? `${plural(items.length, 'member')} · ${online} online · federation ${String(r.federation_id).slice(0, 12)}` : '';
+    title.textContent = r.name || tr('nav.federation');
+    sub.textContent = inFederation ? [trn('count.members', items.length), tr('federation.online_count', { n: fmtNumber(online) }), tr('federation.id', { id: String(r.federation_id).slice(0, 12) })].join(' · ') : '';
     const others = items.filter((m) => !m.self);
     const tile = (v, l) => h('div', { class: 'tile' }, h('div', { class: 'tile-v' }, v), h('div', { class: 'muted' }, l));
     tiles.replaceChildren(
-      tile(`${online}/${items.length}`, 'members online'),
-      tile(items.reduce((n, m) => n + (m.tracks || 0), 0).toLocaleString(), 'songs across the federation'),
-      tile(fmtBytes(others.reduce((n, m) => n + (m.bytes_fetched || 0), 0)), 'streamed from members'),
-      tile(fmtBytes(others.reduce((n, m) => n + (m.bytes_served || 0), 0)), 'served to members'));
+      tile(`${fmtNumber(online)}/${fmtNumber(items.length)}`, tr('federation.members_online')),
+      tile(fmtNumber(items.reduce((n, m) => n + (m.tracks || 0), 0)), tr('federation.songs_across')),
+      tile(fmtBytes(others.reduce((n, m) => n + (m.bytes_fetched || 0), 0)), tr('federation.streamed_from')),
+      tile(fmtBytes(others.reduce((n, m) => n + (m.bytes_served || 0), 0)), tr('federation.served_to')));
     const local = folders.filter((f) => !f.node);
     membersHost.replaceChildren(...items.map((m) => {
       const folder = m.self ? (local.length === 1 ? local[0] : null) : folders.find((f) => f.node === m.node_id);
@@ -1069,7 +1069,7 @@ export async function federation(ctx) {
       return card;
     }));
     revokedHost.textContent = r.revoked?.length
-      ? `Revoked: ${r.revoked.map((id) => (names.has(id) ? `${names.get(id)} (${fed.shortId(id)})` : `Node ${fed.shortId(id)}`)).join(', ')}` : '';
+      ? tr('federation.revoked', { names: fmtList(r.revoked.map((id) => (names.has(id) ? `${names.get(id)} (${fed.shortId(id)})` : fed.nodeName(id)))) }) : '';
   };
   const refresh = async () => {
     try {
@@ -1081,11 +1081,11 @@ export async function federation(ctx) {
     } catch { /* offline or navigated away: keep what is shown */ }
   };
   const revoke = async (m, name) => {
-    const ok = await confirmDialog(`Revoke ${name}?`, 'Every member will refuse it from now on, and its music leaves this federation. This cannot be undone; the node would need a new invite.', { ok: 'Revoke', danger: true });
+    const ok = await confirmDialog(tr('federation.revoke_title', { name }), tr('federation.revoke_text'), { ok: tr('member.revoke'), danger: true });
     if (!ok) return;
     try {
       await api(`/federation/members/${enc(m.node_id)}`, { method: 'DELETE' });
-      toast(`${name} was revoked`);
+      toast(tr('federation.revoked_toast', { name }));
       fed.invalidate();
       await settle((x) => !(x.items || []).some((i) => i.node_id === m.node_id));
       changedAt = Date.now();
@@ -1097,15 +1097,15 @@ export async function federation(ctx) {
   let invitePanel = null;
   const fedAdmin = !inFederation || (r.items || []).some((m) => m.self && m.admin); // only its admins invite admins
   if (admin && has('/api/v1/federation/invites')) {
-    const uses = h('input', { type: 'number', min: 1, max: 100, value: 1, name: 'uses', class: 'input', 'aria-label': 'Uses' });
-    const ttl = h('select', { class: 'select', name: 'ttl', 'aria-label': 'Valid for' }, TTLS.map(([v, l]) => h('option', { value: v, selected: v === '24h' }, l)));
-    const asAdmin = h('input', { type: 'checkbox', name: 'admin', class: 'switch', 'aria-label': 'Invite as an admin' });
+    const uses = h('input', { type: 'number', min: 1, max: 100, value: 1, name: 'uses', class: 'input', 'aria-label': tr('invite.uses') });
+    const ttl = h('select', { class: 'select', name: 'ttl', 'aria-label': tr('invite.valid_for') }, TTLS.map(([v, l]) => h('option', { value: v, selected: v === '24h' }, l)));
+    const asAdmin = h('input', { type: 'checkbox', name: 'admin', class: 'switch', 'aria-label': tr('invite.as_admin') });
     const result = h('div', { class: 'invite-result', 'aria-live': 'polite' });
-    const submit = h('button', { type: 'submit', class: 'btn primary' }, icon('plus', 18), 'Create invite');
+    const submit = h('button', { type: 'submit', class: 'btn primary' }, icon('plus', 18), tr('invite.create'));
     const form = h('form', { class: 'invite-form' },
-      h('label', { class: 'field' }, h('span', {}, 'Uses'), uses),
-      h('label', { class: 'field' }, h('span', {}, 'Valid for'), ttl),
-      owner && fedAdmin ? h('label', { class: 'field check' }, h('span', {}, 'Admin'), h('span', { class: 'row' }, asAdmin, h('span', { class: 'small muted' }, 'can invite'))) : null,
+      h('label', { class: 'field' }, h('span', {}, tr('invite.uses')), uses),
+      h('label', { class: 'field' }, h('span', {}, tr('invite.valid_for')), ttl),
+      owner && fedAdmin ? h('label', { class: 'field check' }, h('span', {}, tr('role.admin')), h('span', { class: 'row' }, asAdmin, h('span', { class: 'small muted' }, tr('invite.can_invite')))) : null,
       submit);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
@@ -1114,37 +1114,37 @@ export async function federation(ctx) {
         const n = Math.max(1, Math.min(100, Number(uses.value) || 1));
         const inv = await api('/federation/invites', { method: 'POST', body: { uses: n, ttl: ttl.value, admin: asAdmin.checked } });
         const until = inv.expires_at ? new Date(inv.expires_at * (inv.expires_at < 1e12 ? 1000 : 1)) : null;
-        const copy = h('button', { type: 'button', class: 'btn small copy-btn', 'aria-label': 'Copy the invite code' }, icon('copy', 16), 'Copy');
+        const copy = h('button', { type: 'button', class: 'btn small copy-btn', 'aria-label': tr('invite.copy_label') }, icon('copy', 16), tr('invite.copy'));
         copy.addEventListener('click', async () => {
           const ok = await copyText(inv.code);
-          copy.replaceChildren(icon(ok ? 'done' : 'copy', 16), ok ? 'Copied' : 'Select and copy');
+          copy.replaceChildren(icon(ok ? 'done' : 'copy', 16), ok ? tr('invite.copied') : tr('invite.select_and_copy'));
           if (!ok) { const sel = getSelection(); sel.selectAllChildren(code); }
-          setTimeout(() => copy.replaceChildren(icon('copy', 16), 'Copy'), 2000);
+          setTimeout(() => copy.replaceChildren(icon('copy', 16), tr('invite.copy')), 2000);
         });
-        const code = h('pre', { class: 'invite-code', tabindex: '0', 'aria-label': 'Invite code' }, inv.code);
+        const code = h('pre', { class: 'invite-code', tabindex: '0', 'aria-label': tr('invite.code') }, inv.code);
         result.replaceChildren(h('div', { class: 'invite-card' },
           h('div', { class: 'row between' },
-            h('div', {}, h('strong', {}, 'Invite code'), h('span', { class: 'muted small' }, ' · shown once, copy it now')), copy),
+            h('div', {}, h('strong', {}, tr('invite.code')), h('span', { class: 'muted small' }, ` · ${tr('invite.shown_once')}`)), copy),
           code,
           h('p', { class: 'muted small' },
-            `${plural(inv.uses ?? n, 'use')}${until ? ` · valid until ${until.toLocaleString()}` : ''}. On the new node, paste it under Federation → Join, or run `,
-            h('code', { class: 'inline' }, 'sonantica join <code>'), '.')));
+            trn('invite.uses_count', inv.uses ?? n) + (until ? ` · ${tr('invite.valid_until', { when: fmtDateTime(until) })}` : '') + '. ',
+            trParts('invite.howto', { command: h('code', { class: 'inline' }, 'sonantica join <code>') }))));
         fed.invalidate();
         if (!inFederation) refresh();
       } catch (ex) { toast(ex.message, { error: true }); }
       submit.disabled = false;
     });
     invitePanel = h('section', { class: 'panel', 'aria-labelledby': 'invite-title' },
-      h('div', {}, h('h2', { id: 'invite-title' }, 'Invite a node'),
-        h('p', { class: 'muted small' }, inFederation ? 'Make a code another node can join with.' : 'The first invite founds the federation, with this node in it.')),
+      h('div', {}, h('h2', { id: 'invite-title' }, tr('invite.title')),
+        h('p', { class: 'muted small' }, inFederation ? tr('invite.sub') : tr('invite.sub_first'))),
       form, result);
   }
 
   // join (owner) ------------------------------------------------------------------------------
   let joinPanel = null;
   if (owner && !inFederation && has('/api/v1/federation/join')) { // a node is in one federation at most
-    const code = h('textarea', { class: 'input mono code-input', name: 'code', rows: 3, required: true, spellcheck: 'false', autocomplete: 'off', 'aria-label': 'Invite code', placeholder: 'snt1…' });
-    const submit = h('button', { type: 'submit', class: 'btn' }, icon('federation', 18), 'Join');
+    const code = h('textarea', { class: 'input mono code-input', name: 'code', rows: 3, required: true, spellcheck: 'false', autocomplete: 'off', 'aria-label': tr('invite.code'), placeholder: tr('invite.placeholder') });
+    const submit = h('button', { type: 'submit', class: 'btn' }, icon('federation', 18), tr('join.join'));
     const form = h('form', { class: 'join-form' }, code, h('div', { class: 'row end' }, submit));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
@@ -1153,15 +1153,15 @@ export async function federation(ctx) {
       submit.disabled = true;
       try {
         await api('/federation/join', { method: 'POST', body: { code: value } });
-        toast('Joined the federation');
+        toast(tr('join.joined'));
         fed.invalidate();
         await settle((x) => !!x.federation_id);
         go(location.pathname);
       } catch (ex) { if (ex.name !== 'AbortError') toast(ex.message, { error: true }); submit.disabled = false; }
     });
     joinPanel = h('section', { class: 'panel', 'aria-labelledby': 'join-title' },
-      h('div', {}, h('h2', { id: 'join-title' }, 'Join with a code'),
-        h('p', { class: 'muted small' }, 'Paste an invite made on a member node. This node’s music is then shared with the federation.')),
+      h('div', {}, h('h2', { id: 'join-title' }, tr('join.title')),
+        h('p', { class: 'muted small' }, tr('join.sub'))),
       form);
   }
 
@@ -1171,33 +1171,33 @@ export async function federation(ctx) {
     let items = [];
     try { items = (await api('/federation/pins', { signal: ctx.signal })).items || []; } catch { return; }
     pinsHost.replaceChildren(h('section', { class: 'panel', 'aria-labelledby': 'pins-title' },
-      h('div', { class: 'row between' }, h('h2', { id: 'pins-title' }, 'Pinned albums'), h('span', { class: 'chip' }, String(items.length))),
+      h('div', { class: 'row between' }, h('h2', { id: 'pins-title' }, tr('pin.pinned_albums')), h('span', { class: 'chip' }, fmtNumber(items.length))),
       items.length ? h('ul', { class: 'pins' }, items.map((a) => h('li', { class: 'pin-row', dataset: { id: a.id } },
         cover(a.cover_url, { size: 64, seed: a.id, cls: 'tiny' }),
-        h('div', { class: 'tmain' }, h('a', { href: `/album/${enc(a.id)}`, class: 'ttitle' }, a.name || 'Unknown album'), h('div', { class: 'tsub' }, a.artist || '')),
-        h('span', { class: 'chip ' + (a.replicated ? 'live' : 'pending') }, a.replicated ? 'Replicated here' : 'Copying…'),
-        admin ? h('button', { type: 'button', class: 'btn small ghost', 'aria-label': `Unpin ${a.name}`, onclick: async () => {
-          try { await api(`/federation/pins/${enc(a.id)}`, { method: 'DELETE' }); toast(`Unpinned “${a.name}”`); renderPins(); } catch (e) { toast(e.message, { error: true }); }
-        } }, 'Unpin') : null)))
-        : h('p', { class: 'muted' }, 'Pin an album another member holds to keep a full copy on this node: open the album and choose Keep a copy.')));
+        h('div', { class: 'tmain' }, h('a', { href: `/album/${enc(a.id)}`, class: 'ttitle' }, a.name || tr('album.unknown')), h('div', { class: 'tsub' }, a.artist || '')),
+        h('span', { class: 'chip ' + (a.replicated ? 'live' : 'pending') }, a.replicated ? tr('pin.replicated') : tr('pin.copying_short')),
+        admin ? h('button', { type: 'button', class: 'btn small ghost', 'aria-label': tr('pin.unpin_name', { name: a.name }), onclick: async () => {
+          try { await api(`/federation/pins/${enc(a.id)}`, { method: 'DELETE' }); toast(tr('pin.unpinned', { name: a.name })); renderPins(); } catch (e) { toast(e.message, { error: true }); }
+        } }, tr('pin.unpin')) : null)))
+        : h('p', { class: 'muted' }, tr('pin.none'))));
   };
 
   // leave (owner) ---------------------------------------------------------------------------------
   const leavePanel = owner && inFederation && has('/api/v1/federation/leave') ? h('section', { class: 'panel danger-zone', 'aria-labelledby': 'leave-title' },
     h('div', { class: 'row between' },
-      h('div', {}, h('h2', { id: 'leave-title' }, 'Leave the federation'),
-        h('p', { class: 'muted small' }, 'Members stop seeing this node’s music, and their music disappears from here.')),
+      h('div', {}, h('h2', { id: 'leave-title' }, tr('leave.title')),
+        h('p', { class: 'muted small' }, tr('leave.sub'))),
       h('button', { type: 'button', class: 'btn danger', onclick: async () => {
-        const ok = await confirmDialog(`Leave ${r.name || 'the federation'}?`, 'This node stops sharing and loses access to the other members’ music. Joining again needs a new invite.', { ok: 'Leave', danger: true });
+        const ok = await confirmDialog(r.name ? tr('leave.confirm_named', { name: r.name }) : tr('leave.confirm'), tr('leave.confirm_text'), { ok: tr('leave.leave'), danger: true });
         if (!ok) return;
         try {
           await api('/federation/leave', { method: 'POST' });
-          toast('This node left the federation');
+          toast(tr('leave.left'));
           fed.invalidate();
           await settle((x) => !x.federation_id);
           go(location.pathname);
         } catch (e) { if (e.name !== 'AbortError') toast(e.message, { error: true }); }
-      } }, 'Leave federation'))) : null;
+      } }, tr('leave.button')))) : null;
 
   renderMembers();
   await renderPins();
@@ -1212,59 +1212,67 @@ export async function federation(ctx) {
   ctx.onLeave(() => clearTimeout(timer));
 
   const head = h('div', { class: 'page-head' },
-    h('div', {}, h('div', { class: 'eyebrow' }, 'Federation'), title, sub));
+    h('div', {}, h('div', { class: 'eyebrow' }, tr('nav.federation')), title, sub));
   if (!inFederation) {
-    return page('Federation', head,
+    return page(tr('nav.federation'), head,
       h('div', { class: 'fed-empty panel' }, h('div', { class: 'fed-empty-icon', 'aria-hidden': 'true' }, icon('federation', 40)),
-        h('h2', {}, 'Not in a federation yet'),
-        h('p', { class: 'muted' }, 'Nodes in a federation share their music with each other: every member’s songs show up here, streamed from whoever holds them.'),
-        h('p', { class: 'muted small' }, admin ? 'Create an invite to found one, or join with a code from another node.' : 'Ask the owner of this node to join one.')),
+        h('h2', {}, tr('federation.none')),
+        h('p', { class: 'muted' }, tr('federation.explained')),
+        h('p', { class: 'muted small' }, admin ? tr('federation.none_admin') : tr('federation.none_listener'))),
       h('div', { class: 'fed-grid' }, invitePanel, joinPanel));
   }
-  return page('Federation', head, tiles,
-    h('section', { class: 'shelf', 'aria-label': 'Members' }, h('div', { class: 'shelf-head' }, h('h2', {}, 'Members'), revokedHost), membersHost),
+  return page(tr('nav.federation'), head, tiles,
+    h('section', { class: 'shelf', 'aria-label': tr('federation.members') }, h('div', { class: 'shelf-head' }, h('h2', {}, tr('federation.members')), revokedHost), membersHost),
     h('div', { class: 'fed-grid' }, invitePanel, joinPanel), pinsHost, leavePanel);
 }
 
 // -- stats (lights up when the node serves /api/v1/stats) ------------------------------------------------------
 export async function stats(ctx) {
   if (!has('/api/v1/stats')) {
-    return page('Your stats', header('Your stats'), h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'Listening stats are not available on this node yet.')));
+    return page(tr('nav.stats'), header(tr('nav.stats')), h('div', { class: 'empty' }, h('p', { class: 'muted' }, tr('stats.unavailable'))));
   }
   const period = ctx.params.get('period') || 'month';
   const s = await api('/stats' + qs({ period }), { signal: ctx.signal });
-  const tabs = h('div', { class: 'segmented', role: 'tablist', 'aria-label': 'Period' },
-    [['week', 'Week'], ['month', 'Month'], ['year', 'Year'], ['all', 'All time']].map(([v, l]) => h('a', { href: `/stats?period=${v}`, role: 'tab', 'aria-selected': String(v === period), class: v === period ? 'on' : '' }, l)));
+  const tabs = h('div', { class: 'segmented', role: 'tablist', 'aria-label': tr('stats.period') },
+    [['week', tr('stats.week')], ['month', tr('stats.month')], ['year', tr('stats.year')], ['all', tr('stats.all_time')]].map(([v, l]) => h('a', { href: `/stats?period=${v}`, role: 'tab', 'aria-selected': String(v === period), class: v === period ? 'on' : '' }, l)));
   const bars = (title, values, labels) => values?.length ? h('section', { class: 'panel chart' }, h('h2', {}, title),
-    h('div', { class: 'bars', role: 'img', 'aria-label': `${title}: ` + values.map((v, i) => `${labels[i]} ${Math.round(v)}`).join(', ') },
-      values.map((v, i) => h('div', { class: 'bar', title: `${labels[i]}: ${Math.round(v)} min` }, h('span', { style: { height: `${(100 * v) / (Math.max(...values) || 1)}%` } }), h('small', {}, labels[i]))))) : null;
+    h('div', { class: 'bars', role: 'img', 'aria-label': `${title}: ` + values.map((v, i) => `${labels[i]} ${fmtNumber(Math.round(v))}`).join(', ') },
+      values.map((v, i) => h('div', { class: 'bar', title: `${labels[i]}: ${tr('stats.min', { n: fmtNumber(Math.round(v)) })}` }, h('span', { style: { height: `${(100 * v) / (Math.max(...values) || 1)}%` } }), h('small', {}, labels[i]))))) : null;
   const top = (title, items, label) => items?.length ? h('section', { class: 'panel' }, h('h2', {}, title),
-    h('ol', { class: 'toplist' }, items.slice(0, 10).map((x) => h('li', {}, h('span', {}, label(x)), h('span', { class: 'muted' }, plural(x.plays ?? x.count ?? 0, 'play')))))) : null;
+    h('ol', { class: 'toplist' }, items.slice(0, 10).map((x) => h('li', {}, h('span', {}, label(x)), h('span', { class: 'muted' }, trn('count.plays', x.plays ?? x.count ?? 0)))))) : null;
   const totals = s.totals || {};
   const recs = await optional('/recommendations?count=12', '/api/v1/recommendations');
   const topList = s.top || {};
   const hours = (s.by_hour || []).map((x) => (x.ms || 0) / 60000);
   const days = (s.by_weekday || []).map((x) => (x.ms || 0) / 60000);
-  const dayNames = (s.by_weekday || []).map((x) => (x.name || '').slice(0, 3));
+  const dayNames = (s.by_weekday || []).map((x, i) => fmtWeekday(x.weekday ?? i));
   const empty = !totals.plays;
-  return page('Your stats', header('Your stats', { sub: s.from ? `${s.from} – ${s.to || 'today'}` : null, actions: [tabs] }),
+  return page(tr('nav.stats'), header(tr('nav.stats'), { sub: s.from ? `${fmtDate(s.from)} – ${s.to ? fmtDate(s.to) : tr('stats.today')}` : null, actions: [tabs] }),
     h('div', { class: 'stat-tiles' },
-      h('div', { class: 'tile' }, h('div', { class: 'tile-v' }, Math.round(totals.minutes || 0).toLocaleString()), h('div', { class: 'muted' }, 'minutes listened')),
-      h('div', { class: 'tile' }, h('div', { class: 'tile-v' }, (totals.plays || 0).toLocaleString()), h('div', { class: 'muted' }, 'plays')),
-      s.streaks?.current != null ? h('div', { class: 'tile' }, h('div', { class: 'tile-v' }, String(s.streaks.current)), h('div', { class: 'muted' }, 'day streak')) : null),
-    empty ? h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'Nothing listened in this period yet: play some music and come back.')) : h('div', { class: 'chart-grid' },
-      bars('By hour', hours, hours.map((_, i) => String(i))),
-      bars('By weekday', days, dayNames),
-      top('Top artists', topList.artists, (x) => x.name),
-      top('Top albums', topList.albums, (x) => `${x.name}${x.artist ? ' — ' + x.artist : ''}`),
-      top('Top songs', topList.tracks, (x) => `${x.name}${x.artist ? ' — ' + x.artist : ''}`),
-      top('Top genres', topList.genres, (x) => x.name)),
-    recs?.items?.length ? h('section', { class: 'shelf' }, h('h2', {}, 'Recommended for you'),
-      trackList(recs.items.filter((t) => t.title), { covers: true, label: 'Recommended songs' })) : null);
+      h('div', { class: 'tile' }, h('div', { class: 'tile-v' }, fmtNumber(Math.round(totals.minutes || 0))), h('div', { class: 'muted' }, tr('stats.minutes_listened'))),
+      h('div', { class: 'tile' }, h('div', { class: 'tile-v' }, fmtNumber(totals.plays || 0)), h('div', { class: 'muted' }, tr('stats.plays'))),
+      s.streaks?.current != null ? h('div', { class: 'tile' }, h('div', { class: 'tile-v' }, fmtNumber(s.streaks.current)), h('div', { class: 'muted' }, tr('stats.day_streak'))) : null),
+    empty ? h('div', { class: 'empty' }, h('p', { class: 'muted' }, tr('stats.nothing'))) : h('div', { class: 'chart-grid' },
+      bars(tr('stats.by_hour'), hours, hours.map((_, i) => String(i))),
+      bars(tr('stats.by_weekday'), days, dayNames),
+      top(tr('stats.top_artists'), topList.artists, (x) => x.name),
+      top(tr('stats.top_albums'), topList.albums, (x) => `${x.name}${x.artist ? ' — ' + x.artist : ''}`),
+      top(tr('stats.top_songs'), topList.tracks, (x) => `${x.name}${x.artist ? ' — ' + x.artist : ''}`),
+      top(tr('stats.top_genres'), topList.genres, (x) => x.name)),
+    recs?.items?.length ? h('section', { class: 'shelf' }, h('h2', {}, tr('home.recommended')),
+      trackList(recs.items.filter((t) => t.title), { covers: true, label: tr('home.recommended_songs') })) : null);
 }
 
+/** Why a song is recommended, from the reason's kind and the names it carries (the node's text is English). */
 function reasonText(reason) {
   if (!reason) return '';
   if (typeof reason === 'string') return reason;
-  return reason.text || reason.message || reason.kind || '';
+  const r = reason;
+  if (r.kind === 'co_listened' && r.title) return r.artist ? tr('reason.co_listened', { title: r.title, artist: r.artist }) : tr('reason.co_listened_title', { title: r.title });
+  if (r.kind === 'similar_sound' && r.title) return tr('reason.similar_sound', { title: r.title });
+  if (r.kind === 'artist' && r.artist) return tr('reason.artist', { artist: r.artist });
+  if (r.kind === 'genre' && r.genre) return tr('reason.genre', { genre: r.genre });
+  if (r.kind === 'popular') return tr('reason.popular');
+  if (r.kind === 'federation' && r.source) return fed.fromText(fed.memberName(r.source) || r.source);
+  return r.text || r.message || '';
 }
