@@ -121,6 +121,14 @@ def test_bad_shares_are_refused(owner, listener, ids):
     assert owner.error("createShare", {"id": ids["bjork"]})["code"] == 70  # an artist: not shareable
     assert owner.error("createShare", {"id": ids["army"], "expires": "tomorrow"})["code"] == 0
     assert owner.error("deleteShare", {"id": "sh-000000000000"})["code"] == 70
+    # a private playlist only by its owner, even for admins (who may read it)
+    listener.json("createPlaylist", {"name": "Only mine", "songId": ids["army"]})
+    private = next(p for p in listener.json("getPlaylists")["playlists"]["playlist"] if p["name"] == "Only mine")
+    assert owner.error("createShare", {"id": private["id"]})["code"] == 70
+    mine = listener.json("createShare", {"id": private["id"]})["shares"]["share"][0]
+    assert [e["title"] for e in mine["entry"]] == ["Army of Me"]
+    listener.json("deleteShare", {"id": mine["id"]})
+    listener.json("deletePlaylist", {"id": private["id"]})
     assert owner.json("getShares")["shares"] == {"share": []}
 
 
