@@ -214,3 +214,33 @@ def test_public_base_ignores_headers_from_untrusted_peers():
     assert public_base("http", "node.lan:4533", "192.0.2.7", headers, ("10.0.0.0/8",)) == "http://node.lan:4533"
     assert public_base("http", "node.lan:4533", "10.1.2.3", headers, ("10.0.0.0/8",)) == "https://evil.example"
     assert public_base("http", "bad host<", "192.0.2.7", headers, ()) == "http://localhost"
+
+
+def test_the_owner_turns_sharing_off_and_on(tmp_path):
+    """share_links = false: no new links (Subsonic error 50, native 403), every existing link 404, the shares
+    still listed for their authors and admins to revoke; turned on again, the same link works again."""
+    from tests.support.audio import make_track
+
+    music = tmp_path / "music"
+    make_track(music / "one.flac", "flac", {"title": "One", "artist": "Solo", "album": "Alone"}, seconds=1)
+    data = init_node(tmp_path / "node", music, users={"owner": "owner"})
+    with node_in_thread(data) as running:
+        with httpx.Client(base_url=running.url, timeout=30) as c:
+            c.post("/api/v1/auth/login", json={"username": "owner", "password": PASSWORD})
+            song = c.get("/api/v1/tracks").json()["items"][0]
+            share = c.post("/api/v1/shares", json={"ids": [song["id"]]}).json()
+            path = urlsplit(share["url"]).path
+            assert c.get(path).status_code == 200
+    with node_in_thread(data, share_links=False) as running:
+        with httpx.Client(base_url=running.url, timeout=30) as c:
+            assert c.get(path).status_code == 404 and c.get(path + "/stream/0").status_code == 404
+            c.post("/api/v1/auth/login", json={"username": "owner", "password": PASSWORD})
+            assert c.post("/api/v1/shares", json={"ids": [song["id"]]}).status_code == 403
+            listed = c.get("/api/v1/shares").json()
+            assert listed["enabled"] is False and [s["id"] for s in listed["items"]] == [share["id"]]
+            password = c.post("/api/v1/me/subsonic-password").json()["password"]
+        sub = Sub(running.url, "owner", password)
+        assert sub.error("createShare", {"id": song["id"]})["code"] == 50
+        assert sub.json("getUser")["user"]["shareRole"] is False
+    with node_in_thread(data) as running, httpx.Client(base_url=running.url, timeout=30) as c:
+        assert c.get(path).status_code == 200
