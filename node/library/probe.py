@@ -13,8 +13,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import av
-
 #: FFmpeg decoder names → the codec vocabulary of the index (``track.codec``).
 _CODEC_NAMES = {
     "mp3float": "mp3", "mp3": "mp3", "mp2float": "mp2", "mp2": "mp2", "mp1float": "mp1", "mp1": "mp1",
@@ -42,9 +40,14 @@ _DECODERS = {
 }
 
 
+#: Codecs the node cannot work without (its tests transcode them): checking them would only cost
+#: ``sonantica status`` the import of PyAV on an ordinary library.
+_CORE = frozenset({"flac", "mp3", "aac", "vorbis", "opus", "pcm", "alac"})
+
+
 def missing_decoders(codecs: list[str]) -> list[str]:
     """Of the index's codecs, those this PyAV/FFmpeg build cannot decode (so cannot transcode)."""
-    return [c for c in codecs if c and not can_decode(c)]
+    return [c for c in codecs if c and c not in _CORE and not can_decode(c)]
 
 
 @functools.lru_cache(maxsize=256)
@@ -54,6 +57,8 @@ def can_decode(codec: str) -> bool:
 
 
 def _has_decoder(name: str) -> bool:
+    import av
+
     try:
         av.codec.Codec(name, "r")
     except (av.FFmpegError, ValueError, KeyError, LookupError):
@@ -86,6 +91,8 @@ def codec_name(name: str) -> str:
 
 def probe(path: str, decode: bool = False) -> Probe:
     """The first audio stream's codec and format; with ``decode``, its duration counted by decoding."""
+    import av  # here, not at the top: ``sonantica status`` imports this module and seldom needs PyAV
+
     try:
         container = av.open(path, metadata_errors="ignore")
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
@@ -122,6 +129,8 @@ def _declared_duration(container, stream) -> float:
 
 def _decoded_duration(container, stream) -> float:
     """Seconds of audio the decoder gives; a file whose every packet fails is ProbeError."""
+    import av
+
     rate = stream.codec_context.sample_rate or 0
     samples = 0
     errors = 0

@@ -205,6 +205,8 @@ def _from_probe(path: str, problem: str | None, decode: bool) -> FileTags:
         raise TagReadError(problem or f"unreadable ({type(exc).__name__}: {exc})"[:300]) from exc
     if found.duration <= 0:
         found = probe.probe(path, decode=True) if not decode else found
+    if found.codec in _MUTAGEN_CANNOT:
+        problem = None  # nothing wrong with the file: mutagen does not read this stream
     note = f"header wrong ({problem}); duration from decoding" if problem else None
     ext = os.path.splitext(path)[1].lower().lstrip(".")
     props = AudioProps(
@@ -219,6 +221,11 @@ def _from_probe(path: str, problem: str | None, decode: bool) -> FileTags:
         scan_note=note[:300] if note else None,
     )
     return FileTags(raw=found.tags, props=props, picture=None, picture_mime=None, md5=None)
+
+
+#: Streams mutagen fails on although they are sound: MPEG Layer I (it computes a Layer I frame as four
+#: times its length, so it never finds the second frame).
+_MUTAGEN_CANNOT = frozenset({"mp1"})
 
 
 def _size_bitrate(path: str, seconds: float) -> int | None:

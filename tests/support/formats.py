@@ -83,6 +83,18 @@ def _id3_tags(path: Path, cls) -> Path:
     return path
 
 
+def _bare_id3(path: Path) -> Path:
+    """An ID3v2 tag put before any file (mutagen's MP3 class cannot open Layer I streams)."""
+    from mutagen.id3 import ID3
+
+    tags = ID3()
+    for frame in (TIT2(encoding=3, text=TAGS["title"]), TPE1(encoding=3, text=TAGS["artist"]),
+                  TALB(encoding=3, text=TAGS["album"]), TRCK(encoding=3, text="3")):
+        tags.add(frame)
+    tags.save(str(path))
+    return path
+
+
 def _av_tags(path: Path, container: str, codec: str, **kw) -> Path:
     """PyAV-written file with container metadata (Matroska keeps it as tags)."""
     encode(path, container, codec, **kw)
@@ -139,6 +151,7 @@ def make_cases(d: Path) -> dict[str, tuple[Path, dict]]:
     add("speex", spx, "speex", False, sample_rate=8000, channels=1)
     add("mp2", _id3_tags(encode(d / "l2.mp2", "mp2", "mp2", bit_rate=128_000), MP3), "mp2", False,
         sample_rate=44100, channels=2)
+    add("mp1", _bare_id3(mp1(d / "l1.mp1")), "mp1", False, sample_rate=44100, channels=1)
     add("wavpack16", _ape_tags(encode(d / "w16.wv", "wv", "wavpack", sample_fmt="s16p")), "wavpack", True,
         bit_depth=16, channels=2)
     add("wavpack_float", encode(d / "wf.wv", "wv", "wavpack", sample_fmt="fltp", channels=1), "wavpack", True,
@@ -206,8 +219,18 @@ def _vorbis_tags(path: Path) -> Path:
 CASE_NAMES = [
     "wma", "wma1", "dsf", "dff", "mpc", "tta", "mka_flac", "mka_opus", "speex", "mp2", "wavpack16", "wavpack_float",
     "ape", "m4a_aac", "m4a_alac", "m4a_flac", "m4a_opus", "m4a_ac3", "m4a_eac3", "oga_vorbis", "oga_flac", "oga_opus",
-    "ogg_speex", "wav_info", "aiff_name",
+    "ogg_speex", "wav_info", "aiff_name", "mp1",
 ]
+
+
+def mp1(path: Path, seconds: float = 1.0) -> Path:
+    """MPEG-1 Layer I, mono, 44.1 kHz, 128 kbit/s, byte by byte (no encoder exists here): frames
+    whose bit allocation is all zero, which every decoder plays as silence (384 samples each)."""
+    header = bytes([0xFF, 0xFF, 0x40, 0xC0])  # sync, MPEG-1, Layer I, no CRC; 128 kbit/s, 44.1 kHz; mono
+    frame = header + b"\0" * ((12 * 128_000 // 44_100) * 4 - 4)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(frame * int(seconds * 44_100 / 384))
+    return path
 
 
 def dsf(path: Path, seconds: float = 1.0, rate: int = 2_822_400, channels: int = 2) -> Path:
