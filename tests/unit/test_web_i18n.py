@@ -136,3 +136,14 @@ def test_the_node_lists_the_catalogues_it_serves_to_the_app():
     page = web._render_template("index.html")
     languages = re.search(r'data-languages="([^"]*)"', page).group(1).split(",")
     assert languages == sorted(load_catalogues())
+
+
+# words spelled the same in English and Spanish: a Spanish value equal to the English one may hold only these
+SAME_IN_SPANISH = {"Radio", "Jazz", "Rock", "Error", "local", "LUFS", "kbps", "https", "feed"}
+
+
+def test_spanish_is_translated_not_copied():
+    catalogues = load_catalogues()
+    copied = [key for key, value in catalogues["en"].items() if catalogues["es"].get(key) == value
+              and set(re.findall(r"[A-Za-z]{4,}", PLACEHOLDER.sub("", json.dumps(value)))) - SAME_IN_SPANISH]
+    assert copied == []

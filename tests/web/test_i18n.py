@@ -127,7 +127,9 @@ MAIN_PAGES = [("/", "main h1"), ("/albums", "main .card"), ("/artists", "main .a
               ("/genre/Ambient", "main .card"), ("/tracks", "main .track"), ("/starred", "main h1"),
               ("/playlists", "main h1"), ("/playlists/smart", "main h1"), ("/queue", "main h1"), ("/now", "main .np-title"),
               ("/downloads", "main h1"), ("/settings", "main h1"), ("/status", "main .panel"), ("/federation", "main h1"),
-              ("/stats", "main h1"), ("/search?q=nova", ".search-results .card"), ("/nowhere", "main h1")]
+              ("/stats", "main h1"), ("/search?q=nova", ".search-results .card"), ("/nowhere", "main h1"),
+              ("/shares", "main .page"), ("/radio", "main .page"), ("/podcasts", "main .page")]
+ES = json.loads((ROOT / "web/i18n/es.json").read_text("utf-8"))
 
 
 def test_the_app_in_spanish_has_no_english_left(browser, library_node, shots):
@@ -139,12 +141,18 @@ def test_the_app_in_spanish_has_no_english_left(browser, library_node, shots):
     cookie = library_node.login_cookie()
     _, _, body = library_node.api("POST", "/api/v1/playlists", {"name": "Viaje"}, cookie=cookie)
     playlist = json.loads(body)["id"]
+    _, _, body = library_node.api("POST", "/api/v1/stations", {"name": "Radio Nube", "stream_url": "http://127.0.0.1:9/nube.mp3"},
+                                  cookie=cookie)
+    station = json.loads(body)["id"]
+    share = None
     try:
         albums = page.request.get("/api/v1/albums?limit=50").json()["items"]
         aurora = next(a for a in albums if a["name"] == "Aurora")
         page.request.post(f"/api/v1/playlists/{playlist}/tracks",
                           data={"track_ids": [t["id"] for t in page.request.get(f"/api/v1/albums/{aurora['id']}").json()["tracks"]]})
-        names.add("Viaje")
+        aurora_ids = [aurora["id"]]
+        share = page.request.post("/api/v1/shares", data={"ids": aurora_ids, "description": "Para Ana"}).json()["id"]
+        names.update({"Viaje", "Radio Nube", "Para Ana", "http://127.0.0.1:9/nube.mp3"})
         assert page.inner_text("nav.tabbar") and "Inicio" in page.inner_text(".sidebar")
 
         found = walk(page, names, MAIN_PAGES[:1])
@@ -166,7 +174,13 @@ def test_the_app_in_spanish_has_no_english_left(browser, library_node, shots):
         page.click(".hero .btn-icon")
         page.wait_for_selector(".menu")
         bad += untranslated(page, names)
-        page.locator(".menu-item").nth(2).click()  # add to playlist…
+        page.click(f".menu-item:has-text('{ES['action.add_to_playlist']}')")
+        page.wait_for_selector("dialog[open]")
+        bad += untranslated(page, names)
+        page.keyboard.press("Escape")
+        page.wait_for_selector("dialog[open]", state="detached")
+        page.click(".hero .btn-icon")
+        page.click(f".menu-item:has-text('{ES['sharing.action']}')")
         page.wait_for_selector("dialog[open]")
         bad += untranslated(page, names)
         page.keyboard.press("Escape")
@@ -176,6 +190,9 @@ def test_the_app_in_spanish_has_no_english_left(browser, library_node, shots):
         assert page.evaluate("document.documentElement.lang") == "es"
     finally:
         library_node.api("DELETE", f"/api/v1/playlists/{playlist}", cookie=cookie)
+        library_node.api("DELETE", f"/api/v1/stations/{station}", cookie=cookie)
+        if share:
+            library_node.api("DELETE", f"/api/v1/shares/{share}", cookie=cookie)
     ctx.close()
 
 

@@ -35,7 +35,7 @@ export function episodeTrack(e, channel) {
 export async function podcasts(ctx) {
   const { items } = await api('/podcasts', { signal: ctx.signal });
   const admin = isAdmin();
-  const url = h('input', { type: 'url', name: 'url', required: true, placeholder: 'https://…/feed.xml', 'aria-label': tr('podcasts.feed_url'), class: 'grow' });
+  const url = h('input', { type: 'url', name: 'url', required: true, placeholder: tr('podcasts.feed_url_example'), 'aria-label': tr('podcasts.feed_url'), class: 'grow' });
   const subscribe = h('form', { class: 'row subscribe', onsubmit: async (e) => {
     e.preventDefault();
     const button = subscribe.querySelector('button');
