@@ -44,7 +44,7 @@ async def fetch_episode(client: httpx.AsyncClient, data_root: Path, ep: dict, se
         validator = resp.headers.get("etag") if not resp.headers.get("etag", "W/").startswith("W/") else None
         validator = validator or resp.headers.get("last-modified")
         await trio.to_thread.run_sync(files.write_validators, part, {"url": ep["url"], "validator": validator})
-        await _write(resp, part, offset, limit, settings["chunk"])
+        await _write(resp, part, offset, limit)
     suffix, duration, bitrate = await trio.to_thread.run_sync(_probe_or_discard, part)
     name = files.final_name(ekey, suffix)
     size = await trio.to_thread.run_sync(files.finish, part, files.channel_dir(data_root, ckey) / name)
@@ -74,7 +74,7 @@ def _check(resp: httpx.Response, offset: int, limit: int, url: str) -> None:
                          f"{limit // 2**20} MB this node downloads")
 
 
-async def _write(resp: httpx.Response, part: Path, offset: int, limit: int, chunk_size: int) -> None:
+async def _write(resp: httpx.Response, part: Path, offset: int, limit: int) -> None:
     """Append (or rewrite, at offset 0) the body to the ``.part``, in worker threads; bounded. Bytes are
     written as they arrive (not held back to fill a chunk), so a dropped connection loses none."""
     size = offset

@@ -36,7 +36,6 @@ SETTINGS = {
     "check_s": 300.0,  # how often the schedule is looked at
     "max_episode_bytes": 1024 * 1024 * 1024,  # one episode's file at most (1 GiB: hours of audio)
     "download_deadline_s": 3 * 3600.0,  # one download's whole time at most
-    "chunk": 256 * 1024,
     "retry_s": 60.0,  # a dropped download is tried again after this, doubling each time
     "attempts": 5,  # …this many times before it is an error
 }

@@ -8,7 +8,13 @@ mid-download resumes it when it starts again. Every Subsonic answer is checked b
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -253,6 +259,36 @@ def test_hostile_or_broken_feeds_are_refused_with_the_reason_and_nothing_is_stor
     assert channels(owner, includeEpisodes="false") == before
 
 
+def test_hostile_enclosures_end_in_error_with_the_reason_and_leave_no_file(owner, host, web, node):
+    base = host.base
+    host.set("/audio/garbage.mp3", b"\xff\xfb" + b"not audio at all" * 500, "audio/mpeg")
+    cases = {"Paywall": (f"{base}/page.html", "answers text/html, not audio"),
+             "Garbage": (f"{base}/audio/garbage.mp3", "not readable audio"),
+             "Into a file": (f"{base}/redirect/file", "only http and https"),
+             "Too big": (f"{base}/audio/ep2.mp3", "over the")}
+    items = [{"title": t, "guid": t, "date": f"Mon, {10 + i:02d} Nov 2026 08:00:00 GMT", "url": u}
+             for i, (t, (u, _)) in enumerate(cases.items())]
+    host.set("/bad.xml", rss(base, "Bad enclosures", items), "application/rss+xml")
+    r = web.post("/api/v1/podcasts", json={"url": host.url("/bad.xml"), "download_count": 0})
+    assert r.status_code == 201, r.text
+    channel = r.json()
+    assert {e["status"] for e in channel["items"]} == {"new"}  # nothing downloaded unasked
+    ids = {e["title"]: e["id"] for e in channel["items"]}
+    saved = service.SETTINGS["max_episode_bytes"]
+    for title, (_, reason) in cases.items():
+        service.SETTINGS["max_episode_bytes"] = 1000 if title == "Too big" else saved
+        try:
+            assert web.post(f"/api/v1/podcasts/episodes/{ids[title]}/download").status_code == 202
+            wait_episode(owner, ids[title], "error")
+        finally:
+            service.SETTINGS["max_episode_bytes"] = saved
+        error = web.get(f"/api/v1/podcasts/episodes/{ids[title]}").json()["error"]
+        assert reason in error, (title, error)
+        assert owner.error("stream", {"id": ids[title]})["code"] == 70
+    folder = node.data.root / "podcasts" / channel["id"][3:]
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/x.xml", "javascript:alert(1)", "/rss.xml"])
 def test_only_http_feed_addresses(owner, url):
     assert "only http and https" in owner.error("createPodcastChannel", {"url": url})["message"]
@@ -287,24 +323,59 @@ def test_an_aborted_download_is_never_served_and_resumes_with_a_range(owner, hos
     assert owner.error("getPodcasts", {"id": ep["channelId"]})["code"] == 70
 
 
-def test_a_node_stopped_mid_download_resumes_it_when_it_starts_again(tmp_path, host, fast_retries):
+def _serve(data, port: int, log) -> subprocess.Popen:
+    """``sonantica serve`` in a process of its own (so that it can be killed with SIGKILL)."""
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("sonantica")), "--data", str(data.root), "serve",
+                             "--bind", f"127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    deadline = time.monotonic() + 30
+    while True:
+        assert proc.poll() is None, "sonantica serve exited"
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "sonantica serve did not answer"
+        time.sleep(0.1)
+
+
+def test_a_node_killed_mid_download_resumes_it_when_it_starts_again(tmp_path, host, fast_retries):
+    """kill -9 while an episode downloads: nothing half is served, and the next start finishes it."""
     base = host.base
     host.set("/held2.xml", rss(base, "Held again", [{"title": "Again", "guid": "again", "url": f"{base}/audio/held.mp3",
                                                      "date": "Thu, 03 Dec 2026 08:00:00 GMT"}]), "application/rss+xml")
     host.hold, host.held_once = True, False
     host.holding.clear(), host.release.clear()
     data = _init(tmp_path)
-    with node_in_thread(data) as first:
-        sub = Sub(first.url, "owner", app_password(first, "owner"))
-        sub.json("createPodcastChannel", {"url": host.url("/held2.xml")})
-        assert host.holding.wait(20)
-        ep = by_url(sub, host.url("/held2.xml"))["episode"][0]
-        host.requests.clear()
-    host.release.set()  # the node is gone; its .part stays
-    part = data.root / "podcasts" / ep["channelId"][3:] / f"{ep['id'][3:]}.part"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    log = (tmp_path / "serve.log").open("ab")
+    proc = _serve(data, port, log)
+    try:
+        with httpx.Client(base_url=url, timeout=30) as c:
+            assert c.post("/api/v1/auth/login", json={"username": "owner", "password": PASSWORD}).status_code == 200
+            channel = c.post("/api/v1/podcasts", json={"url": host.url("/held2.xml")}).json()
+            assert host.holding.wait(20)
+            ep = channel["items"][0]
+            assert c.get(f"/api/v1/podcasts/episodes/{ep['id']}/stream").status_code == 404  # half is never served
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    host.release.set()
+    part = data.root / "podcasts" / ep["channel_id"][3:] / f"{ep['id'][3:]}.part"
     assert part.exists()
-    with node_in_thread(data) as second:
+    host.requests.clear()
+    with node_in_thread(data) as second:  # started again (in this process: quicker than a second serve)
         sub = Sub(second.url, "owner", app_password(second, "owner"))
         done = wait_episode(sub, ep["id"])
         assert sub.raw("download", {"id": done["id"]}, fmt="").content == host.files["/audio/held.mp3"][0]
-    assert any(p == "/audio/held.mp3" and r and r != "bytes=0-" for p, r in host.requests)
+    # what reached the disk before the kill was kept and continued with a Range (had nothing reached
+    # it, it would be fetched again from the start): either way one more request makes the file whole
+    assert [p for p, _ in host.requests].count("/audio/held.mp3") == 1
+    assert not part.exists()
