@@ -323,6 +323,46 @@ def test_an_aborted_download_is_never_served_and_resumes_with_a_range(owner, hos
     assert owner.error("getPodcasts", {"id": ep["channelId"]})["code"] == 70
 
 
+def test_an_independent_client_library_drives_podcasts(node, host):
+    """py-opensonic (from PyPI), as an app would: subscribe, list, download, play, resume, delete."""
+    import asyncio
+    from urllib.parse import urlsplit
+
+    libopensonic = pytest.importorskip("libopensonic")
+    base = host.base
+    host.set("/lib.xml", rss(base, "Library Hour", default_items(base)[:3]), "application/rss+xml")
+
+    async def flow():
+        url = urlsplit(node.url)
+        conn = libopensonic.AsyncConnection(f"{url.scheme}://{url.hostname}", port=url.port, app_name="py-opensonic",
+                                            username="owner", password=app_password(node, "owner"))
+        assert await conn.create_podcast_channel(host.url("/lib.xml"))
+        [channel] = [c for c in await conn.get_podcasts() if c.url == host.url("/lib.xml")]
+        assert channel.title == "Library Hour" and [e.title for e in channel.episode][0] == "Episode 3: Owls"
+        newest, oldest = channel.episode[0], channel.episode[-1]
+        assert await conn.download_podcast_episode(oldest.id)
+        deadline = time.monotonic() + 20
+        status = lambda e: getattr(e.status, "value", e.status)  # noqa: E731  (the library gives an enum)
+        while status(ep := await conn.get_podcast_episode(oldest.id)) != "completed":
+            assert time.monotonic() < deadline, ep
+            await asyncio.sleep(0.05)
+        data = await (await conn.stream(ep.stream_id)).read()
+        assert data == host.files["/audio/ep1.mp3"][0]
+        assert oldest.id in {e.id for e in await conn.get_newest_podcasts(count=50)}
+        assert await conn.create_bookmark(oldest.id, 1200)
+        assert [b.position for b in await conn.get_bookmarks() if b.entry.id == oldest.id] == [1200]
+        assert await conn.delete_podcast_episode(oldest.id)
+        assert status(await conn.get_podcast_episode(oldest.id)) == "deleted"
+        assert await conn.refresh_podcasts()
+        assert await conn.create_bookmark(newest.id, 500)
+        assert await conn.delete_podcast_channel(channel.id)  # its episodes' bookmarks go with it
+        assert all(c.id != channel.id for c in await conn.get_podcasts(inc_episodes=False))
+        assert newest.id not in {b.entry.id for b in await conn.get_bookmarks()}
+        await conn.cleanup()
+
+    asyncio.run(flow())
+
+
 def _serve(data, port: int, log) -> subprocess.Popen:
     """``sonantica serve`` in a process of its own (so that it can be killed with SIGKILL)."""
     proc = subprocess.Popen([str(Path(sys.executable).with_name("sonantica")), "--data", str(data.root), "serve",
