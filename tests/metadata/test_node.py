@@ -93,7 +93,10 @@ def test_artist_shows_picture_and_biography(world, ids):
     assert "https://en.wikipedia.org/wiki/Bj%C3%B6rk" in info["biography"]
     for key in ("smallImageUrl", "mediumImageUrl", "largeImageUrl"):
         assert info[key].startswith(world["node"].url + "/img/")
-    owner.xml("getArtistInfo2", {"id": artist["id"]})  # the XML answer is valid too
+    for method in ("getArtistInfo2", "getArtistInfo", "getArtists", "getIndexes"):  # XML answers valid too
+        owner.xml(method, {"id": artist["id"]} if "Info" in method else {})
+    [v1] = [a for i in owner.json("getIndexes")["indexes"]["index"] for a in i["artist"]]
+    assert v1["artistImageUrl"] == artist["artistImageUrl"]
     tampered = info["largeImageUrl"].replace("size=600", "size=300")
     assert httpx.get(tampered, timeout=10).status_code == 404
 
