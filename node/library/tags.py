@@ -10,6 +10,7 @@ so a mislabelled file is still read. Pictures are returned as bytes bounded by
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from dataclasses import dataclass
 
@@ -237,8 +238,8 @@ def _open(path: str) -> mutagen.FileType:
     kind = AUDIO_EXTENSIONS.get(ext)
     if kind is not None:
         try:
-            if kind is MP3:  # ID3v1 is read here only where ID3v2 lacks a field (see _lenient_id3)
-                return MP3(path, load_v1=False)
+            if kind is MP3:
+                return MP3(path, known_frames=_lenient_frames())
             return kind(path)
         except mutagen.MutagenError:
             pass  # mislabelled (or an .ogg holding FLAC, Speex or Opus)? read it as what it is
@@ -513,14 +514,6 @@ def _tags(audio: mutagen.FileType) -> tuple[RawTags, bytes | None, str | None]:
     if isinstance(audio, ASF):
         return _asf(audio)
     tags = audio.tags
-    if isinstance(audio, MP3) and (tags is None or isinstance(tags, ID3)):
-        raw, picture, mime = _id3(tags) if tags is not None else ({}, None, None)
-        missing = {"title", "artist", "album"} - set(raw)
-        if missing:  # rare: an untagged file, or frames mutagen dropped
-            if tags is not None:
-                _lenient_id3_text(audio.filename, raw, missing)
-            _id3v1(audio.filename, raw)
-        return raw, picture, mime
     if isinstance(tags, ID3):
         return _id3(tags)
     if isinstance(audio, (WavPack, MonkeysAudio)) or isinstance(tags, APEv2):
@@ -579,70 +572,31 @@ def _id3(tags: ID3) -> tuple[RawTags, bytes | None, str | None]:
     return raw, picture, mime
 
 
-_LENIENT_FRAMES = {"TIT2": "title", "TPE1": "artist", "TALB": "album", "TPE2": "albumartist", "TCON": "genre"}
+@functools.cache
+def _lenient_frames() -> dict:
+    """mutagen's frame classes, with the text frames of ``_ID3_TEXT`` made lenient: mutagen drops a
+    frame whose bytes do not match its declared encoding (Latin-1 bytes declared UTF-8, common from
+    old taggers); these read it as Windows-1252 instead. Passed to mutagen as ``known_frames``, so
+    reading costs nothing more."""
+    from mutagen.id3 import Frames
+    from mutagen.id3._util import ID3JunkFrameError
 
+    def lenient(cls: type) -> type:
+        def _fromData(klass, header, tflags, data):
+            try:
+                return cls._fromData.__func__(klass, header, tflags, data)
+            except ID3JunkFrameError:
+                if tflags or not data:  # compressed, encrypted…: nothing to read leniently
+                    raise
+                return cls(encoding=3, text=[v for v in _decode_declared(data[0], data[1:]).split("\0") if v])
 
-def _id3v1(path: str, raw: RawTags) -> None:
-    """Fill the fields ID3v2 lacks from an ID3v1(.1) tag (its text is read as Latin-1; a wrong
-    guess, such as Windows-1251, is repaired by :func:`.tagmap.repair_encoding`)."""
-    with open(path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        if f.tell() < 128:
-            return
-        f.seek(-128, os.SEEK_END)
-        v1 = f.read(128)
-    if v1[:3] != b"TAG":
-        return
+        return type(cls.__name__, (cls,), {"_fromData": classmethod(_fromData)})
 
-    def text(b: bytes) -> str:
-        return b.split(b"\0", 1)[0].strip().decode("latin-1")
-
-    found = {"title": text(v1[3:33]), "artist": text(v1[33:63]), "album": text(v1[63:93]), "date": text(v1[93:97])}
-    if v1[125] == 0 and v1[126]:
-        found["tracknumber"] = str(v1[126])
-    if v1[127] != 255:
-        found["genre"] = str(v1[127])
-    for key, value in found.items():
-        if value and key not in raw:
-            raw[key] = [value]
-
-
-def _lenient_id3_text(path: str, raw: RawTags, keys: set[str]) -> None:
-    """mutagen drops a text frame whose bytes do not match its declared encoding (Latin-1
-    bytes declared UTF-8: common from old taggers); read the main ones again, leniently.
-    ``keys``: the fields to look for (missing, or filled from ID3v1 only). Frame bodies are
-    read only for those frames (a 10 MB picture is skipped over)."""
-    import struct
-
-    if not keys:
-        return
-    with open(path, "rb") as f:
-        header = f.read(10)
-        if header[:3] != b"ID3" or header[3] not in (3, 4) or header[5] & 0x80:  # unsynchronised: leave it
-            return
-        end = 10 + _synchsafe(header[6:10])
-        if header[5] & 0x40:  # extended header
-            ext = f.read(4)
-            f.seek((_synchsafe(ext) if header[3] == 4 else struct.unpack(">I", ext)[0] + 4) - 4, os.SEEK_CUR)
-        found: RawTags = {}
-        while f.tell() + 10 <= end:
-            frame = f.read(10)
-            if len(frame) < 10 or not frame[:4].strip(b"\0"):
-                break
-            size = _synchsafe(frame[4:8]) if header[3] == 4 else struct.unpack(">I", frame[4:8])[0]
-            name = _LENIENT_FRAMES.get(frame[:4].decode("latin-1"))
-            if name in keys and frame[8:10] == b"\0\0" and 0 < size <= 64 * 1024:  # plain frames only
-                body = f.read(size)
-                values = [v for v in _decode_declared(body[0], body[1:]).split("\0") if v]
-                if values:
-                    found[name] = values
-            else:
-                f.seek(size, os.SEEK_CUR)
-    raw.update(found)
-
-
-def _synchsafe(b: bytes) -> int:
-    return (b[0] & 0x7F) << 21 | (b[1] & 0x7F) << 14 | (b[2] & 0x7F) << 7 | (b[3] & 0x7F) if len(b) == 4 else 0
+    known = dict(Frames)
+    for fid in _ID3_TEXT:
+        if fid in known:
+            known[fid] = lenient(known[fid])
+    return known
 
 
 def _decode_declared(encoding: int, data: bytes) -> str:

@@ -297,3 +297,13 @@ def test_huge_control_and_nul_values_are_bounded_and_clean(tmp_path):
     assert m.title.startswith("Titleé") and len(m.title) == MAX_TEXT
     assert m.artists == ("ABC",)
     assert m.album == "Album"
+
+
+def test_id3v1_fills_only_what_id3v2_lacks(tmp_path):
+    path = make_track(tmp_path / "both.mp3", "mp3", {"title": "V2 Title", "artist": "V2 Artist"}, seconds=2)
+    v1 = b"TAG" + b"V1 Title".ljust(30, b"\0") + b"V1 Artist".ljust(30, b"\0") + b"V1 Album".ljust(30, b"\0") \
+        + b"1977" + b"".ljust(28, b"\0") + b"\0\x05" + bytes([17])
+    path.write_bytes(path.read_bytes() + v1)
+    m = map_tags(read_file(str(path)).raw, path.name)
+    assert (m.title, m.artists, m.album, m.year, m.track_no, m.genres) == (
+        "V2 Title", ("V2 Artist",), "V1 Album", 1977, 5, ("Rock",))
