@@ -9,6 +9,7 @@ create with that role         admin, owner    owner           owner
 set another's password        admin, owner    owner           nobody
 change another's role         owner           owner           nobody
 remove                        admin, owner    owner           nobody
+choose the music folders      admin, owner    owner           nobody
 ============================  ==============  ==============  ===============
 
 Granting the admin or owner role is the owner's alone, whatever the target's
@@ -19,6 +20,10 @@ An owner is never demoted or removed through an API; the node's operator
 (:data:`OPERATOR`, the person running the CLI on the node's data folder, who
 can read the database anyway) may do anything, except remove the last owner
 (:func:`sonantica.node.store.users.remove` refuses that).
+
+Music folders (store/scope.py) limit listeners only: the owner and admins see every folder, as in
+Navidrome. An admin's chosen folders are kept and apply if the owner makes them a listener again,
+so only the owner chooses them. The folders new accounts get (the default) are the owner's to set.
 
 Every check raises :class:`~sonantica.node.errors.Forbidden` with a reason a
 person can act on; the HTTP layers map it to 403 / Subsonic error 50.
@@ -105,31 +110,65 @@ def _article(role: str) -> str:
     return "an" if role[0] in "aeiou" else "a"
 
 
+def check_folders(actor: dict, target: dict) -> None:
+    """``actor`` may choose which music folders ``target`` sees."""
+    if _is_operator(actor):
+        return
+    if target["role"] == "owner":
+        raise Forbidden("the owner sees every music folder: there is nothing to choose")
+    _require(actor, _needed_to_manage(target["role"]), f"choose the music folders of {_article(target['role'])} "
+                                                       f"{target['role']}")
+
+
+def check_default_folders(actor: dict) -> None:
+    if not _is_operator(actor):
+        _require(actor, "owner", "choose the music folders new accounts get")
+
+
+#: ``folders=UNCHANGED``: leave the account's music folders as they are (None means every folder).
+UNCHANGED: object = object()
+
+
 # -- the checked operations, each one write (``store.write(accounts.update, actor, …)``) --------
-def create(db, actor: dict, name: str, password_hash: str, role: str) -> dict:
+def create(db, actor: dict, name: str, password_hash: str, role: str, folders: object = UNCHANGED) -> dict:
+    """A new account; ``folders`` (a list of folder ids, or None for every folder) instead of the default."""
     check_create(actor, role)
-    return users.create(db, name, password_hash, role)
+    user = users.create(db, name, password_hash, role)
+    if folders is not UNCHANGED:
+        check_folders(actor, user)
+        users.set_folders(db, user["id"], folders)  # type: ignore[arg-type]
+    return users.get(db, user["id"])
 
 
 def check_update(db, actor: dict, user_id: str, role: str | None, password: bool,
-                 proved_current: bool = False) -> dict:
+                 proved_current: bool = False, folders: bool = False) -> dict:
     """Raise unless ``actor`` may make this change to ``user_id``; the target as it is now."""
     target = users.get(db, user_id)
     if role is not None:
         check_role(actor, target, role)
     if password:
         check_password(actor, target, proved_current=proved_current)
+    if folders:
+        check_folders(actor, target)
     return target
 
 
 def update(db, actor: dict, user_id: str, *, role: str | None = None, password_hash: str | None = None,
-           proved_current: bool = False) -> dict:
-    check_update(db, actor, user_id, role, password_hash is not None, proved_current)
+           proved_current: bool = False, folders: object = UNCHANGED) -> dict:
+    check_update(db, actor, user_id, role, password_hash is not None, proved_current, folders is not UNCHANGED)
     if password_hash is not None:
         users.set_password(db, user_id, password_hash)
     if role is not None:
         users.set_role(db, user_id, role)
+    if folders is not UNCHANGED:
+        users.set_folders(db, user_id, folders)  # type: ignore[arg-type]
     return users.get(db, user_id)
+
+
+def set_default_folders(db, actor: dict, folders: list[int] | None) -> list[int] | None:
+    check_default_folders(actor)
+    users.set_default_folders(db, folders)
+    return users.default_folders(db)
 
 
 def remove(db, actor: dict, user_id: str) -> None:

@@ -42,6 +42,7 @@ import trio
 
 from ..store import analysis as analysis_store
 from ..store import peers as peers_store
+from ..store import scope
 from .features.sonic import DIMS, GROUPS, LAYOUT
 from .versions import FEATURE_VERSIONS
 
@@ -65,9 +66,10 @@ class Match:
 class SonicIndex:
     """The standardised vectors of a library; pure and synchronous (call it from a thread)."""
 
-    def __init__(self, ids: list[str], raw: np.ndarray) -> None:
+    def __init__(self, ids: list[str], raw: np.ndarray, folders: list[int] | None = None) -> None:
         raw = np.asarray(raw, np.float64).reshape(len(ids), DIMS)
         self.ids = list(ids)
+        self.folder = np.array(folders if folders is not None else [-1] * len(ids), np.int64)
         self._row = {track_id: i for i, track_id in enumerate(self.ids)}
         mean = raw.mean(axis=0) if len(ids) else np.zeros(DIMS)
         std = np.sqrt(raw.var(axis=0) + FLOORS ** 2) if len(ids) else FLOORS
@@ -101,25 +103,34 @@ class SonicIndex:
     def similarity(d2: float) -> float:
         return round(math.exp(-float(d2) / (2 * len(GROUPS))), 4)
 
-    def similar(self, track_id: str, count: int) -> list[Match]:
-        """The ``count`` nearest other tracks, nearest first."""
+    def hidden(self, folders: frozenset[int] | None) -> np.ndarray | None:
+        """Rows outside ``folders`` (store/scope.py), or None when nothing is hidden."""
+        if folders is None:
+            return None
+        return ~np.isin(self.folder, np.array(sorted(folders), np.int64))
+
+    def similar(self, track_id: str, count: int, hidden: np.ndarray | None = None) -> list[Match]:
+        """The ``count`` nearest other tracks, nearest first (never one of ``hidden``)."""
         i = self._row[track_id]
         count = min(count, len(self) - 1)
         if count <= 0:
             return []
         d2 = self.distances2(self.z[i])
         d2[i] = np.inf
+        if hidden is not None:
+            d2[hidden] = np.inf
         best = np.argpartition(d2, count - 1)[:count] if count < len(d2) else np.arange(len(d2))
         best = best[np.lexsort((best, d2[best]))]  # by distance, ties by position: stable answers
         return [Match(self.ids[j], self.similarity(d2[j])) for j in best if np.isfinite(d2[j])]
 
-    def path(self, start: str, end: str, count: int) -> list[Match]:
+    def path(self, start: str, end: str, count: int, hidden: np.ndarray | None = None) -> list[Match]:
         """``count`` songs (at most) from ``start`` to ``end``, each with its similarity to ``start``."""
         a, b = self._row[start], self._row[end]
         from_a = self.distances2(self.z[a])
         if a == b:
             return [Match(start, 1.0)]
-        pool = self._pool(from_a, self.distances2(self.z[b]), {a, b})
+        exclude = {a, b} | (set(np.nonzero(hidden)[0].tolist()) if hidden is not None else set())
+        pool = self._pool(from_a, self.distances2(self.z[b]), exclude)
         steps = max(count, 2) - 1
         chosen: list[int] = []
         if steps > 1 and len(pool):
@@ -162,9 +173,10 @@ def load_index(db) -> tuple[tuple, SonicIndex]:
     stamp = index_stamp(db)
     ids, data = analysis_store.vectors(db, VERSION, DIMS)
     remote_ids, remote_data = peers_store.sonic_vectors(db, VERSION, DIMS)
+    folders = analysis_store.folders_of(db, ids) + peers_store.recording_folders(db, remote_ids)
     ids, data = ids + remote_ids, data + remote_data
     raw = np.frombuffer(data, dtype="<f4").reshape(len(ids), DIMS) if ids else np.zeros((0, DIMS), np.float32)
-    return stamp, SonicIndex(ids, raw)
+    return stamp, SonicIndex(ids, raw, folders)
 
 
 class IndexCache:
@@ -199,7 +211,7 @@ async def similar_tracks(store, track_id: str, count: int) -> list[Match]:
     index = await CACHE.get(store)
     if track_id not in index:
         raise NotAnalysed(track_id)
-    return await trio.to_thread.run_sync(index.similar, track_id, count)
+    return await trio.to_thread.run_sync(index.similar, track_id, count, index.hidden(scope.visible()))
 
 
 async def sonic_path(store, start: str, end: str, count: int) -> list[Match]:
@@ -208,4 +220,4 @@ async def sonic_path(store, start: str, end: str, count: int) -> list[Match]:
     for track_id in (start, end):
         if track_id not in index:
             raise NotAnalysed(track_id)
-    return await trio.to_thread.run_sync(index.path, start, end, count)
+    return await trio.to_thread.run_sync(index.path, start, end, count, index.hidden(scope.visible()))

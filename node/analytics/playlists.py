@@ -28,7 +28,7 @@ from datetime import date, datetime
 import numpy as np
 
 from ..errors import InvalidInput, NotFound
-from ..store import browse
+from ..store import browse, scope, users
 from ..store import playlists as pl
 from ..store import plays as ps
 from ..store.db import Database
@@ -181,7 +181,7 @@ def compile_rules(rules: dict, now: float | None = None) -> tuple[str, list, str
 
 def evaluate(db: Database, user_id: str, rules: dict, now: float | None = None) -> list[str]:
     where, params, order, limit = compile_rules(rules, now)
-    sql = f"SELECT t.id FROM track t WHERE {where} ORDER BY {order} LIMIT {int(limit)}"
+    sql = f"SELECT t.id FROM track t WHERE ({where}) AND {scope.sql('t.folder_id')} ORDER BY {order} LIMIT {int(limit)}"
     # named :user inside, positional ? for values: sqlite3 wants one style, so inline the user as a parameter
     sql = sql.replace(":user", "?")
     bound = _bind_user(where, params, user_id) + _order_user(order, user_id)
@@ -257,7 +257,8 @@ def refresh_smart(db: Database, user_id: str | None = None, now: float | None = 
     rows = db.conn.execute(sql + (" AND owner_id = ?" if user_id else ""), (user_id,) if user_id else ()).fetchall()
     for pid, owner, rules in rows:
         try:
-            ids = evaluate(db, owner, json.loads(rules or "{}"), now)
+            with scope.only(users.scope_of(db, owner)):  # the owner's folders, whoever refreshes
+                ids = evaluate(db, owner, json.loads(rules or "{}"), now)
         except InvalidInput:
             continue  # a rule set that no longer compiles keeps its last items
         if ids != pl.items(db, pid):
@@ -331,7 +332,12 @@ def _interleave(favs: list[int], new: list[int]) -> list[int]:
 
 
 def refresh_user(db: Database, user_id: str, now: float | None = None) -> list[str]:
-    """Recompute every generated playlist of one user; returns their ids."""
+    """Recompute every generated playlist of one user, from the music folders they may see."""
+    with scope.only(users.scope_of(db, user_id)):
+        return _refresh_user(db, user_id, now)
+
+
+def _refresh_user(db: Database, user_id: str, now: float | None = None) -> list[str]:
     now = time.time() if now is None else now
     ids = []
     mixes = daily_mixes(db, user_id, now)
@@ -369,8 +375,9 @@ def radio_seeds(db: Database, kind: str, ident: str) -> list[str]:
         ids = [t["id"] for t in browse.album_tracks(db, ident)]
     elif kind == "artist":
         ids = [r[0] for r in db.conn.execute(
-            "SELECT DISTINCT track_id FROM track_artist WHERE artist_id = ? AND role IN ('artist', 'albumartist') "
-            "LIMIT 200", (ident,))]
+            "SELECT DISTINCT ta.track_id FROM track_artist ta JOIN track t ON t.id = ta.track_id WHERE "
+            f"ta.artist_id = ? AND ta.role IN ('artist', 'albumartist') AND {scope.sql('t.folder_id')} LIMIT 200",
+            (ident,))]
     else:
         raise InvalidInput("radio starts from a track, album or artist")
     if not ids:

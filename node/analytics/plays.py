@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import InvalidInput, NotFound
+from ..store import scope
 from ..store import plays as ps
 from ..store import tracks as tracks_store
 from ..store.db import Database
@@ -41,7 +42,11 @@ def track_facts(db: Database, track_id: str, meta: dict | None = None) -> dict:
 
     Local tracks come from the library; a remote track (federation) is
     described by ``meta`` (title, artist(s), album, duration_ms, genres).
+    A listener limited to some music folders cannot book a track outside them: not found.
     """
+    if scope.limited() and db.conn.execute(
+            f"SELECT 1 FROM lib_track WHERE id = ? AND {scope.sql()}", (track_id,)).fetchone() is None:
+        raise NotFound(f"no track {track_id}")
     row = db.conn.execute(
         "SELECT t.duration, t.title, t.artist, t.album, t.album_id, t.artist_id, "
         "(SELECT group_concat(ta.artist_id || char(30) || ar.name, char(31)) FROM track_artist ta "

@@ -41,6 +41,7 @@ import numpy as np
 
 from ..store import annotations
 from ..store import plays as ps
+from ..store import scope
 from ..store.db import Database
 
 SESSION_GAP_S = 30 * 60
@@ -68,6 +69,7 @@ class Catalogue:
     titles: list[str]
     artist_names: list[str]
     remote: np.ndarray  # bool
+    folder: np.ndarray  # int64 music folder id (a member's folder for its recordings)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -139,7 +141,7 @@ def _catalogue_version(db) -> tuple:
 
 def _load_catalogue(db) -> Catalogue:
     rows = db.conn.execute(
-        "SELECT id, artist_id, album_id, year, bpm, rg_track_gain, title, artist, audio_id FROM track").fetchall()
+        "SELECT id, artist_id, album_id, year, bpm, rg_track_gain, title, artist, audio_id, folder_id FROM track").fetchall()
     sources = ["local"] * len(rows)
     genres_of = {}
     for tid, g in db.conn.execute(
@@ -182,7 +184,21 @@ def _load_catalogue(db) -> Catalogue:
     return Catalogue(ids, index, sources, artist, list(artist_ids), album, year, bpm, camelot, loud,
                      (np.array(gi, np.int32), np.array(gg, np.int32)), primary,
                      [g for g, _ in sorted(genre_names.items(), key=lambda kv: kv[1])],
-                     [r[6] for r in rows], artist_names, np.array([s != "local" for s in sources]))
+                     [r[6] for r in rows], artist_names, np.array([s != "local" for s in sources]),
+                     np.array([r[9] if r[9] is not None else -1 for r in rows], np.int64))
+
+
+def visible_mask(cat: Catalogue) -> np.ndarray | None:
+    """Which candidates the caller may see (store/scope.py); None when nothing is hidden."""
+    folders = scope.visible()
+    if folders is None:
+        return None
+    return np.isin(cat.folder, np.array(sorted(folders), np.int64))
+
+
+def _visible_seeds(cat: Catalogue, seeds: dict[int, float], mask: np.ndarray | None) -> dict[int, float]:
+    """Seeds the caller may see: a reason never names a track of a hidden folder."""
+    return seeds if mask is None else {i: w for i, w in seeds.items() if mask[i]}
 
 
 def _with_remote(db, rows, sources, genres_of):
@@ -194,8 +210,8 @@ def _with_remote(db, rows, sources, genres_of):
         local_audio = {r[8] for r in rows if r[8]}
         seen = set()
         remote = db.conn.execute(
-            "SELECT id, artist_id, album_id, year, bpm, rg_track_gain, title, artist, audio_id, log, tags "
-            "FROM remote_track").fetchall()
+            "SELECT id, artist_id, album_id, year, bpm, rg_track_gain, title, artist, audio_id, folder_id, log, tags "
+            "FROM remote_track ORDER BY primary_holder DESC").fetchall()
     except sqlite3.OperationalError:
         return rows, sources
     rows = list(rows)
@@ -203,10 +219,10 @@ def _with_remote(db, rows, sources, genres_of):
         if (r[8] and r[8] in local_audio) or r[0] in seen:
             continue
         seen.add(r[0])
-        rows.append(r[:9])
-        sources.append(names.get(r[9], str(r[9])[:8]))
+        rows.append(r[:10])
+        sources.append(names.get(r[10], str(r[10])[:8]))
         try:
-            genres_of[r[0]] = list(json.loads(r[10] or "{}").get("genres", []))
+            genres_of[r[0]] = list(json.loads(r[11] or "{}").get("genres", []))
         except (ValueError, AttributeError):
             pass
     return rows, sources
@@ -481,7 +497,8 @@ def recommend(db: Database, user_id: str, count: int = 20, *, now: float | None 
     if not len(cat):
         return []
     state = user_state(db, cat, user_id, now)
-    seeds = seeds if seeds is not None else top_seeds(state.weights, 300)
+    mask = visible_mask(cat)
+    seeds = _visible_seeds(cat, seeds if seeds is not None else top_seeds(state.weights, 300), mask)
     if seeds:
         sc = score(db, cat, seeds)
         total = sc.total * freshness(state, now)
@@ -493,6 +510,8 @@ def recommend(db: Database, user_id: str, count: int = 20, *, now: float | None 
         total[state.touched] = -1
     if exclude:
         total[list(exclude)] = -1
+    if mask is not None:
+        total[~mask] = -1
     order = np.argsort(-total, kind="stable")
     order = order[total[order] > 0] if (total > 0).any() else order[total[order] >= 0]
     picks = diverse(order[: count * 20], cat, count)
@@ -522,7 +541,8 @@ def similar_to(db: Database, seed_ids: list[str], count: int, *, user_id: str | 
                exclude_ids: set[str] = frozenset(), now: float | None = None) -> list[Pick]:
     """Tracks like the given ones (radio, getSimilarSongs); lightly personalised when ``user_id`` is given."""
     cat = candidates(db)
-    seeds = {cat.index[t]: 1.0 for t in seed_ids if t in cat.index}
+    mask = visible_mask(cat)
+    seeds = _visible_seeds(cat, {cat.index[t]: 1.0 for t in seed_ids if t in cat.index}, mask)
     if not seeds:
         return []
     exclude = {cat.index[t] for t in (*seed_ids, *exclude_ids) if t in cat.index}
@@ -533,6 +553,8 @@ def similar_to(db: Database, seed_ids: list[str], count: int, *, user_id: str | 
         if state.weights:
             total = total * (0.85 + 0.15 * _scaled(tag_scores(cat, profile(cat, top_seeds(state.weights, 200)))))
     total[list(exclude)] = -1
+    if mask is not None:
+        total[~mask] = -1
     order = np.argsort(-total, kind="stable")
     order = order[total[order] > 0]
     picks = diverse(order[: count * 20], cat, count, max_per_artist=max(3, count // 4))
@@ -546,10 +568,14 @@ def similar_artists(db: Database, artist_id: str, count: int) -> list[tuple[str,
         a = cat.artist_ids.index(artist_id)
     except ValueError:
         return []
-    seeds = {int(i): 1.0 for i in np.nonzero(cat.artist == a)[0][:200]}
+    mask = visible_mask(cat)
+    seeds = _visible_seeds(cat, {int(i): 1.0 for i in np.nonzero(cat.artist == a)[0][:200]}, mask)
+    if not seeds:
+        return []
     sc = score(db, cat, seeds)
-    per_artist = np.zeros(len(cat.artist_ids), np.float32)
-    np.maximum.at(per_artist, cat.artist, sc.total)
+    total = sc.total if mask is None else np.where(mask, sc.total, -1).astype(np.float32)
+    per_artist = np.full(len(cat.artist_ids), -1, np.float32)
+    np.maximum.at(per_artist, cat.artist, total)
     per_artist[a] = -1
     order = np.argsort(-per_artist)[:count]
     return [(cat.artist_ids[i], cat.artist_names[i], float(per_artist[i])) for i in order if per_artist[i] > 0]

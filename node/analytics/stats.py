@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time as dtime, timedelta, tzinfo
 
 from ..errors import InvalidInput
+from ..store import browse, scope
 from ..store import plays as ps
 from ..store.db import Database
 from . import plays as plays_mod
@@ -130,7 +131,8 @@ def stats(db: Database, user_id: str, period: str = "month", *, now: float | Non
 
 
 def _top(db, user_id: str, kind: str, buckets, limit: int) -> list[dict]:
-    rows = ps.top(db, user_id, kind, buckets, limit)
+    rows = ps.top(db, user_id, kind, buckets, limit if not scope.limited() else limit * 4 + 50)
+    rows = _visible(db, kind, rows, key=lambda r: r[0])[:limit]
     if kind == "genre":
         return [{"name": item, "plays": p, "ms": m} for item, p, m in rows]
     named = ps.names(db, kind, [r[0] for r in rows])
@@ -190,9 +192,30 @@ def _month_totals(db, user_id: str, keys: list[int]) -> dict[int, tuple[int, int
 def _discoveries(db, user_id: str, p: Period, limit: int) -> dict:
     n_tracks, _ = ps.first_in(db, user_id, "track", p.start_ts, p.end_ts, 0)
     n_artists, artists = ps.first_in(db, user_id, "artist", p.start_ts, p.end_ts, limit)
+    artists = _visible(db, "artist", artists, key=lambda a: a)
     named = ps.names(db, "artist", artists)
     return {"tracks": n_tracks, "artists": n_artists,
             "new_artists": [{"id": a, "name": named.get(a, (a, None))[0]} for a in artists]}
+
+
+def _visible(db, kind: str, rows: list, key) -> list:
+    """Rows naming only items the caller may see (store/scope.py): a listener limited to some folders
+    after listening elsewhere keeps their totals but is not shown what lies outside them."""
+    if not scope.limited():
+        return rows
+    items = [key(r) for r in rows]
+    if kind == "genre":
+        shown = {g["name"].lower() for g in browse.list_genres(db)}
+        return [r for r in rows if str(key(r)).lower() in shown]
+    if kind == "track":
+        shown = {t["id"] for t in browse.tracks_by_ids(db, items)}
+    elif kind == "album":
+        shown = {a["id"] for a in browse.albums_by_ids(db, items)}
+    elif kind == "artist":
+        shown = {a["id"] for a in browse.artists_by_ids(db, items)}
+    else:
+        return rows
+    return [r for r in rows if key(r) in shown]
 
 
 def streaks(days: list[int], today: date) -> dict:

@@ -224,6 +224,8 @@ async def _tracks_for(picks: list[rec.Pick]) -> list[dict]:
     out = []
     for p in picks:
         t = annotated.get(p.id)
+        if t is None and p.id not in tracks and scope.limited():
+            continue  # never name a track outside the caller's folders
         entry = track_json(t) if t else {"id": p.id}
         entry.update(source=p.source, score=round(p.score, 4), reasons=p.reasons)
         out.append(entry)

@@ -20,6 +20,7 @@ from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
 from ..errors import NodeError
+from ..store import scope
 from ..store import users as users_store
 from . import access as acc
 from . import openapi, params
@@ -122,6 +123,7 @@ async def _authorise() -> Response | None:
     from quart import current_app
 
     g.user = None
+    scope.limit_to(None)  # set again below for a signed-in listener limited to some folders
     if request.method == "OPTIONS":
         return _preflight()
     view = current_app.view_functions.get(request.endpoint or "")
@@ -138,6 +140,7 @@ async def _authorise() -> Response | None:
         if level == acc.PUBLIC:  # a stale cookie must not stop anyone signing in again
             return None
         raise unauthorized(str(exc)) from None
+    scope.limit_to(scope.folders_of(g.user))
     if level == acc.PUBLIC:
         return None
     if g.user is None:

@@ -7,7 +7,9 @@ import json
 import trio
 from quart import Blueprint, Response, current_app
 
+from ..store import scope
 from .access import USER, access
+from .app import current_user
 
 bp = Blueprint("events", __name__, url_prefix="/api/v1")
 
@@ -19,6 +21,7 @@ KEEPALIVE_S = 15
 async def events():
     bus = current_app.node.bus
     sub = bus.subscribe()
+    me, limited = current_user()["id"], scope.limited()
 
     async def stream():
         with sub:
@@ -29,8 +32,21 @@ async def events():
                 if scope.cancelled_caught:
                     yield b": keep-alive\n\n"
                     continue
-                payload = json.dumps(event.data, ensure_ascii=False, default=str)
+                data = _shown(event.kind, event.data, me, limited)
+                if data is None:
+                    continue
+                payload = json.dumps(data, ensure_ascii=False, default=str)
                 yield f"id: {event.id}\nevent: {event.kind}\ndata: {payload}\n\n".encode()
 
     return Response(stream(), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _shown(kind: str, data: dict, me: str, limited: bool) -> dict | None:
+    """What a listener limited to some music folders (store/scope.py) is told: their own plays, and that
+    something changed (without the counts and names, which may lie in folders they do not see)."""
+    if not limited:
+        return data
+    if kind.startswith("play."):
+        return data if data.get("user_id") == me else None
+    return {}

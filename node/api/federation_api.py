@@ -6,7 +6,8 @@ import trio
 from quart import Blueprint, current_app, jsonify
 
 from ..federation import invites
-from ..store import browse
+from ..store import browse, scope
+from ..store import tracks as tracks_store
 from ..store import peers as peers_store
 from .access import ADMIN, OWNER, USER, access
 from . import params
@@ -34,6 +35,10 @@ async def members():
     rows = {r["node"]: r for r in await node.store.read(peers_store.peers)}
     counts = await node.store.read(peers_store.remote_counts)
     own = await node.store.read(peers_store.published_count)
+    if scope.limited():  # a listener limited to some folders counts only the tracks they may see
+        folder_of = await node.store.read(peers_store.member_folders)
+        counts = {k: (v if scope.allows(folder_of.get(k)) else 0) for k, v in counts.items()}
+        own = (await node.store.read(tracks_store.counts))["tracks"]
     items = []
     for member, info in fed.membership.members.items():
         key = str(member)

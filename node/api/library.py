@@ -8,7 +8,7 @@ from quart import Blueprint, current_app, jsonify, request
 from ..library import lyrics as lyrics_mod
 from ..library import search as search_mod
 from .covers import cover_or_placeholder
-from ..store import annotations, browse
+from ..store import annotations, browse, scope
 from ..store import metadata as meta_store
 from ..store import tracks as tracks_store
 from .access import ADMIN, USER, access
@@ -168,8 +168,9 @@ async def folders():
 
     rows = await current_app.node.store.read(tracks_store.folders)
     members = await current_app.node.store.read(peers_store.member_folder_list)
-    return jsonify({"items": [{"id": r["id"], "name": r["name"], "node": None} for r in rows]
-                    + [{"id": r["id"], "name": r["name"], "node": r["node"]} for r in members]})
+    return jsonify({"items": [{"id": r["id"], "name": r["name"], "node": None} for r in rows if scope.allows(r["id"])]
+                    + [{"id": r["id"], "name": r["name"], "node": r["node"]} for r in members
+                       if scope.allows(r["id"])]})
 
 
 @bp.get("/search")
@@ -268,7 +269,9 @@ async def scan_status():
     if summary and current_user()["role"] not in ("owner", "admin"):
         # the problems name library folders and files (an admin's to fix): a listener gets the counts
         summary["problems"] = []
-    unsupported = await node.store.read(tracks_store.unsupported_formats)
+    if summary and scope.limited():  # what a scan found may lie in folders this listener does not see
+        state["summary"] = {k: (0 if isinstance(v, int) else v) for k, v in summary.items()}
+    unsupported = [] if scope.limited() else await node.store.read(tracks_store.unsupported_formats)
     return jsonify({"scanning": node.scanner.running, "done": done, "total": total, "last": state, "library": counts,
                     "unsupported_formats": unsupported, "cannot_transcode": await _cannot_transcode(node)})
 

@@ -126,6 +126,8 @@ PASSWORD = {"type": "string", "minLength": 8, "maxLength": 1024}
 USERNAME = {"type": "string", "pattern": r"^[\w.@+-]{1,64}$"}
 STATION_URL = {"type": "string", "pattern": "^https?://", "maxLength": 2000,
                "description": "http(s), with a host and no user name or password"}
+#: music folder ids a listener sees (store/scope.py); null: every folder, present and future
+FOLDERS = {"type": ["array", "null"], "items": _int(0, 2**53), "maxItems": 10_000}
 SEEDS = {"track_id": "tr", "album_id": "al", "artist_id": "ar"}  # a radio starts from exactly one
 # JSON request bodies, by endpoint
 BODY = {
@@ -134,8 +136,10 @@ BODY = {
     "users.change_my_password": _obj(["old_password", "new_password"], old_password=STR, new_password=PASSWORD),
     "users.new_api_key": _obj(["name"], name={"type": "string", "minLength": 1, "maxLength": 100}),
     "users.create_user": _obj(["username", "password"], username=USERNAME, password=PASSWORD,
-                              role={"type": "string", "enum": ["listener", "admin", "owner"]}),
-    "users.update_user": _obj(None, password=PASSWORD, role={"type": "string", "enum": ["listener", "admin", "owner"]}),
+                              role={"type": "string", "enum": ["listener", "admin", "owner"]}, folders=FOLDERS),
+    "users.update_user": _obj(None, password=PASSWORD, role={"type": "string", "enum": ["listener", "admin", "owner"]},
+                              folders=FOLDERS),
+    "users.set_user_defaults": _obj(["folders"], folders=FOLDERS),
     "subsonic.subsonic_native.set_app_password:PUT": _obj(["password"], password={"type": "string", "minLength": 8,
                                                                                    "maxLength": 128}),
     "playlists.create_playlist": _obj(["name"], name=NAME, track_ids=TRACK_IDS, comment=STR, public=BOOL),

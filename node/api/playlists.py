@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, Response, current_app, jsonify, request
 
 from ..library import playlist_files
-from ..store import browse
+from ..store import browse, scope
 from ..store import playlists as pl
 from .access import USER, access
 from . import params
@@ -199,8 +199,22 @@ async def get_queue():
     q = await store.read(pl.get_queue, current_user()["id"])
     if q is None:
         return jsonify({"track_ids": [], "current": None, "current_index": None, "position_ms": 0, "tracks": []})
-    q["tracks"] = [track_json(t) for t in await store.read(browse.tracks_by_ids, q["track_ids"])]
+    tracks = await store.read(browse.tracks_by_ids, q["track_ids"])
+    q["tracks"] = [track_json(t) for t in tracks]
+    if scope.limited():
+        q = _shown_queue(q, {t["id"] for t in tracks})
     return jsonify(q)
+
+
+def _shown_queue(q: dict, known: set[str]) -> dict:
+    """The queue as a listener limited to some music folders sees it: tracks outside them left out (the
+    queue may have been saved before), the current place moved with them."""
+    ids, index = q["track_ids"], q["current_index"]
+    shown = [i for i in ids if i in known]
+    if index is not None:
+        index = sum(1 for i in ids[:index] if i in known) if ids[index] in known else None
+    current = q["current"] if q["current"] in known else None
+    return q | {"track_ids": shown, "current": current, "current_index": index if current else None}
 
 
 @bp.put("/queue")

@@ -10,7 +10,7 @@ from quart import Blueprint, current_app, jsonify, request
 
 from .. import accounts
 from ..store import users as users_store
-from .access import ADMIN, PUBLIC, USER, access
+from .access import ADMIN, OWNER, PUBLIC, USER, access
 from .app import SESSION_COOKIE, current_user, json_body, request_address
 from .errors import ApiError, forbidden
 from .ratelimit import RateLimited
@@ -168,22 +168,53 @@ async def list_users():
     return jsonify({"users": await current_app.node.store.read(users_store.list_users)})
 
 
+def _folders(body: dict) -> object:
+    """The body's ``folders``: a list of music folder ids, null for every folder, absent for no change."""
+    if "folders" not in body:
+        return accounts.UNCHANGED
+    value = body["folders"]
+    if value is None:
+        return None
+    if not isinstance(value, list) or any(isinstance(f, bool) or not isinstance(f, int) for f in value):
+        raise ApiError(400, "invalid_input", "folders must be a list of music folder ids, or null for every folder")
+    return value
+
+
 @bp.post("/users")
 @access(ADMIN)
 async def create_user():
+    """Create an account; ``folders`` (music folder ids, or null for all) instead of the owner's default."""
     body = await json_body("username", "password")
     role = str(body.get("role", "listener"))
     accounts.check_create(current_user(), role)
+    folders = _folders(body)
     password_hash = await _hash(str(body["password"]))
     user = await current_app.node.store.write(accounts.create, current_user(), str(body["username"]),
-                                              password_hash, role)
+                                              password_hash, role, folders)
     return jsonify({"user": user}), 201
+
+
+@bp.get("/user-defaults")
+@access(ADMIN)
+async def user_defaults():
+    """What new accounts get: ``folders``, the music folder ids (null: every folder, present and future)."""
+    return jsonify({"folders": await current_app.node.store.read(users_store.default_folders)})
+
+
+@bp.put("/user-defaults")
+@access(OWNER)
+async def set_user_defaults():
+    """Choose the music folders new accounts get (the owner only)."""
+    body = await json_body("folders")
+    folders = _folders(body)
+    return jsonify({"folders": await current_app.node.store.write(accounts.set_default_folders, current_user(),
+                                                                  folders)})
 
 
 @bp.patch("/users/<user_id>")
 @access(ADMIN)
 async def update_user(user_id: str):
-    """Change an account's role and/or password (who may: specs/api.md, Who manages whom).
+    """Change an account's role, password and/or music folders (who may: specs/api.md, Who manages whom).
 
     The checks (:mod:`sonantica.node.accounts`) run again in the write that makes the change, on
     the target as it is then: a refused request changes nothing, and a concurrent role change
@@ -192,9 +223,11 @@ async def update_user(user_id: str):
     store = current_app.node.store
     actor = current_user()
     role = str(body["role"]) if "role" in body else None
-    await store.read(accounts.check_update, actor, user_id, role, "password" in body)  # before argon2 time
+    folders = _folders(body)
+    await store.read(accounts.check_update, actor, user_id, role, "password" in body,
+                     folders=folders is not accounts.UNCHANGED)  # before argon2 time
     password_hash = await _hash(str(body["password"])) if "password" in body else None
-    await store.write(accounts.update, actor, user_id, role=role, password_hash=password_hash)
+    await store.write(accounts.update, actor, user_id, role=role, password_hash=password_hash, folders=folders)
     return jsonify({"user": await store.read(users_store.get, user_id)})
 
 

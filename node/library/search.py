@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from ..store import browse, scope
 from ..store.db import Database
 from .tagmap import normalise
 
@@ -47,13 +48,23 @@ def search_tracks(db: Database, text: str, limit: int = 20, offset: int = 0) -> 
     ranked = max(MAX_RANKED, n)
     rows = db.conn.execute(
         "SELECT t.id, t.title, t.artist FROM (SELECT rowid, bm25(track_fts, 10.0, 6.0, 3.0, 1.0, 1.0) AS score "
-        "FROM track_fts WHERE track_fts MATCH ? LIMIT ?) f JOIN track t ON t.rid = f.rowid ORDER BY f.score LIMIT ?",
+        f"FROM track_fts WHERE track_fts MATCH ? LIMIT ?) f JOIN track t ON t.rid = f.rowid WHERE {scope.sql('t.folder_id')} "
+        "ORDER BY f.score LIMIT ?",
         (q, ranked, n),
     ).fetchall()
     rows += _remote(db, "SELECT f.id, f.title, f.artists FROM (SELECT id, title, artists, "
                         "bm25(remote_fts, 0, 10.0, 6.0, 3.0, 1.0) AS score FROM remote_fts WHERE remote_fts MATCH ? "
-                        f"LIMIT ?) f WHERE {_NOT_HELD_HERE} ORDER BY f.score LIMIT ?", (q, ranked, n))
+                        f"LIMIT ?) f WHERE {_NOT_HELD_HERE}{_member_visible('f.id')} ORDER BY f.score LIMIT ?",
+                    (q, ranked, n))
     return [r[0] for r in _rerank(rows, text, lambda r: (r[1], r[2]))][offset : offset + limit]
+
+
+def _member_visible(column: str) -> str:
+    """For a caller limited to some folders: the member's recording is in one of them (by index)."""
+    if not scope.limited():
+        return ""
+    return (f" AND EXISTS (SELECT 1 FROM remote_track v WHERE v.id = {column} AND v.primary_holder = 1 "
+            f"AND {scope.sql('v.folder_id')})")
 
 
 def _remote(db: Database, sql: str, params: tuple) -> list:
@@ -73,12 +84,14 @@ def search_albums(db: Database, text: str, limit: int = 20, offset: int = 0) -> 
     n = max(CANDIDATES, offset + limit)
     rows = db.conn.execute(
         "SELECT a.id, a.name, a.artist FROM (SELECT rowid, bm25(album_fts, 5.0, 2.0) AS score FROM album_fts "
-        "WHERE album_fts MATCH ? LIMIT ?) f JOIN album a ON a.rowid = f.rowid ORDER BY f.score LIMIT ?",
+        f"WHERE album_fts MATCH ? LIMIT ?) f JOIN album a ON a.rowid = f.rowid WHERE {scope.sql('a.folder_id')} "
+        "ORDER BY f.score LIMIT ?",
         (q, max(MAX_RANKED, n), n),
     ).fetchall()
     rows += _remote(db, "SELECT DISTINCT a.id, a.name, a.artist FROM (SELECT id FROM remote_fts WHERE remote_fts "
                         "MATCH ? LIMIT ?) f JOIN remote_track r ON r.id = f.id JOIN remote_album a ON a.id = r.album_id "
-                        "WHERE NOT EXISTS (SELECT 1 FROM album l WHERE l.id = a.id) LIMIT ?", (q, max(MAX_RANKED, n), n))
+                        f"WHERE NOT EXISTS (SELECT 1 FROM album l WHERE l.id = a.id) AND {scope.sql('a.folder_id')} LIMIT ?",
+                    (q, max(MAX_RANKED, n), n))
     return [r[0] for r in _rerank(rows, text, lambda r: (r[1], r[2]))][offset : offset + limit]
 
 
@@ -91,14 +104,15 @@ def search_artists(db: Database, text: str, limit: int = 20, offset: int = 0) ->
         "SELECT a.id, a.name FROM (SELECT rowid, bm25(artist_fts) AS score FROM artist_fts WHERE artist_fts MATCH ? "
         "LIMIT ?) f JOIN artist a ON a.rowid = f.rowid WHERE (EXISTS (SELECT 1 FROM track_artist ta "
         "WHERE ta.artist_id = a.id AND ta.role != 'composer') OR EXISTS (SELECT 1 FROM album al "
-        "WHERE al.artist_id = a.id)) ORDER BY f.score LIMIT ?",
+        f"WHERE al.artist_id = a.id)) AND {browse.artist_visible('a.id')} ORDER BY f.score LIMIT ?",
         (q, max(MAX_RANKED, n), n),
     ).fetchall()
     # members' artists: through their recordings whose artists match (at most MAX_RANKED of them), keeping
     # the artists whose own name matches (a recording also names its other artists)
     remote = _remote(db, "SELECT DISTINCT a.id, a.name FROM (SELECT id FROM remote_fts WHERE remote_fts MATCH ? "
                          "LIMIT ?) f JOIN remote_track_artist ta ON ta.track_id = f.id JOIN remote_artist a "
-                         "ON a.id = ta.artist_id WHERE NOT EXISTS (SELECT 1 FROM artist l WHERE l.id = a.id)",
+                         f"ON a.id = ta.artist_id WHERE NOT EXISTS (SELECT 1 FROM artist l WHERE l.id = a.id) "
+                         f"AND {browse.artist_visible('a.id')}",
                      (f"artists : ({q})", max(MAX_RANKED, n)))
     rows += [r for r in remote if _name_matches(r[1], text)][:n]
     return [r[0] for r in _rerank(rows, text, lambda r: (r[1], ""))][offset : offset + limit]

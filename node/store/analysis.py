@@ -385,6 +385,12 @@ def vectors_stamp(db: Database, version: int) -> tuple[int, int]:
     return (int(row[0]) if row else 0), version
 
 
+def folders_of(db: Database, track_ids: list[str]) -> list[int]:
+    """The music folder of each of ``track_ids`` (local tracks), in order; -1 for one gone."""
+    found = dict(db.conn.execute("SELECT id, folder_id FROM track"))
+    return [found.get(t, -1) for t in track_ids]
+
+
 def vectors(db: Database, version: int, dims: int) -> tuple[list[str], bytes]:
     """Every existing track's current sonic vector: (ids, their float32 rows concatenated).
 

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from ..errors import InvalidInput, NotFound
+from . import scope
 from .db import Database
 from .tracks import _track_dict
 
@@ -113,6 +114,7 @@ def list_tracks(
         clauses.append("t.year <= ?"), params.append(year_to)
     if folder_id is not None:
         clauses.append("t.folder_id = ?"), params.append(folder_id)
+    clauses.append(scope.sql("t.folder_id"))
     if lossless is not None:
         clauses.append("t.lossless = ?"), params.append(int(lossless))
     if format:
@@ -127,7 +129,8 @@ def tracks_by_ids(db: Database, ids: list[str]) -> list[dict]:
     found: dict[str, dict] = {}
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
-        for r in db.query(f"SELECT * FROM lib_track WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+        for r in db.query(f"SELECT * FROM lib_track WHERE id IN ({','.join('?' * len(chunk))}) "
+                          f"AND {scope.sql()}", chunk):
             found[r["id"]] = _track_dict(r)
     return [found[i] for i in ids if i in found]
 
@@ -141,7 +144,7 @@ def require_track(db: Database, track_id: str) -> dict:
 
 def album_tracks(db: Database, album_id: str) -> list[dict]:
     return [_track_dict(r) for r in db.query(
-        "SELECT * FROM lib_track WHERE album_id = ? ORDER BY coalesce(disc_no, 1), coalesce(track_no, 0), path", [album_id])]
+        f"SELECT * FROM lib_track WHERE album_id = ? AND {scope.sql()} ORDER BY coalesce(disc_no, 1), coalesce(track_no, 0), path", [album_id])]
 
 
 def random_tracks(db: Database, size: int, genre: str | None = None, year_from: int | None = None,
@@ -156,6 +159,7 @@ def random_tracks(db: Database, size: int, genre: str | None = None, year_from: 
         clauses.append("year <= ?"), params.append(year_to)
     if folder_id is not None:
         clauses.append("folder_id = ?"), params.append(folder_id)
+    clauses.append(scope.sql())
     sql = f"SELECT * FROM lib_track WHERE {' AND '.join(clauses)} ORDER BY random() LIMIT ?"
     return [_track_dict(r) for r in db.query(sql, [*params, max(0, min(size, MAX_PAGE))])]
 
@@ -197,6 +201,7 @@ def list_albums(
         clauses.append("a.year <= ?"), params.append(year_to)
     if folder_id is not None:
         clauses.append("a.folder_id = ?"), params.append(folder_id)
+    clauses.append(scope.sql("a.folder_id"))
     cols = ", ".join(f"a.{c.strip()}" for c in ALBUM_COLUMNS.split(","))
     rows, nxt, total = _page(db, f"SELECT {cols} FROM lib_album a WHERE " + " AND ".join(clauses), params,
                              ALBUM_SORTS[sort], "a.id", order, limit, cursor)
@@ -208,12 +213,12 @@ def albums_page(db: Database, order_sql: str, offset: int, limit: int, where: st
     """Offset paging for the Subsonic album lists (their clients page by offset)."""
     cols = ", ".join(f"a.{c.strip()}" for c in ALBUM_COLUMNS.split(","))
     return [_album(r) for r in db.query(
-        f"SELECT {cols} FROM lib_album a WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?",
+        f"SELECT {cols} FROM lib_album a WHERE ({where}) AND {scope.sql('a.folder_id')} ORDER BY {order_sql} LIMIT ? OFFSET ?",
         [*(params or []), max(0, min(limit, MAX_PAGE)), max(0, offset)])]
 
 
 def get_album(db: Database, album_id: str) -> dict:
-    rows = list(db.query(f"SELECT {ALBUM_COLUMNS} FROM lib_album WHERE id = ?", [album_id]))
+    rows = list(db.query(f"SELECT {ALBUM_COLUMNS} FROM lib_album WHERE id = ? AND {scope.sql()}", [album_id]))
     if not rows:
         raise NotFound(f"no album {album_id}")
     return _album(rows[0])
@@ -223,47 +228,70 @@ def albums_by_ids(db: Database, ids: list[str]) -> list[dict]:
     if not ids:
         return []
     rows = {r["id"]: _album(r) for r in db.query(
-        f"SELECT {ALBUM_COLUMNS} FROM lib_album WHERE id IN ({','.join('?' * len(ids))})", ids)}
+        f"SELECT {ALBUM_COLUMNS} FROM lib_album WHERE id IN ({','.join('?' * len(ids))}) AND {scope.sql()}", ids)}
     return [rows[i] for i in ids if i in rows]
 
 
 # -- artists ------------------------------------------------------------------
 #: A member's album is listed unless a local album has its id (as lib_album says).
 _MEMBERS_ALBUM = "NOT EXISTS (SELECT 1 FROM album l WHERE l.id = ra.id)"
-#: An artist's counts and cover, read by index from the tables under lib_album and lib_track_artist:
-#: correlated subqueries over those views made SQLite index the whole views for each statement, so
-#: that showing 20 artists (every search3) cost as much as reading every track's artists.
-ARTIST_SQL = (
-    "SELECT ar.id, ar.name, ar.sort_name, ar.mbid, "
-    "(SELECT count(*) FROM album al WHERE al.artist_id = ar.id) + (SELECT count(*) FROM remote_album ra "
-    f"WHERE ra.artist_id = ar.id AND {_MEMBERS_ALBUM}) AS album_count, "
-    "(SELECT count(*) FROM track_artist ta WHERE ta.artist_id = ar.id AND ta.role = 'artist') + "
-    "(SELECT count(*) FROM remote_track_artist ta WHERE ta.artist_id = ar.id AND ta.role = 'artist' AND EXISTS "
-    "(SELECT 1 FROM remote_track r WHERE r.id = ta.track_id AND r.primary_holder = 1)) AS track_count, "
-    "coalesce((SELECT p.cover FROM artist_picture p WHERE p.artist_id = ar.id), "
-    "(SELECT m.image FROM meta_artist m WHERE m.artist_id = ar.id), "
-    "(SELECT al.cover FROM album al WHERE al.artist_id = ar.id AND al.cover IS NOT NULL LIMIT 1), "
-    f"(SELECT ra.cover FROM remote_album ra WHERE ra.artist_id = ar.id AND ra.cover IS NOT NULL AND {_MEMBERS_ALBUM} "
-    "LIMIT 1)) AS cover "
-    "FROM lib_artist ar"
-)
+
+
+def artist_sql() -> str:
+    """An artist's counts and cover, read by index from the tables under lib_album and lib_track_artist,
+    counting only what the caller may see (store/scope.py). Correlated subqueries over those views made
+    SQLite index the whole views for each statement, so that showing 20 artists (every search3) cost as
+    much as reading every track's artists."""
+    al, ra, t, r = (scope.sql(f"{a}.folder_id") for a in ("al", "ra", "t", "r"))
+    return (
+        "SELECT ar.id, ar.name, ar.sort_name, ar.mbid, "
+        f"(SELECT count(*) FROM album al WHERE al.artist_id = ar.id AND {al}) + (SELECT count(*) FROM remote_album ra "
+        f"WHERE ra.artist_id = ar.id AND {_MEMBERS_ALBUM} AND {ra}) AS album_count, "
+        "(SELECT count(*) FROM track_artist ta WHERE ta.artist_id = ar.id AND ta.role = 'artist'"
+        + ("" if not scope.limited() else f" AND EXISTS (SELECT 1 FROM track t WHERE t.id = ta.track_id AND {t})")
+        + ") + (SELECT count(*) FROM remote_track_artist ta WHERE ta.artist_id = ar.id AND ta.role = 'artist' AND EXISTS "
+        f"(SELECT 1 FROM remote_track r WHERE r.id = ta.track_id AND r.primary_holder = 1 AND {r})) AS track_count, "
+        "coalesce((SELECT p.cover FROM artist_picture p WHERE p.artist_id = ar.id), "
+        "(SELECT m.image FROM meta_artist m WHERE m.artist_id = ar.id), "
+        f"(SELECT al.cover FROM album al WHERE al.artist_id = ar.id AND al.cover IS NOT NULL AND {al} LIMIT 1), "
+        f"(SELECT ra.cover FROM remote_album ra WHERE ra.artist_id = ar.id AND ra.cover IS NOT NULL AND {_MEMBERS_ALBUM} "
+        f"AND {ra} LIMIT 1)) AS cover "
+        "FROM lib_artist ar"
+    )
+
+
+def artist_visible(column: str = "ar.id") -> str:
+    """An artist the caller may see: one with an album or a (non-composer) credit in a visible folder.
+    Every lookup is by index (album_artist, track_artist_by_artist and their members' twins)."""
+    if not scope.limited():
+        return "1"
+    al, t, r = scope.sql("al.folder_id"), scope.sql("t.folder_id"), scope.sql("r.folder_id")
+    return (f"(EXISTS (SELECT 1 FROM album al WHERE al.artist_id = {column} AND {al}) "
+            f"OR EXISTS (SELECT 1 FROM remote_album al WHERE al.artist_id = {column} AND {al}) "
+            f"OR EXISTS (SELECT 1 FROM track_artist ta JOIN track t ON t.id = ta.track_id "
+            f"WHERE ta.artist_id = {column} AND ta.role != 'composer' AND {t}) "
+            f"OR EXISTS (SELECT 1 FROM remote_track_artist ta JOIN remote_track r ON r.id = ta.track_id "
+            f"AND r.primary_holder = 1 WHERE ta.artist_id = {column} AND ta.role != 'composer' AND {r}))")
 
 
 def list_artists(db: Database, *, album_artists_only: bool = False, limit: int = 50,
                  cursor: str | None = None, order: str = "asc") -> tuple[list[dict], str | None, int | None]:
-    where = " WHERE ar.id IN (SELECT artist_id FROM lib_album)" if album_artists_only else \
+    where = f" WHERE ar.id IN (SELECT artist_id FROM lib_album WHERE {scope.sql()})" if album_artists_only else \
         " WHERE ar.id IN (SELECT artist_id FROM lib_track_artist WHERE role != 'composer' UNION SELECT artist_id FROM lib_album)"
-    return _page(db, ARTIST_SQL + where, [], "lower(coalesce(ar.sort_name, ar.name))", "ar.id", order, limit, cursor)
+    if not album_artists_only and scope.limited():
+        where += f" AND {artist_visible()}"
+    return _page(db, artist_sql() + where, [], "lower(coalesce(ar.sort_name, ar.name))", "ar.id", order, limit, cursor)
 
 
 def all_album_artists(db: Database, folder_id: int | None = None) -> list[dict]:
-    where = " WHERE ar.id IN (SELECT artist_id FROM lib_album" + (" WHERE folder_id = ?)" if folder_id is not None else ")")
+    where = (f" WHERE ar.id IN (SELECT artist_id FROM lib_album WHERE {scope.sql()}"
+             + (" AND folder_id = ?)" if folder_id is not None else ")"))
     params = [folder_id] if folder_id is not None else []
-    return list(db.query(ARTIST_SQL + where + " ORDER BY lower(coalesce(ar.sort_name, ar.name))", params))
+    return list(db.query(artist_sql() + where + " ORDER BY lower(coalesce(ar.sort_name, ar.name))", params))
 
 
 def get_artist(db: Database, artist_id: str) -> dict:
-    rows = list(db.query(ARTIST_SQL + " WHERE ar.id = ?", [artist_id]))
+    rows = list(db.query(artist_sql() + f" WHERE ar.id = ? AND {artist_visible()}", [artist_id]))
     if not rows:
         raise NotFound(f"no artist {artist_id}")
     return rows[0]
@@ -272,19 +300,20 @@ def get_artist(db: Database, artist_id: str) -> dict:
 def artists_by_ids(db: Database, ids: list[str]) -> list[dict]:
     if not ids:
         return []
-    rows = {r["id"]: r for r in db.query(ARTIST_SQL + f" WHERE ar.id IN ({','.join('?' * len(ids))})", ids)}
+    rows = {r["id"]: r for r in db.query(
+        artist_sql() + f" WHERE ar.id IN ({','.join('?' * len(ids))}) AND {artist_visible()}", ids)}
     return [rows[i] for i in ids if i in rows]
 
 
 def artist_albums(db: Database, artist_id: str) -> list[dict]:
     return [_album(r) for r in db.query(
-        f"SELECT {ALBUM_COLUMNS} FROM lib_album WHERE artist_id = ? ORDER BY coalesce(year, 0), lower(name)", [artist_id])]
+        f"SELECT {ALBUM_COLUMNS} FROM lib_album WHERE artist_id = ? AND {scope.sql()} ORDER BY coalesce(year, 0), lower(name)", [artist_id])]
 
 
 def top_tracks_of_artist(db: Database, artist_id: str, count: int) -> list[dict]:
     return [_track_dict(r) for r in db.query(
         "SELECT t.* FROM lib_track t JOIN lib_track_artist ta ON ta.track_id = t.id AND ta.role = 'artist' "
-        "WHERE ta.artist_id = ? ORDER BY coalesce(t.year, 0) DESC, t.title LIMIT ?", [artist_id, count])]
+        f"WHERE ta.artist_id = ? AND {scope.sql('t.folder_id')} ORDER BY coalesce(t.year, 0) DESC, t.title LIMIT ?", [artist_id, count])]
 
 
 # -- genres -------------------------------------------------------------------
@@ -293,7 +322,7 @@ def list_genres(db: Database) -> list[dict]:
     return list(db.query(
         "SELECT min(g.genre) AS name, count(DISTINCT g.track_id) AS track_count, "
         "count(DISTINCT t.album_id) AS album_count "
-        "FROM lib_track_genre g JOIN lib_track t ON t.id = g.track_id "
+        f"FROM lib_track_genre g JOIN lib_track t ON t.id = g.track_id WHERE {scope.sql('t.folder_id')} "
         "GROUP BY g.genre COLLATE NOCASE ORDER BY lower(min(g.genre))"))
 
 
@@ -310,11 +339,12 @@ def cover_row(db: Database, cover_id: str) -> dict | None:
 
 
 ITEM_KINDS = {"tr-": "track", "al-": "album", "ar-": "artist"}
-_ITEM_SQL = {
-    "track": "SELECT 1 FROM lib_track WHERE id = ?",
-    "album": "SELECT 1 FROM lib_album WHERE id = ?",
-    "artist": "SELECT 1 FROM lib_artist WHERE id = ?",
-}
+
+
+def _item_sql(kind: str) -> str:
+    if kind == "artist":
+        return f"SELECT 1 FROM lib_artist ar WHERE ar.id = ? AND {artist_visible()}"
+    return f"SELECT 1 FROM {'lib_track' if kind == 'track' else 'lib_album'} WHERE id = ? AND {scope.sql()}"
 
 
 def item_kind(db: Database, ident: str) -> str | None:
@@ -323,17 +353,35 @@ def item_kind(db: Database, ident: str) -> str | None:
     The one test of "does this id exist" for stars, ratings and covers: a client's stale or made-up
     id is refused there, not written or answered as if it were real."""
     kind = ITEM_KINDS.get(ident[:3])
-    if kind is None or db.conn.execute(_ITEM_SQL[kind], (ident,)).fetchone() is None:
+    if kind is None or db.conn.execute(_item_sql(kind), (ident,)).fetchone() is None:
         return None
     return kind
 
 
 def cover_exists(db: Database, cover_id: str) -> bool:
-    """Whether ``cover_id`` (``em-…``/``fi-…``) is a cover of this library or of a member's record."""
+    """Whether ``cover_id`` (``em-…``/``fi-…``) is a cover of this library or of a member's record
+    (for a caller limited to some folders: of a track or album in one of them)."""
+    if scope.limited():
+        return _cover_visible(db, cover_id)
     if db.conn.execute("SELECT 1 FROM cover WHERE id = ?", (cover_id,)).fetchone():
         return True
     return bool(cover_id.startswith("em-") and db.conn.execute(
         "SELECT 1 FROM remote_track WHERE cover = ? LIMIT 1", (cover_id,)).fetchone())
+
+
+def _cover_visible(db: Database, cover_id: str) -> bool:
+    """By the partial cover indexes of track, album, remote_track and remote_album; an artist's picture
+    (artist.jpg, or one fetched for it) when the artist is one the caller sees."""
+    checks = (("track", "t"), ("album", "t"), ("remote_track", "t"), ("remote_album", "t"))
+    if any(db.conn.execute(f"SELECT 1 FROM {table} t WHERE t.cover = ? AND {scope.sql('t.folder_id')} LIMIT 1",
+                           (cover_id,)).fetchone() for table, _ in checks):
+        return True
+    for sql in ("SELECT artist_id FROM artist_picture WHERE cover = ?", "SELECT artist_id FROM meta_artist WHERE image = ?"):
+        for (artist,) in db.conn.execute(sql, (cover_id,)).fetchall():
+            if db.conn.execute(f"SELECT 1 FROM lib_artist ar WHERE ar.id = ? AND {artist_visible()}",
+                               (artist,)).fetchone():
+                return True
+    return False
 
 
 def first_cover_of(db: Database, track_ids: list[str]) -> str | None:

@@ -268,6 +268,11 @@ MIGRATIONS = [
         END;
         """,
     ),
+    (
+        # Covers a listener limited to some folders may see (store/scope.py), by index.
+        "0008_remote_album_cover",
+        "CREATE INDEX remote_album_cover ON remote_album(cover) WHERE cover IS NOT NULL",
+    ),
 ]
 
 
@@ -490,6 +495,12 @@ def sonic_vectors(db: Database, version: int, dims: int) -> tuple[list[str], byt
         ids.append(track_id)
         rows.append(data)
     return ids, b"".join(rows)
+
+
+def recording_folders(db: Database, ids: list[str]) -> list[int]:
+    """The music folder (its primary holder's) of each of members' recordings ``ids``; -1 for one gone."""
+    found = dict(db.conn.execute("SELECT id, CAST(folder_id AS INTEGER) FROM remote_track WHERE primary_holder = 1"))
+    return [found.get(i, -1) for i in ids]
 
 
 def _unlink_remote(conn, tid: str, log: str, key: str) -> None:

@@ -7,6 +7,7 @@ import secrets
 import time
 
 from ..errors import InvalidInput, NotFound
+from . import scope
 from .db import Database
 
 MIGRATIONS = [
@@ -70,10 +71,13 @@ def create(db: Database, owner_id: str, name: str, track_ids: list[str] | None =
 
 
 def get(db: Database, playlist_id: str) -> dict:
+    shown = "" if not scope.limited() else (  # a listener limited to some folders counts what they see
+        f" AND EXISTS (SELECT 1 FROM lib_track v WHERE v.id = i.track_id AND {scope.sql('v.folder_id')})")
     rows = list(db.query(
-        "SELECT p.*, u.name AS owner, (SELECT count(*) FROM playlist_item i WHERE i.playlist_id = p.id) AS song_count, "
-        "(SELECT coalesce(sum(t.duration), 0) FROM playlist_item i JOIN track t ON t.id = i.track_id "
-        "WHERE i.playlist_id = p.id) AS duration FROM playlist p JOIN user u ON u.id = p.owner_id WHERE p.id = ?",
+        "SELECT p.*, u.name AS owner, (SELECT count(*) FROM playlist_item i WHERE i.playlist_id = p.id"
+        f"{shown}) AS song_count, (SELECT coalesce(sum(t.duration), 0) FROM playlist_item i JOIN track t "
+        f"ON t.id = i.track_id WHERE i.playlist_id = p.id AND {scope.sql('t.folder_id')}) AS duration "
+        "FROM playlist p JOIN user u ON u.id = p.owner_id WHERE p.id = ?",
         [playlist_id]))
     if not rows:
         raise NotFound(f"no playlist {playlist_id}")

@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import time
 
+from . import scope
 from .db import Database
 
 
@@ -417,7 +418,7 @@ def top_tracks_of_artist(db: Database, artist_id: str, count: int) -> list[str]:
     return [r[0] for r in db.conn.execute(
         "SELECT ta.track_id FROM track_artist ta JOIN track t ON t.id = ta.track_id "
         "LEFT JOIN (SELECT item, sum(plays) AS n FROM listen_item WHERE kind = 'track' GROUP BY item) p "
-        "ON p.item = ta.track_id WHERE ta.artist_id = ? AND ta.role IN ('artist', 'albumartist') "
+        f"ON p.item = ta.track_id WHERE ta.artist_id = ? AND ta.role IN ('artist', 'albumartist') AND {scope.sql('t.folder_id')} "
         "GROUP BY ta.track_id ORDER BY coalesce(max(p.n), 0) DESC, t.title LIMIT ?", (artist_id, count))]
 
 

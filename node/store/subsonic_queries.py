@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from . import browse
+from . import browse, scope
 from .db import Database
 from .tracks import _track_dict
 
@@ -65,8 +65,8 @@ def people_of(db: Database, track_ids: list[str]) -> dict[str, dict[str, list[di
 def artists_page(db: Database, offset: int, limit: int) -> list[dict]:
     """Every artist with music (not only composers), by name, by offset."""
     return list(db.query(
-        browse.ARTIST_SQL + " WHERE ar.id IN (SELECT artist_id FROM track_artist WHERE role != 'composer' "
-        "UNION SELECT artist_id FROM album) ORDER BY lower(coalesce(ar.sort_name, ar.name)), ar.id LIMIT ? OFFSET ?",
+        browse.artist_sql() + " WHERE ar.id IN (SELECT artist_id FROM track_artist WHERE role != 'composer' "
+        f"UNION SELECT artist_id FROM album) AND {browse.artist_visible()} ORDER BY lower(coalesce(ar.sort_name, ar.name)), ar.id LIMIT ? OFFSET ?",
         [max(0, min(limit, browse.MAX_PAGE)), max(0, offset)]))
 
 
@@ -109,7 +109,7 @@ def _library_state(db: Database, folder_id: int | None) -> tuple:
     """Which database, which folder, and a mark that moves when tracks are added (max rowids)."""
     path = db.conn.execute("PRAGMA database_list").fetchone()[2]
     marks = db.conn.execute("SELECT (SELECT max(rid) FROM track), (SELECT max(rowid) FROM remote_track)").fetchone()
-    return (path, folder_id, *marks)
+    return (path, folder_id, scope.visible(), *marks)
 
 
 def _members(db: Database) -> list[str]:
@@ -118,7 +118,7 @@ def _members(db: Database) -> list[str]:
 
 def _ids_after(db: Database, start: _Position, limit: int, folder_id: int | None) -> list[tuple[_Position, str]]:
     """Up to ``limit`` (position, track id) after ``start``, in paging order."""
-    folder = " AND folder_id = ?" if folder_id is not None else ""
+    folder = (" AND folder_id = ?" if folder_id is not None else "") + f" AND {scope.sql()}"
     extra = [folder_id] if folder_id is not None else []
     out: list[tuple[_Position, str]] = []
     source, after = start
@@ -141,7 +141,7 @@ def _ids_after(db: Database, start: _Position, limit: int, folder_id: int | None
 
 def _position_at(db: Database, offset: int, folder_id: int | None) -> _Position:
     """The position of song ``offset - 1`` (a page asked out of order: walk the keys to it)."""
-    folder = " AND folder_id = ?" if folder_id is not None else ""
+    folder = (" AND folder_id = ?" if folder_id is not None else "") + f" AND {scope.sql()}"
     extra = [folder_id] if folder_id is not None else []
     row = db.conn.execute(f"SELECT rid FROM track WHERE 1 = 1{folder} ORDER BY rid LIMIT 1 OFFSET ?",
                           [*extra, offset - 1]).fetchone()
@@ -163,9 +163,9 @@ def _position_at(db: Database, offset: int, folder_id: int | None) -> _Position:
 def tracks_by_genre(db: Database, genre: str, offset: int, limit: int,
                     folder_id: int | None = None) -> list[dict]:
     params: list = [genre]
-    where = ""
+    where = f" AND {scope.sql('t.folder_id')}"
     if folder_id is not None:
-        where, params = " AND t.folder_id = ?", [genre, folder_id]
+        where, params = where + " AND t.folder_id = ?", [genre, folder_id]
     return [_track_dict(r) for r in db.query(
         f"SELECT t.* FROM lib_track t WHERE t.id IN ({browse.GENRE_TRACKS}){where} ORDER BY lower(t.album), "
         "coalesce(t.disc_no, 1), coalesce(t.track_no, 0), t.id LIMIT ? OFFSET ?",
@@ -181,15 +181,16 @@ def similar_tracks(db: Database, seed_ids: list[str], count: int) -> list[dict]:
         "SELECT t.* FROM track t WHERE t.id NOT IN ({m}) AND (t.id IN (SELECT track_id FROM track_artist "
         "WHERE role != 'composer' AND artist_id IN (SELECT artist_id FROM track_artist WHERE track_id IN ({m}) "
         "AND role != 'composer')) OR t.id IN (SELECT track_id FROM track_genre WHERE genre_id IN "
-        "(SELECT genre_id FROM track_genre WHERE track_id IN ({m})))) ORDER BY random() LIMIT ?".format(m=marks),
+        "(SELECT genre_id FROM track_genre WHERE track_id IN ({m})))) AND {s} ORDER BY random() LIMIT ?".format(
+            m=marks, s=scope.sql("t.folder_id")),
         [*seed_ids, *seed_ids, *seed_ids, max(0, min(count, browse.MAX_PAGE))])
     return [_track_dict(r) for r in rows]
 
 
 def artist_track_ids(db: Database, artist_id: str) -> list[str]:
     return [r[0] for r in db.conn.execute(
-        "SELECT DISTINCT track_id FROM track_artist WHERE artist_id = ? AND role != 'composer' LIMIT 50",
-        (artist_id,))]
+        "SELECT DISTINCT ta.track_id FROM track_artist ta JOIN track t ON t.id = ta.track_id "
+        f"WHERE ta.artist_id = ? AND ta.role != 'composer' AND {scope.sql('t.folder_id')} LIMIT 50", (artist_id,))]
 
 
 def top_tracks_by_name(db: Database, name: str, user_id: str, count: int) -> list[dict]:
@@ -198,7 +199,7 @@ def top_tracks_by_name(db: Database, name: str, user_id: str, count: int) -> lis
         "SELECT t.* FROM track t JOIN track_artist ta ON ta.track_id = t.id AND ta.role = 'artist' "
         "JOIN artist ar ON ar.id = ta.artist_id LEFT JOIN listen_item p ON p.item = t.id AND p.kind = 'track' "
         "AND p.user_id = ? "
-        "WHERE ar.name = ? COLLATE NOCASE ORDER BY coalesce(p.plays, 0) DESC, coalesce(t.year, 0) DESC, t.title "
+        f"WHERE ar.name = ? COLLATE NOCASE AND {scope.sql('t.folder_id')} ORDER BY coalesce(p.plays, 0) DESC, coalesce(t.year, 0) DESC, t.title "
         "LIMIT ?", [user_id, name, max(0, min(count, browse.MAX_PAGE))])
     return [_track_dict(r) for r in rows]
 
@@ -220,6 +221,7 @@ def top_tracks_by_artist_id(db: Database, artist_id: str, count: int) -> list[di
         "  ON p.item = t.id "
         "LEFT JOIN (SELECT item_id, count(starred_at) AS stars, avg(nullif(rating, 0)) AS rating "
         "           FROM annotation WHERE kind = 'track' GROUP BY item_id) n ON n.item_id = t.id "
+        f"WHERE {scope.sql('t.folder_id')} "
         "ORDER BY coalesce(p.n, 0) DESC, coalesce(n.stars, 0) DESC, coalesce(n.rating, 2.5) DESC, "
         "coalesce(t.year, 0), t.album COLLATE NOCASE, t.album_id, coalesce(t.disc_no, 1), coalesce(t.track_no, 0), "
         "t.title, t.id LIMIT ?", [artist_id, max(0, min(count, browse.MAX_PAGE))])

@@ -211,6 +211,15 @@ MIGRATIONS = [
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        # A listener limited to some folders (store/scope.py) asks for a cover: is it a cover of a
+        # track or album they may see? By index, not by reading every track.
+        "0005_cover_indexes",
+        """
+        CREATE INDEX track_cover ON track(cover) WHERE cover IS NOT NULL;
+        CREATE INDEX album_cover ON album(cover) WHERE cover IS NOT NULL;
+        """,
+    ),
 ]
 
 
@@ -592,17 +601,28 @@ def set_index_mark(db: Database, key: str, digest: str, now: float) -> float:
 
 
 def counts(db: Database) -> dict[str, int]:
-    c = db.conn
+    """The local library's size, as far as the caller may see it (store/scope.py)."""
+    from . import scope
+
+    c, t = db.conn, scope.sql("t.folder_id")
+    if not scope.limited():
+        artists = "SELECT count(DISTINCT artist_id) FROM track_artist WHERE role != 'composer'"
+        genres = "SELECT count(*) FROM genre"
+    else:
+        artists = (f"SELECT count(DISTINCT ta.artist_id) FROM track_artist ta JOIN track t ON t.id = ta.track_id "
+                   f"WHERE ta.role != 'composer' AND {t}")
+        genres = f"SELECT count(DISTINCT tg.genre_id) FROM track_genre tg JOIN track t ON t.id = tg.track_id WHERE {t}"
     return {
-        "tracks": c.execute("SELECT count(*) FROM track").fetchone()[0],
-        "albums": c.execute("SELECT count(*) FROM album").fetchone()[0],
-        "artists": c.execute("SELECT count(DISTINCT artist_id) FROM track_artist WHERE role != 'composer'").fetchone()[0],
-        "genres": c.execute("SELECT count(*) FROM genre").fetchone()[0],
-        "errors": c.execute("SELECT count(*) FROM scan_error").fetchone()[0],
-        "unsupported": c.execute("SELECT count(*) FROM scan_error WHERE reason LIKE 'unsupported format%'").fetchone()[0],
-        "header_wrong": c.execute("SELECT count(*) FROM track WHERE scan_note IS NOT NULL").fetchone()[0],
-        "duration": int(c.execute("SELECT coalesce(sum(duration), 0) FROM track").fetchone()[0]),
-        "size": c.execute("SELECT coalesce(sum(size), 0) FROM track").fetchone()[0],
+        "tracks": c.execute(f"SELECT count(*) FROM track t WHERE {t}").fetchone()[0],
+        "albums": c.execute(f"SELECT count(*) FROM album t WHERE {t}").fetchone()[0],
+        "artists": c.execute(artists).fetchone()[0],
+        "genres": c.execute(genres).fetchone()[0],
+        "errors": c.execute("SELECT count(*) FROM scan_error").fetchone()[0] if not scope.limited() else 0,
+        "unsupported": c.execute("SELECT count(*) FROM scan_error WHERE reason LIKE 'unsupported format%'"
+                                 ).fetchone()[0] if not scope.limited() else 0,
+        "header_wrong": c.execute(f"SELECT count(*) FROM track t WHERE scan_note IS NOT NULL AND {t}").fetchone()[0],
+        "duration": int(c.execute(f"SELECT coalesce(sum(duration), 0) FROM track t WHERE {t}").fetchone()[0]),
+        "size": c.execute(f"SELECT coalesce(sum(size), 0) FROM track t WHERE {t}").fetchone()[0],
     }
 
 

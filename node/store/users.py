@@ -17,6 +17,7 @@ import nacl.exceptions
 import nacl.pwhash
 
 from ..errors import Conflict, InvalidInput, NotFound
+from . import scope
 from .db import Database
 
 MIGRATIONS = [
@@ -49,6 +50,19 @@ MIGRATIONS = [
             created_at REAL NOT NULL,
             last_used REAL
         );
+        """,
+    ),
+    (
+        # Per-user music folders (see store/scope.py): NULL sees every folder, present and future;
+        # a JSON list of folder ids sees those only. New accounts take the owner's default.
+        "0002_user_folders",
+        """
+        ALTER TABLE user ADD COLUMN folders TEXT;
+        CREATE TABLE access_default (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            folders TEXT
+        );
+        INSERT INTO access_default(id, folders) VALUES (1, NULL);
         """,
     ),
 ]
@@ -103,18 +117,26 @@ def create(db: Database, name: str, password_hash: str, role: str) -> dict:
     if db.conn.execute("SELECT 1 FROM user WHERE name = ?", (name,)).fetchone():
         raise Conflict(f"user {name!r} already exists")
     uid = "us-" + secrets.token_hex(6)
+    default = db.conn.execute("SELECT folders FROM access_default WHERE id = 1").fetchone()[0]
     db.conn.execute(
-        "INSERT INTO user(id, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-        (uid, name, role, password_hash, time.time()),
+        "INSERT INTO user(id, name, role, password_hash, created_at, folders) VALUES (?, ?, ?, ?, ?, ?)",
+        (uid, name, role, password_hash, time.time(), default),
     )
     return get(db, uid)
 
 
+_USER_COLUMNS = "id, name, role, created_at, folders"
+
+
+def _user(row: tuple) -> dict:
+    return {"id": row[0], "name": row[1], "role": row[2], "created_at": row[3], "folders": scope.parse(row[4])}
+
+
 def get(db: Database, user_id: str) -> dict:
-    row = db.conn.execute("SELECT id, name, role, created_at FROM user WHERE id = ?", (user_id,)).fetchone()
+    row = db.conn.execute(f"SELECT {_USER_COLUMNS} FROM user WHERE id = ?", (user_id,)).fetchone()
     if row is None:
         raise NotFound(f"no user with id {user_id}")
-    return {"id": row[0], "name": row[1], "role": row[2], "created_at": row[3]}
+    return _user(row)
 
 
 def by_name(db: Database, name: str) -> dict | None:
@@ -135,10 +157,51 @@ def password_hash_of(db: Database, name: str) -> tuple[str, str] | None:
 
 
 def list_users(db: Database) -> list[dict]:
-    return [
-        {"id": r[0], "name": r[1], "role": r[2], "created_at": r[3]}
-        for r in db.conn.execute("SELECT id, name, role, created_at FROM user ORDER BY created_at")
-    ]
+    return [_user(r) for r in db.conn.execute(f"SELECT {_USER_COLUMNS} FROM user ORDER BY created_at")]
+
+
+# -- music folders each user sees (store/scope.py) ------------------------------------------
+def all_folder_ids(db: Database) -> list[int]:
+    """Every music folder a user could be given: the node's own, then one per federation member."""
+    ids = [r[0] for r in db.conn.execute("SELECT id FROM folder ORDER BY id")]
+    try:
+        ids += [r[0] for r in db.conn.execute("SELECT folder_id FROM member_folder ORDER BY folder_id")]
+    except Exception as exc:  # sqlite3.OperationalError before the federation migration
+        if "no such table" not in str(exc):
+            raise
+    return ids
+
+
+def _checked_folders(db: Database, folders: list[int] | None) -> str | None:
+    if folders is None:
+        return None
+    known = set(all_folder_ids(db))
+    unknown = sorted({int(f) for f in folders} - known)
+    if unknown:
+        raise InvalidInput(f"no music folder {', '.join(map(str, unknown))}: see GET /api/v1/folders")
+    return scope.dump(folders)
+
+
+def set_folders(db: Database, user_id: str, folders: list[int] | None) -> None:
+    """Limit ``user_id`` to ``folders`` (None: every folder, including ones that appear later)."""
+    get(db, user_id)
+    db.conn.execute("UPDATE user SET folders = ? WHERE id = ?", (_checked_folders(db, folders), user_id))
+
+
+def scope_of(db: Database, user_id: str) -> frozenset[int] | None:
+    """What ``user_id`` may see, for work done for them outside a request (generated playlists)."""
+    try:
+        return scope.folders_of(get(db, user_id))
+    except NotFound:
+        return frozenset()
+
+
+def default_folders(db: Database) -> list[int] | None:
+    return scope.parse(db.conn.execute("SELECT folders FROM access_default WHERE id = 1").fetchone()[0])
+
+
+def set_default_folders(db: Database, folders: list[int] | None) -> None:
+    db.conn.execute("UPDATE access_default SET folders = ? WHERE id = 1", (_checked_folders(db, folders),))
 
 
 def set_password(db: Database, user_id: str, password_hash: str) -> None:

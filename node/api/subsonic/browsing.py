@@ -9,6 +9,7 @@ from ...errors import NotFound
 from ...store import browse
 from .. import params
 from ...store import subsonic_queries as sq
+from ...store import scope
 from ...store import tracks as tracks_store
 from . import shapes
 from .core import Call, method
@@ -38,7 +39,8 @@ async def get_music_folders(call: Call) -> dict:
 
     rows = await call.store.read(tracks_store.folders)
     rows += await call.store.read(peers_store.member_folder_list)  # one folder per federation member
-    return {"musicFolders": {"musicFolder": [{"id": r["id"], "name": r["name"]} for r in rows]}}
+    return {"musicFolders": {"musicFolder": [{"id": r["id"], "name": r["name"]} for r in rows
+                                             if scope.allows(r["id"])]}}  # the caller's folders only
 
 
 def _index_with_mark(db, folder: int | None) -> tuple[list[dict], str, tuple[str, float] | None]:
@@ -51,7 +53,11 @@ def _index_with_mark(db, folder: int | None) -> tuple[list[dict], str, tuple[str
 
 
 def _index_key(folder: int | None) -> str:
-    return "indexes" if folder is None else f"indexes:{folder}"
+    """One mark per folder and per set of visible folders, so listeners limited differently do not move
+    each other's lastModified."""
+    key = "indexes" if folder is None else f"indexes:{folder}"
+    visible = scope.visible()
+    return key if visible is None else f"{key}:only:{','.join(map(str, sorted(visible)))}"
 
 
 @method("getIndexes")
@@ -199,7 +205,8 @@ def _similar_artist_ids(db, artist_id: str, count: int) -> list[str]:
 
 
 def _artist_of(db, ident: str) -> str | None:
-    for sql in ("SELECT artist_id FROM album WHERE id = ?", "SELECT artist_id FROM track WHERE id = ?"):
+    for sql in (f"SELECT artist_id FROM lib_album WHERE id = ? AND {scope.sql()}",
+                f"SELECT artist_id FROM lib_track WHERE id = ? AND {scope.sql()}"):
         row = db.conn.execute(sql, (ident,)).fetchone()
         if row and row[0]:
             return row[0]

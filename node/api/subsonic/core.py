@@ -21,6 +21,7 @@ from quart import Response, current_app, g, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
+from ...store import scope
 from ...errors import Forbidden, InvalidInput, NodeError, NotFound
 from .. import params
 from ..errors import ApiError
@@ -146,6 +147,7 @@ async def dispatch(name: str) -> Response:
 
             user = await authenticate(params)
             g.user = user
+            scope.limit_to(scope.folders_of(user))
         node = current_app.node
         result = await m.fn(Call(params, user, node, "HEAD" if request.method == "HEAD" else "GET"))
         if isinstance(result, Response):

@@ -16,7 +16,7 @@ from quart import Response
 from ...errors import NotFound
 from ...library import lyrics as lyrics_mod
 from ..covers import cover_or_placeholder
-from ...store import browse
+from ...store import browse, scope
 from ...store import subsonic_queries as sq
 from ...streaming import FORMATS
 from ..streams import choose_format, client_is_local, stream_response, track_source
@@ -131,7 +131,8 @@ async def get_lyrics(call: Call) -> dict:
         rows = list(db.query(
             "SELECT id FROM track WHERE title = ? COLLATE NOCASE AND (? = '' OR artist = ? COLLATE NOCASE "
             "OR id IN (SELECT ta.track_id FROM track_artist ta JOIN artist ar ON ar.id = ta.artist_id "
-            "WHERE ar.name = ? COLLATE NOCASE)) ORDER BY lyrics IS NULL LIMIT 5", [title, artist, artist, artist]))
+            f"WHERE ar.name = ? COLLATE NOCASE)) AND {scope.sql()} ORDER BY lyrics IS NULL LIMIT 5",
+            [title, artist, artist, artist]))
         return browse.tracks_by_ids(db, [r["id"] for r in rows])
 
     for track in (await call.store.read(find) if title else []):

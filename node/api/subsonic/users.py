@@ -2,8 +2,10 @@
 endpoint where a signed-in user manages their Subsonic app password (``/api/v1/me/subsonic-password``).
 
 Who may manage whom is decided by :mod:`sonantica.node.accounts`, the same rules as the
-native API's; a refusal is error 50. Only the role (``adminRole``) and the password are kept:
-the other Subsonic role flags and ``email`` are accepted and ignored.
+native API's; a refusal is error 50. The role (``adminRole``), the password and the music folders
+(``musicFolderId``, repeated) are kept: the other Subsonic role flags and ``email`` are accepted and
+ignored. A ``folder`` list naming every folder there is means "every folder, present and future" (as
+an account that was never limited); the owner and admins always see every folder.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import trio
 from quart import Blueprint, current_app, g, jsonify, request
 
 from ... import accounts
+from ...store import scope
 from ...store import subsonic_queries as sq
-from ...store import tracks as tracks_store
 from ...store import users as users_store
 from ..access import USER, access
 from ..app import current_user, json_body
@@ -26,7 +28,23 @@ native = Blueprint("subsonic_native", __name__, url_prefix="/api/v1")
 
 
 async def _folders(call: Call) -> list[int]:
-    return [f["id"] for f in await call.store.read(tracks_store.folders)]
+    """Every music folder there is: the node's own and one per federation member."""
+    return await call.store.read(users_store.all_folder_ids)
+
+
+def _shape(user: dict, every: list[int], share_links: bool) -> dict:
+    """getUser's user with the folders it sees (every folder for the owner, admins and unlimited listeners)."""
+    chosen = scope.folders_of(user)
+    return shapes.user(user, every if chosen is None else [f for f in every if f in chosen], share_links)
+
+
+async def _chosen_folders(call: Call) -> object:
+    """``musicFolderId`` (repeated) of createUser/updateUser: UNCHANGED when absent; every folder → None."""
+    wanted = call.ints("musicFolderId")
+    if not wanted:
+        return accounts.UNCHANGED
+    every = await _folders(call)
+    return None if set(every) <= set(wanted) else wanted
 
 
 @method("getUser")
@@ -37,7 +55,7 @@ async def get_user(call: Call) -> dict:
     found = await call.store.read(users_store.by_name, name)
     if found is None:
         raise not_found(f"user {name!r}")
-    return {"user": shapes.user(found, await _folders(call), call.node.config.share_links)}
+    return {"user": _shape(found, await _folders(call), call.node.config.share_links)}
 
 
 @method("getUsers")
@@ -45,7 +63,8 @@ async def get_users(call: Call) -> dict:
     if call.user["role"] not in ("owner", "admin"):
         raise SubsonicError(NOT_AUTHORISED, "only an admin can list users")
     folders = await _folders(call)
-    return {"users": {"user": [shapes.user(u, folders, call.node.config.share_links) for u in await call.store.read(users_store.list_users)]}}
+    return {"users": {"user": [_shape(u, folders, call.node.config.share_links)
+                               for u in await call.store.read(users_store.list_users)]}}
 
 
 # -- user management -----------------------------------------------------------
@@ -86,8 +105,9 @@ async def create_user(call: Call) -> dict:
     name = call.require("username")
     role = "admin" if call.bool("adminRole") else "listener"
     accounts.check_create(call.user, role)  # before spending argon2 time
+    folders = await _chosen_folders(call)
     password_hash = await _hash(_new_password(call))
-    await call.store.write(accounts.create, call.user, name, password_hash, role)
+    await call.store.write(accounts.create, call.user, name, password_hash, role, folders)
     return {}
 
 
@@ -99,10 +119,14 @@ async def update_user(call: Call) -> dict:
         wanted = "admin" if call.bool("adminRole") else "listener"
         role = None if target["role"] == "owner" and wanted == "admin" else wanted  # owner ⊃ admin
     has_password = call.get("password") not in (None, "")
-    await call.store.read(accounts.check_update, call.user, target["id"], role, has_password, _proved_current())
+    folders = await _chosen_folders(call)
+    if folders is not accounts.UNCHANGED and target["role"] == "owner":
+        folders = accounts.UNCHANGED  # apps send every folder back for the owner, who sees them all anyway
+    await call.store.read(accounts.check_update, call.user, target["id"], role, has_password, _proved_current(),
+                          folders is not accounts.UNCHANGED)
     password_hash = await _hash(_new_password(call)) if has_password else None
     await call.store.write(accounts.update, call.user, target["id"], role=role, password_hash=password_hash,
-                           proved_current=_proved_current())
+                           proved_current=_proved_current(), folders=folders)
     return {}
 
 
