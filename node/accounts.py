@@ -32,7 +32,7 @@ person can act on; the HTTP layers map it to 403 / Subsonic error 50.
 from __future__ import annotations
 
 from .errors import Forbidden, InvalidInput
-from .store import users
+from .store import playlists, users
 from .store.users import ROLES
 
 RANK = {"listener": 1, "admin": 2, "owner": 3}
@@ -162,6 +162,8 @@ def update(db, actor: dict, user_id: str, *, role: str | None = None, password_h
         users.set_role(db, user_id, role)
     if folders is not UNCHANGED:
         users.set_folders(db, user_id, folders)  # type: ignore[arg-type]
+    if folders is not UNCHANGED or role is not None:  # what they see may have changed
+        playlists.drop_generated(db, user_id)  # made from what they saw before
     return users.get(db, user_id)
 
 

@@ -281,7 +281,9 @@ def forgotten(db: Database, user_id: str, count: int = 50, now: float | None = N
     rows = [r for r in ps.listen_items(db, user_id, "track") if r[1] >= min_plays and r[3] < now - idle_days * 86400]
     rows.sort(key=lambda r: -(r[1] * np.log1p((now - r[3]) / 86400)))
     cat = rec.candidates(db)
-    order = np.array([cat.index[r[0]] for r in rows if r[0] in cat.index], np.int64)
+    mask = rec.visible_mask(cat)
+    order = np.array([cat.index[r[0]] for r in rows if r[0] in cat.index
+                      and (mask is None or mask[cat.index[r[0]]])], np.int64)
     return [cat.ids[i] for i in rec.diverse(order, cat, count, max_per_artist=max(2, count // 8))]
 
 
@@ -293,6 +295,7 @@ def daily_mixes(db: Database, user_id: str, now: float | None = None, size: int 
     state = rec.user_state(db, cat, user_id, now)
     if not state.weights:
         return []
+    mask = rec.visible_mask(cat)
     groups: dict[int, dict[int, float]] = {}
     for i, w in state.weights.items():
         key = int(cat.primary_genre[i]) if cat.primary_genre[i] >= 0 else -1 - int(cat.artist[i])
@@ -306,6 +309,8 @@ def daily_mixes(db: Database, user_id: str, now: float | None = None, size: int 
         fresh = sc.total * rec.freshness(state, now)
         fresh[list(used)] = -1
         fresh[list(seeds)] = -1
+        if mask is not None:
+            fresh[~mask] = -1
         order = np.argsort(-fresh, kind="stable")
         new = rec.diverse(order[fresh[order] > 0][: size * 20], cat, size - size // 3)
         fav_order = np.array(sorted((i for i in seeds if i not in used), key=lambda i: -seeds[i]), np.int64)

@@ -372,9 +372,10 @@ def user_state(db: Database, cat: Catalogue, user_id: str, now: float) -> UserSt
     last, plays, skips = np.zeros(n), np.zeros(n, np.float32), np.zeros(n, np.float32)
     touched = np.zeros(n, bool)
     weights: dict[int, float] = {}
+    mask = visible_mask(cat)  # taste is read from what the caller may see (store/scope.py)
     for item, p, s, last_at in ps.listen_items(db, user_id, "track"):
         i = cat.index.get(item)
-        if i is None:
+        if i is None or (mask is not None and not mask[i]):
             continue
         touched[i] = True
         plays[i], skips[i], last[i] = p, s, last_at
@@ -384,7 +385,7 @@ def user_state(db: Database, cat: Catalogue, user_id: str, now: float) -> UserSt
             weights[i] = w
     for tid in annotations.starred(db, user_id, "track"):
         i = cat.index.get(tid)
-        if i is not None:
+        if i is not None and (mask is None or mask[i]):
             weights[i] = weights.get(i, 0.0) + 1.0
     return UserState(weights, last, plays, skips, touched)
 

@@ -18,7 +18,7 @@ from ..analysis import similarity
 from ..analysis.features.waveform import level_for
 from ..analysis.runner import KIND, current_versions
 from ..store import analysis as analysis_store
-from ..store import browse, jobs
+from ..store import browse, jobs, scope
 from . import params
 from .access import ADMIN, USER, access
 from . import params
@@ -67,6 +67,8 @@ async def analysis_progress():
     out = await progress(current_app.node)
     if current_user()["role"] not in ("owner", "admin"):
         out["failures"] = []
+    if scope.limited():  # jobs and work in progress may concern folders this listener does not see
+        out.update({state: 0 for state in jobs.STATES}, total=0, active=[])
     return jsonify(out)
 
 

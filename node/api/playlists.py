@@ -126,7 +126,8 @@ async def delete_playlist(playlist_id: str):
 
 def _match_all(db, entries, base: str) -> tuple[list[str], int]:
     rows = db.conn.execute(
-        "SELECT t.id, f.path, t.path, t.artist, t.title FROM track t JOIN folder f ON f.id = t.folder_id").fetchall()
+        "SELECT t.id, f.path, t.path, t.artist, t.title FROM track t JOIN folder f ON f.id = t.folder_id "
+        f"WHERE {scope.sql('t.folder_id')}").fetchall()
     named = list({e.ident for e in entries if e.ident})
     known = frozenset(t["id"] for t in browse.tracks_by_ids(db, named))  # ids our exports carry, members' too
     matcher = playlist_files.Matcher(rows, known)
@@ -230,6 +231,8 @@ async def save_queue():
     current = None if index is not None else params.ident(body.get("current"), "current")
     if current is not None and current not in ids:
         raise bad_request("current must be one of track_ids")
+    if scope.limited():  # a listener limited to some folders cannot queue what lies outside them
+        await _known(list(dict.fromkeys(ids)))
     await current_app.node.store.write(pl.save_queue, current_user()["id"], ids, current,
                                        params.integer(body.get("position_ms"), "position_ms", 0,
                                                       params.MAX_POSITION_MS, 0),

@@ -42,6 +42,7 @@ import time
 import zlib
 from collections.abc import Iterable
 
+from . import scope
 from .db import Database
 
 
@@ -407,7 +408,8 @@ def vectors(db: Database, version: int, dims: int) -> tuple[list[str], bytes]:
 
 
 def progress(db: Database, versions: dict[str, int]) -> dict[str, int]:
-    """Tracks, and tracks with every feature current."""
-    tracks = db.conn.execute("SELECT count(*) FROM track").fetchone()[0]
-    stale = len({t for t, _ in stale_tracks(db, versions)}) if tracks else 0
+    """Tracks, and tracks with every feature current (of the folders the caller may see)."""
+    tracks = db.conn.execute(f"SELECT count(*) FROM track WHERE {scope.sql()}").fetchone()[0]
+    shown = None if not scope.limited() else {r[0] for r in db.conn.execute(f"SELECT id FROM track WHERE {scope.sql()}")}
+    stale = len({t for t, _ in stale_tracks(db, versions) if shown is None or t in shown}) if tracks else 0
     return {"tracks": tracks, "analysed": tracks - stale}

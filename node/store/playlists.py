@@ -148,6 +148,13 @@ def delete(db: Database, playlist_id: str) -> None:
     db.conn.execute("DELETE FROM playlist WHERE id = ?", (playlist_id,))
 
 
+def drop_generated(db: Database, user_id: str) -> None:
+    """Forget a user's generated playlists (daily mixes, discoveries…): their names and picks came from
+    music the user may no longer see. The analytics service makes new ones on its next round."""
+    db.conn.execute("DELETE FROM playlist WHERE owner_id = ? AND generated IS NOT NULL AND generated != 'smart'",
+                    (user_id,))
+
+
 # -- play queue ------------------------------------------------------------------
 def save_queue(db: Database, user_id: str, track_ids: list[str], current: str | None,
                position_ms: int, client: str, current_index: int | None = None) -> None:

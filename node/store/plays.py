@@ -433,6 +433,8 @@ def history(db: Database, user_id: str, start: float, end: float, limit: int,
             before_id: int | None = None, counted_only: bool = False) -> list[dict]:
     sql = (f"SELECT {', '.join(PLAY_COLUMNS)} FROM play WHERE user_id = ? AND started_at >= ? AND started_at < ?"
            + (" AND id < ?" if before_id else "") + (" AND counted = 1" if counted_only else "")
+           + ("" if not scope.limited() else  # listens of music in folders the caller no longer sees: not shown
+              f" AND EXISTS (SELECT 1 FROM lib_track v WHERE v.id = play.track_id AND {scope.sql('v.folder_id')})")
            + " ORDER BY started_at DESC, id DESC LIMIT ?")
     params = [user_id, start, end] + ([before_id] if before_id else []) + [limit]
     return [_play(r) for r in db.conn.execute(sql, params)]

@@ -4,12 +4,12 @@ the web app also keeps through the native API. Whichever saved it, every reader 
 
 from __future__ import annotations
 
-from ...store import browse
+from ...store import browse, scope
 from ...store import playlists as pl
 from .. import params
 from . import shapes
 from .core import Call, method
-from .envelope import GENERIC, MISSING_PARAMETER, SubsonicError
+from .envelope import GENERIC, MISSING_PARAMETER, SubsonicError, not_found
 
 
 async def _saved(call: Call) -> tuple[dict | None, list[dict], int | None]:
@@ -56,13 +56,21 @@ async def get_play_queue_by_index(call: Call) -> dict:
     return {"playQueueByIndex": place | _header(call, q) | {"entry": [shapes.child(t, x) for t in tracks]}}
 
 
-def _queue_ids(call: Call) -> list[str]:
-    return [params.ident(v, "id") for v in call.all("id")]  # type: ignore[misc]
+async def _queue_ids(call: Call) -> list[str]:
+    """The queue's ids; a listener limited to some music folders cannot queue what lies outside them
+    (error 70, as for any id they cannot see)."""
+    ids = [params.ident(v, "id") for v in call.all("id")]
+    if scope.limited() and ids:
+        known = {t["id"] for t in await call.store.read(browse.tracks_by_ids, list(dict.fromkeys(ids)))}
+        hidden = [i for i in ids if i not in known]
+        if hidden:
+            raise not_found(f"song {hidden[0]!r}")
+    return ids  # type: ignore[return-value]
 
 
 @method("savePlayQueue")
 async def save_play_queue(call: Call) -> dict:
-    ids = _queue_ids(call)
+    ids = await _queue_ids(call)
     current = params.ident(call.get("current"), "current")
     if current is not None and current not in ids:
         raise SubsonicError(GENERIC, "current must be one of the ids")
@@ -75,7 +83,7 @@ async def save_play_queue(call: Call) -> dict:
 async def save_play_queue_by_index(call: Call) -> dict:
     """``currentIndex`` is required with ids and must point into the queue (error 10 otherwise, as the
     extension says); no ids at all clears the queue."""
-    ids = _queue_ids(call)
+    ids = await _queue_ids(call)
     index = params.integer(call.get("currentIndex"), "currentIndex", -(10**9), 10**9)
     position = params.integer(call.get("position"), "position", 0, params.MAX_POSITION_MS, 0)
     if not ids:
