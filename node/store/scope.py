@@ -14,8 +14,9 @@ everything, as those work for the node, not for a user.
 
 ``None`` means "no limit": the owner and admins always (as in Navidrome, admins see every library),
 and listeners whose ``folders`` is unset. The condition is a literal ``folder_id IN (1, 2, …)`` over
-integers (never user text), which SQLite checks from the row it already reads by index; with no limit
-it is the constant ``1`` and the plans are unchanged.
+integers (never user text), written ``+folder_id`` so that SQLite never picks the ``(folder_id, path)``
+index for it but checks it on the rows it reads by the query's own index (id, sort key, FTS rowid);
+with no limit it is the constant ``1`` and the plans are unchanged.
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ def sql(column: str = "folder_id") -> str:
         return "1"
     if not folders:
         return "0"
-    return f"{column} IN ({', '.join(str(int(f)) for f in sorted(folders))})"
+    # unary +: never an index on the folder (track's (folder_id, path)); the rows come by the query's
+    # own key (id, sort order, FTS rowid) and the folder is checked on each
+    return f"+{column} IN ({', '.join(str(int(f)) for f in sorted(folders))})"
 
 
 def allows(folder_id: int | None) -> bool:

@@ -185,7 +185,43 @@ def test_showing_a_few_artists_costs_the_same_in_a_library_four_times_larger(two
              "(SELECT al.cover FROM lib_album al WHERE al.artist_id = ar.id AND al.cover IS NOT NULL LIMIT 1) AS cover "
              "FROM lib_artist ar ORDER BY ar.id")
     for store in two_sizes:
-        assert store.read_sync(lambda db: list(db.query(browse.ARTIST_SQL + " ORDER BY ar.id"))) == \
+        assert store.read_sync(lambda db: list(db.query(browse.artist_sql() + " ORDER BY ar.id"))) == \
             store.read_sync(lambda db: list(db.query(views)))
     band0 = next(a for a in shown_large if a["name"] == "Band 0")
     assert band0["track_count"] > 100 and band0["album_count"] > 0
+
+
+def test_a_listener_limited_to_some_folders_reads_at_the_same_cost(two_sizes):
+    """The folder condition (store/scope.py) is checked on rows read by the query's own index: a limited
+    listener's reads cost about what everyone's do, and stay the same in a library four times larger."""
+    from sonantica.node.store import browse, scope
+
+    def folders(store):
+        local = store.read_sync(lambda db: [r[0] for r in db.conn.execute("SELECT id FROM folder")])
+        return [*local, store.read_sync(peers_store.member_folder, MEMBERS[0])]
+
+    def reads(db):
+        ids = [r[0] for r in db.conn.execute("SELECT id FROM track ORDER BY rid LIMIT 50")]
+        artists = [peers_store.artist_id(f"Band {i}") for i in range(3)] + [peers_store.artist_id("Artist 1")]
+        return [lambda: browse.tracks_by_ids(db, ids), lambda: browse.artists_by_ids(db, artists),
+                lambda: browse.album_tracks(db, db.conn.execute("SELECT id FROM album LIMIT 1").fetchone()[0]),
+                lambda: sq.tracks_page(db, 0, 100), lambda: sq.album_list(db, "alphabeticalByName", "u", 0, 50),
+                lambda: search.search_tracks(db, "bongo", 20), lambda: search.search_albums(db, "disc", 20),
+                lambda: search.search_artists(db, "band", 20), lambda: browse.item_kind(db, ids[0])]
+
+    def costs(store, limit):
+        with scope.only(limit):
+            n = len(store.read_sync(reads))
+            return [vm_steps(store, lambda db, i=i: reads(db)[i]())[0] for i in range(n)]
+
+    small, large = two_sizes
+    for store in two_sizes:
+        limited, everyone = costs(store, folders(store)), costs(store, None)
+        assert all(a <= 2 * b + 30 for a, b in zip(limited, everyone)), (limited, everyone)
+    # those whose cost does not grow with the library (the others grow as much for everyone: an artist's
+    # counts, a sort of every album, ranking every match) stay so when limited
+    few, many = costs(small, folders(small)), costs(large, folders(large))
+    assert all(many[i] <= 1.6 * few[i] + 30 for i in (0, 2, 3, 8)), (few, many)
+    with scope.only(folders(large)):  # and it limits: the second member's recordings are not shown
+        shown = large.read_sync(sq.tracks_page, 0, 500)
+    assert shown and not any(t["title"].startswith("Remote 1") and t.get("source") == MEMBERS[1] for t in shown)

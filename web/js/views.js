@@ -913,6 +913,7 @@ export async function settings(ctx) {
     keys.prepend(h('div', { class: 'new-key' }, h('p', {}, tr('settings.copy_key_now')), h('code', { tabindex: '0' }, r.key)));
     renderKeys().then(() => keys.prepend(h('div', { class: 'new-key' }, h('p', {}, tr('settings.copy_key_now')), h('code', { tabindex: '0' }, r.key))));
   } }, icon('plus', 18), tr('settings.new_api_key'));
+  const people = ['owner', 'admin'].includes(me.role) ? await (await import('./users.js')).peoplePanel(me) : null;
   const section = (title, ...body) => h('section', { class: 'panel', 'aria-label': title }, h('h2', {}, title), ...body);
   const field = (label, control, hint) => h('div', { class: 'setting' }, h('div', {}, h('div', { class: 'setting-label' }, label), hint ? h('div', { class: 'muted small' }, hint) : null), control);
   return page(tr('nav.settings'), header(tr('nav.settings')),
@@ -927,6 +928,7 @@ export async function settings(ctx) {
         field(tr('settings.signed_in_as'), h('div', { class: 'row' }, h('strong', {}, me.name), h('span', { class: 'chip' }, roleName(me.role)),
           h('button', { type: 'button', class: 'btn ghost', onclick: signOut }, icon('logout', 18), tr('settings.sign_out')))),
         field(tr('settings.api_keys'), newKey, tr('settings.api_keys_hint')), keys),
+      people,
       section(tr('settings.shortcuts'), h('dl', { class: 'shortcuts' }, SHORTCUTS.map(([k, d]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, d)])))));
 }
 
