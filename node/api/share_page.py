@@ -18,7 +18,9 @@ from datetime import datetime, timezone
 from quart import Blueprint, Response, current_app, request
 
 from .. import sharing
+from ..store import scope
 from ..store import shares as shares_store
+from ..store import users as users_store
 from .access import PUBLIC, access
 from .covers import cover_or_placeholder
 from .errors import ApiError
@@ -45,6 +47,9 @@ async def open_share(token: str) -> dict:
         raise _gone()
     if not shares_store.is_live(share):
         raise _gone()
+    # the page shows what its sharer may see (store/scope.py): a listener limited to some folders
+    # shares nothing outside them, even what they shared before they were limited
+    scope.limit_to(await current_app.node.store.read(users_store.scope_of, share["user_id"]))
     return share
 
 

@@ -13,6 +13,7 @@ import trio
 from quart import Blueprint, current_app, jsonify, request
 
 from .. import sharing
+from ..store import scope
 from ..store import shares as shares_store
 from . import params
 from .access import USER, access
@@ -54,6 +55,8 @@ async def share_json(share: dict, tracks: list[dict] | None = None) -> dict:
     out["url"] = await share_url(share)
     out["expired"] = not shares_store.is_live(share)
     out["title"] = await current_app.node.store.read(shares_store.title_of, share)
+    if scope.limited():  # what was shared before the caller was limited to some folders is not named
+        out["items"] = await current_app.node.store.read(shares_store.visible_items, out["items"])
     if tracks is not None:
         from .library import track_json
 

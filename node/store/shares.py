@@ -206,6 +206,12 @@ def tracks_of(db: Database, share: dict) -> list[dict]:
     return browse.tracks_by_ids(db, ids[:5000])
 
 
+def visible_items(db: Database, items: list[str]) -> list[str]:
+    """The share's items the caller may see (store/scope.py): its playlists, and its songs and albums
+    in the caller's music folders."""
+    return [i for i in items if i.startswith("pl-") or browse.item_kind(db, i) is not None]
+
+
 def _role(db: Database, user_id: str) -> str:
     row = db.conn.execute("SELECT role FROM user WHERE id = ?", (user_id,)).fetchone()
     if row is None:

@@ -112,12 +112,18 @@ def _prepare(a: NodeProc, b: NodeProc) -> dict:
             assert c.put(f"/api/v1/ratings/{x['album']}", json={"rating": 5}).status_code == 204
         assert c.put("/api/v1/queue", json={"track_ids": everything, "current": per["Zebulon"]["track"]}
                      ).status_code == 204
+        for t in everything:
+            assert c.put(f"/api/v1/bookmarks/{t}", json={"position_ms": 500}).status_code == 200
+        r = c.post("/api/v1/shares", json={"ids": everything, "downloadable": True})
+        assert r.status_code == 201, r.text
+        share = "/" + r.json()["url"].split("/", 3)[3]
         own = c.post("/api/v1/playlists", json={"name": f"{name}'s mix", "track_ids": everything}).json()["id"]
         smart = c.post("/api/v1/smart-playlists", json={"name": "All", "rules": {"all": [
             {"gt": {"duration": 0}}]}}).json()
         assert c.post("/api/v1/generated-playlists/refresh").status_code == 200
         pw = c.post("/api/v1/me/subsonic-password").json()["password"]
-        subs[name] = {"client": c, "sub": Sub(a.url, name, pw), "playlist": own, "smart": smart["id"]}
+        subs[name] = {"client": c, "sub": Sub(a.url, name, pw), "playlist": own, "smart": smart["id"],
+                      "share": share, "share_id": r.json()["id"]}
     for t in tracks:  # the owner's plays make every track "popular" and "now playing"
         _play(owner, t)
         owner.post("/api/v1/plays/events", json={"event": "start", "track_id": t["id"], "device": "hifi",
@@ -212,6 +218,21 @@ SUBSONIC: dict[str, Row | str] = {
     "getSonicSimilarTracks": lambda v, h, me: [({"id": v["track"]}, ANY)] + [({"id": x["track"]}, MISSING) for x in h],
     "findSonicPath": lambda v, h, me: [({"startSongId": v["track"], "endSongId": x["track"]}, MISSING) for x in h],
     "getScanStatus": _plain(), "startScan": _plain(ANY), "getUser": _plain(), "getUsers": _plain(ANY),
+    "getBookmarks": _plain(),
+    "createBookmark": lambda v, h, me: [({"id": v["track"], "position": 100}, OK)]
+    + [({"id": x["track"], "position": 100}, MISSING) for x in h],
+    "deleteBookmark": lambda v, h, me: [({"id": x["track"]}, ANY) for x in h],
+    "getShares": _plain(),
+    "createShare": lambda v, h, me: [({"id": v["track"]}, OK)] + [({"id": x[k]}, MISSING) for x in h
+                                                                  for k in ("track", "album")],
+    "updateShare": _exempt("changes the description or expiry of the caller's share"),
+    "deleteShare": _exempt("revokes the caller's share"),
+    "getTranscodeDecision": lambda v, h, me: [({"mediaId": x["track"], "mediaType": "song"}, ANY) for x in h],
+    "getTranscodeStream": lambda v, h, me: [({"mediaId": x["track"], "mediaType": "song", "transcodeParams": "x"},
+                                             ANY) for x in h],
+    **{m: _exempt("podcasts are not in music folders: every user of the node sees its podcasts")
+       for m in ("getPodcasts", "getNewestPodcasts", "getPodcastEpisode", "refreshPodcasts", "createPodcastChannel",
+                 "deletePodcastChannel", "downloadPodcastEpisode", "deletePodcastEpisode")},
     "createUser": _exempt("account management: test_subsonic_user_management"),
     "updateUser": _exempt("account management: test_subsonic_user_management"),
     "deleteUser": _exempt("account management: lists and serves no music"),
@@ -344,6 +365,33 @@ NATIVE: dict[tuple[str, str], Row | str] = {
     ("web.root", "GET"): WEB_APP, ("web.root_icon", "GET"): WEB_APP, ("web.client_route", "GET"): WEB_APP,
     ("web.manifest", "GET"): WEB_APP, ("web.static_asset", "GET"): WEB_APP, ("web.service_worker", "GET"): WEB_APP,
     ("subsonic.rest", "*"): _exempt("the Subsonic API: the SUBSONIC table, one row per method"),
+    ("bookmarks.list_bookmarks", "GET"): _get("/api/v1/bookmarks"),
+    ("bookmarks.get_bookmark", "GET"): _each("GET", "/api/v1/bookmarks/{id}", "track", visible=ANY),
+    ("bookmarks.put_bookmark", "PUT"): _each("PUT", "/api/v1/bookmarks/{id}", "track",
+                                             body=lambda x: {"position_ms": 100}),
+    ("bookmarks.delete_bookmark", "DELETE"): _exempt("forgets the caller's bookmark: lists no music"),
+    ("shares.list_shares", "GET"): _get("/api/v1/shares"),
+    ("shares.get_share", "GET"): lambda v, h, me: [(("GET", f"/api/v1/shares/{me['share_id']}", None), OK)],
+    ("shares.create_share", "POST"): lambda v, h, me: [(("POST", "/api/v1/shares", {"ids": [x[k]]}), MISSING)
+                                                       for x in h for k in ("track", "album")],
+    ("shares.update_share", "PATCH"): _exempt("changes the caller's share"),
+    ("shares.delete_share", "DELETE"): _exempt("revokes the caller's share"),
+    # the public page of a share the listener made before being limited: their folders only, for anyone
+    ("share_page.share_page", "GET"): lambda v, h, me: [(("GET", me["share"], None), OK)],
+    ("share_page.share_cover", "GET"): lambda v, h, me: [(("GET", me["share"] + "/cover", None), BYTES)],
+    ("share_page.share_stream", "GET"): lambda v, h, me: [(("GET", me["share"] + "/stream/0", None), BYTES),
+                                                          (("GET", me["share"] + f"/stream/{2 * (3 - len(h))}", None),
+                                                           MISSING)],
+    ("share_page.share_download", "GET"): lambda v, h, me: [(("GET", me["share"] + "/download/1", None), BYTES),
+                                                            (("GET", me["share"] + "/download/5", None), MISSING)],
+    **{route: _exempt("podcasts are not in music folders: every user of the node sees its podcasts")
+       for route in [("podcasts.channel_cover", "GET"), ("podcasts.delete_channel", "DELETE"),
+                     ("podcasts.delete_episode", "DELETE"), ("podcasts.download_episode", "POST"),
+                     ("podcasts.list_channels", "GET"), ("podcasts.mark_played", "PUT"), ("podcasts.newest", "GET"),
+                     ("podcasts.refresh_all", "POST"), ("podcasts.refresh_channel", "POST"),
+                     ("podcasts.show_channel", "GET"), ("podcasts.show_episode", "GET"),
+                     ("podcasts.stream_episode", "GET"), ("podcasts.subscribe", "POST"),
+                     ("podcasts.update_channel", "PATCH")]},
 }
 
 
@@ -393,6 +441,9 @@ def _subsonic_call(sub: Sub, method: str, params: dict, expect: str, hidden: lis
     if expect == BYTES:
         assert r.status_code == 200 and not r.headers["content-type"].startswith(("application/json", "text/xml")), \
             f"{where}: {r.status_code} {r.text[:300]}"
+        return
+    if expect == ANY and not r.headers["content-type"].startswith("application/json"):
+        assert not _leaks(r.text, hidden, params), f"{where}: {r.text[:1500]}"
         return
     assert r.status_code == 200, f"{where}: {r.status_code}"
     body = r.json()
