@@ -10,7 +10,7 @@ from __future__ import annotations
 from quart import Blueprint, current_app, jsonify
 
 from ..metadata.worker import PROVIDERS
-from ..store import browse
+from ..store import browse, scope
 from ..store import metadata as meta_store
 from .access import ADMIN, USER, access
 from .app import current_user, json_body
@@ -44,6 +44,8 @@ async def metadata_status():
     if current_user()["role"] not in ("owner", "admin"):
         out["recent_failures"] = []  # they name items and providers' answers: the admin's to read
         out["current"] = None
+    if scope.limited():  # the progress counts the whole library, folders this listener does not see included
+        out = {k: out[k] for k in ("enabled", "switches", "running")}
     return jsonify(out)
 
 

@@ -218,6 +218,8 @@ SUBSONIC: dict[str, Row | str] = {
     "getSonicSimilarTracks": lambda v, h, me: [({"id": v["track"]}, ANY)] + [({"id": x["track"]}, MISSING) for x in h],
     "findSonicPath": lambda v, h, me: [({"startSongId": v["track"], "endSongId": x["track"]}, MISSING) for x in h],
     "getScanStatus": _plain(), "startScan": _plain(ANY), "getUser": _plain(), "getUsers": _plain(ANY),
+    "getSongSources": lambda v, h, me: [({"id": v["track"]}, OK)] + [({"id": [v["track"], x["track"]]}, MISSING)
+                                                                     for x in h],
     "getBookmarks": _plain(),
     "createBookmark": lambda v, h, me: [({"id": v["track"], "position": 100}, OK)]
     + [({"id": x["track"], "position": 100}, MISSING) for x in h],
@@ -365,6 +367,10 @@ NATIVE: dict[tuple[str, str], Row | str] = {
     ("web.root", "GET"): WEB_APP, ("web.root_icon", "GET"): WEB_APP, ("web.client_route", "GET"): WEB_APP,
     ("web.manifest", "GET"): WEB_APP, ("web.static_asset", "GET"): WEB_APP, ("web.service_worker", "GET"): WEB_APP,
     ("subsonic.rest", "*"): _exempt("the Subsonic API: the SUBSONIC table, one row per method"),
+    ("metadata.metadata_status", "GET"): _get("/api/v1/metadata"),
+    ("metadata.refresh", "POST"): ADMIN_ONLY,
+    ("images.image", "GET"): _exempt("signed picture URLs: only those the node handed out (in answers already kept "
+                                     "to the caller's folders) answer"),
     ("bookmarks.list_bookmarks", "GET"): _get("/api/v1/bookmarks"),
     ("bookmarks.get_bookmark", "GET"): _each("GET", "/api/v1/bookmarks/{id}", "track", visible=ANY),
     ("bookmarks.put_bookmark", "PUT"): _each("PUT", "/api/v1/bookmarks/{id}", "track",
