@@ -220,6 +220,8 @@ SUBSONIC: dict[str, Row | str] = {
     "getScanStatus": _plain(), "startScan": _plain(ANY), "getUser": _plain(), "getUsers": _plain(ANY),
     "getSongSources": lambda v, h, me: [({"id": v["track"]}, OK)] + [({"id": [v["track"], x["track"]]}, MISSING)
                                                                      for x in h],
+    **{m: _exempt("internet radio stations are not in music folders: every user of the node sees its stations") for m in ("getInternetRadioStations", "createInternetRadioStation",
+                                                 "updateInternetRadioStation", "deleteInternetRadioStation")},
     "getBookmarks": _plain(),
     "createBookmark": lambda v, h, me: [({"id": v["track"], "position": 100}, OK)]
     + [({"id": x["track"], "position": 100}, MISSING) for x in h],
@@ -371,6 +373,10 @@ NATIVE: dict[tuple[str, str], Row | str] = {
     ("metadata.refresh", "POST"): ADMIN_ONLY,
     ("images.image", "GET"): _exempt("signed picture URLs: only those the node handed out (in answers already kept "
                                      "to the caller's folders) answer"),
+    **{(f"radio.{r}", m): _exempt("internet radio stations are not in music folders: every user of the node sees its stations")
+       for r, m in [("create_station", "POST"), ("delete_station", "DELETE"), ("delete_station_cover", "DELETE"),
+                    ("get_station", "GET"), ("get_station_cover", "GET"), ("list_stations", "GET"),
+                    ("put_station_cover", "PUT"), ("station_stream", "GET"), ("update_station", "PATCH")]},
     ("bookmarks.list_bookmarks", "GET"): _get("/api/v1/bookmarks"),
     ("bookmarks.get_bookmark", "GET"): _each("GET", "/api/v1/bookmarks/{id}", "track", visible=ANY),
     ("bookmarks.put_bookmark", "PUT"): _each("PUT", "/api/v1/bookmarks/{id}", "track",
