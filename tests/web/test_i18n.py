@@ -58,6 +58,7 @@ def library_names(page) -> set[str]:
     for path, fields in [("/api/v1/tracks?limit=500", ("title", "artist", "album", "album_artist", "path")),
                          ("/api/v1/albums?limit=500", ("name", "artist")), ("/api/v1/artists?limit=500", ("name",)),
                          ("/api/v1/genres", ("name",)), ("/api/v1/playlists", ("name", "owner")),
+                         ("/api/v1/folders", ("name",)),  # music folders (Settings → People)
                          ("/api/v1/scan/errors", ("path", "reason"))]:  # the node's own words stay English
         for item in page.request.get(path).json().get("items", []):
             for f in fields:
@@ -66,6 +67,7 @@ def library_names(page) -> set[str]:
             names.update(item.get("genres") or [])
     me = page.request.get("/api/v1/me").json()["user"]
     names.add(me["name"])
+    names.update(u["name"] for u in page.request.get("/api/v1/users").json().get("users", []))  # People
     names.add(page.request.get("/api/v1/setup").json()["name"])
     names.update(re.sub(r"^\[[^\]]*\]", "", line).strip() for line in LRC.splitlines())
     return {n for n in names if n}
