@@ -47,7 +47,7 @@ async function navigate(req) {
   try {
     return await fetch(req);
   } catch {
-    return (await caches.match('/', { cacheName: SHELL })) || offlinePage();
+    return (await caches.match('/', { cacheName: SHELL })) || offlinePage(req);
   }
 }
 
@@ -131,7 +131,10 @@ async function api(req) {
   }
 }
 
-function offlinePage() {
-  return new Response('<!doctype html><meta charset="utf-8"><title>Offline</title><p>Sonántica is offline.</p>',
+/** Before the shell is cached, the worker has no catalogue: the browser's first language says which words. */
+function offlinePage(req) {
+  const es = /^es\b/i.test(req.headers.get('Accept-Language') || '');
+  const [lang, title, text] = es ? ['es', 'Sin conexión', 'Sonántica está sin conexión.'] : ['en', 'Offline', 'Sonántica is offline.'];
+  return new Response(`<!doctype html><html lang="${lang}"><meta charset="utf-8"><title>${title}</title><p>${text}</p>`,
     { headers: { 'Content-Type': 'text/html' } });
 }

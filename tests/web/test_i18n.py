@@ -34,7 +34,7 @@ VISIBLE_STRINGS = """() => {
   for (const el of document.querySelectorAll('[aria-label], [title], [placeholder], img[alt]')) {
     for (const a of ['aria-label', 'title', 'placeholder', 'alt']) {
       const s = (el.getAttribute(a) || '').trim();
-      if (s && !(el.tagName === 'svg')) out.push([s, `${el.tagName.toLowerCase()}[${a}]`]);
+      if (s && !el.closest('code, .mono')) out.push([s, `${el.tagName.toLowerCase()}[${a}]`]);  // ids, keys, paths
     }
   }
   out.push([document.title, 'title']);
@@ -69,6 +69,10 @@ def library_names(page) -> set[str]:
     names.add(me["name"])
     names.update(u["name"] for u in page.request.get("/api/v1/users").json().get("users", []))  # People
     names.add(page.request.get("/api/v1/setup").json()["name"])
+    members = page.request.get("/api/v1/federation/members")
+    if members.ok:
+        names.update(m["name"] for m in members.json().get("items", []) if m.get("name"))
+        names.add(members.json().get("name") or "")
     names.update(re.sub(r"^\[[^\]]*\]", "", line).strip() for line in LRC.splitlines())
     return {n for n in names if n}
 

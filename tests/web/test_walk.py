@@ -217,6 +217,26 @@ def federated(tmp_path):
         stop_all(nodes)
 
 
+def spanish_federation_page(browser, a) -> None:
+    """The federation page and a member's album in Spanish: members, tiles, badges, not a word of English."""
+    from .test_i18n import TRACE, library_names, untranslated
+
+    ctx = open_context(browser, Node(a.data, a.port, a.data / "serve.log"), locale="es-ES")
+    ctx.add_init_script(TRACE)
+    page = ctx.new_page()
+    page.goto("/federation")
+    page.wait_for_selector("main .member:has-text('Node B') .chip.live")
+    settle(page)
+    names = library_names(page)
+    bad = untranslated(page, names)
+    visit(page, "/albums", "main .card:has-text('Far Lights')")
+    page.click("main .card:has-text('Far Lights')")
+    page.wait_for_selector(".hero .from-node")
+    settle(page)
+    assert bad + untranslated(page, names) == []
+    ctx.close()
+
+
 def test_walk_on_a_node_in_a_federation_is_clean(browser, federated):
     a, b = federated
     ctx = open_context(browser, Node(a.data, a.port, a.data / "serve.log"))
@@ -242,6 +262,7 @@ def test_walk_on_a_node_in_a_federation_is_clean(browser, federated):
         settle(page)
 
     walk(("Far Lights", "Night Ferry", "Porch Songs"))  # a member's album with a cover, one without; ours
+    spanish_federation_page(browser, a)
     visit(page, "/stats", "main h1:text('Your stats')")
     # a member's song, streamed through this node; now playing (members' lyrics stay with them) and the queue
     visit(page, "/albums", "main .card:has-text('Night Ferry')")
