@@ -52,14 +52,48 @@ async def app_csp() -> str:
 
 
 async def station_cover(node, station_id: str, size: int | None):
-    """The station's picture, or the placeholder (a :class:`.covers.Cover`); NotFound for no such station."""
+    """The station's picture (a JPEG thumbnail at one of the cover sizes when ``size`` is given), or the
+    placeholder (a :class:`.covers.Cover`); NotFound for no such station."""
+    import trio
+
     from ..library import artwork
     from .covers import Cover
 
     found = await node.store.read(radio_store.cover, station_id)
     if found is None:
         return Cover(*await artwork.placeholder("album", size), placeholder=True)
-    return Cover(*found)
+    if size is None:
+        return Cover(*found)
+    return Cover(await trio.to_thread.run_sync(_thumbnail, found[0], artwork._snap(size)), "image/jpeg")
+
+
+def _thumbnail(data: bytes, size: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        im.draft("RGB", (size, size))
+        im = im.convert("RGB")
+        im.thumbnail((size, size), Image.LANCZOS)
+        out = io.BytesIO()
+        im.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def _check_picture(data: bytes) -> None:
+    """Refuse what is not a picture Pillow can read within bounds (checked once, at upload)."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if im.width * im.height > 40_000_000:
+                raise ValueError("too many pixels")
+            im.verify()
+    except Exception as exc:  # Pillow raises many kinds for a broken picture
+        raise ApiError(400, "invalid_input", "the picture cannot be read as an image (at most 40 megapixels)") from exc
 
 
 @bp.get("/stations")
@@ -121,6 +155,10 @@ async def put_station_cover(station_id: str):
     if (request.content_length or 0) > radio_store.MAX_COVER:
         raise ApiError(413, "too_large", "a station's picture may be at most 2 MB")
     data = await request.get_data()
+    if radio_store.image_type(data) is not None:
+        import trio
+
+        await trio.to_thread.run_sync(_check_picture, data)
     s = await current_app.node.store.write(radio_store.set_cover, station_id, data)
     return jsonify(station_json(s))
 

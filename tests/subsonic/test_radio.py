@@ -4,10 +4,12 @@ owner's optional relay (this module's node has ``radio_proxy = true``) against a
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 
 import httpx
 import pytest
+from PIL import Image
 
 from tests.support.audio import jpeg
 from tests.support.node import PASSWORD, init_node
@@ -104,6 +106,10 @@ def test_pictures_and_native_api(node, owner, fm):
         art = owner.raw("getCoverArt", {"id": s["id"]}, fmt="")
         assert art.headers["content-type"] == "image/jpeg" and art.content == picture
         assert lis.get(f"/api/v1/stations/{s['id']}/cover").content == picture
+        thumb = owner.raw("getCoverArt", {"id": s["id"], "size": 64}, fmt="")
+        assert Image.open(io.BytesIO(thumb.content)).size == (64, 64)  # the picture is 120 px
+        broken = b"\xff\xd8\xff" + b"not really a jpeg" * 10  # the right first bytes, no picture
+        assert admin.put(f"/api/v1/stations/{s['id']}/cover", content=broken).status_code == 400
         assert lis.get("/api/v1/stations").json()["proxied"] is True
         assert lis.patch(f"/api/v1/stations/{s['id']}", json={"name": "x"}).status_code == 403
         assert admin.patch(f"/api/v1/stations/{s['id']}", json={"stream_url": "gopher://x"}).status_code == 400
