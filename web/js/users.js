@@ -49,7 +49,7 @@ export async function peoplePanel(me) {
     h('p', { class: 'muted small' }, tr('people.intro')),
     ...rows,
     h('div', { class: 'setting person', 'data-user': '' },
-      h('div', {}, h('div', { class: 'setting-label' }, tr('people.new_accounts')), h('div', { class: 'muted small' }, tr(owner ? 'people.chosen_by_you' : 'people.chosen_by_owner'))),
+      h('div', {}, h('div', { class: 'setting-label' }, tr('people.new_accounts')), h('div', { class: 'muted small' }, owner ? tr('people.chosen_by_you') : tr('people.chosen_by_owner'))),
       h('div', { class: 'row' }, defaultPicker,
         owner ? h('button', { type: 'button', class: 'btn small', onclick: () => save('/user-defaults', 'PUT', defaultPicker.value(), tr('people.saved_defaults')) }, tr('people.save')) : null)));
 }
