@@ -81,6 +81,8 @@ class Config:
     metadata_wikidata_url: str = "https://www.wikidata.org"
     metadata_commons_url: str = "https://commons.wikimedia.org"
     metadata_wikipedia_url: str = ""  # empty: https://{metadata_language}.wikipedia.org
+    metadata_acoustid_key: str = ""  # an AcoustID application key: recordings matched by fingerprint
+    metadata_acoustid_url: str = "https://api.acoustid.org"
 
     def to_toml(self) -> str:
         return "".join(f"{f.name} = {_toml_value(getattr(self, f.name))}\n" for f in fields(self))
@@ -137,6 +139,8 @@ def parse_config(text: str, source: str = CONFIG_FILE) -> Config:
             value = check_peer_bind(value, source)
         if key.startswith("metadata_") and key.endswith("_url") and value:
             value = _provider_url(key, value, source)
+        if key == "metadata_acoustid_key" and value and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+            raise ConfigError(f"{source}: metadata_acoustid_key: not an AcoustID application key (letters and digits)")
         if key == "metadata_language" and not re.fullmatch(r"[a-z]{2,3}(-[a-z]+)?", value):
             raise ConfigError(f"{source}: metadata_language: {value!r} is not a Wikipedia language code (e.g. \"en\")")
         values[key] = value

@@ -7,6 +7,8 @@ pictures through the usual cover URLs.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from quart import Blueprint, current_app, jsonify
 
 from ..metadata.worker import PROVIDERS
@@ -25,10 +27,14 @@ async def status(node) -> dict:
     config = node.config
     progress = await node.store.read(meta_store.progress)
     service = getattr(node, "metadata", None)
-    names = sorted({p.name for p in PROVIDERS})
+    from ..metadata.base import enabled
+
+    switches: dict[str, bool] = {}
+    for p in PROVIDERS:
+        switches[p.name] = switches.get(p.name, False) or enabled(p, replace(config, metadata=True))
     return {
         "enabled": bool(config.metadata),
-        "switches": {n: bool(getattr(config, f"metadata_{n}")) for n in names},
+        "switches": dict(sorted(switches.items())),
         "running": bool(service and service.worker.running),
         "current": service.worker.current if service else None,
         "recent_failures": list(service.worker.errors) if service else [],

@@ -60,4 +60,9 @@ class Provider(Protocol):
 
 
 def enabled(provider: Provider, config) -> bool:
-    return bool(getattr(config, "metadata", False)) and bool(getattr(config, f"metadata_{provider.name}", False))
+    """On when ``metadata`` is, and the provider's own switch (``metadata_<name>``, or its ``is_enabled``)."""
+    if not getattr(config, "metadata", False):
+        return False
+    if hasattr(provider, "is_enabled"):
+        return provider.is_enabled(config)
+    return bool(getattr(config, f"metadata_{provider.name}", False))

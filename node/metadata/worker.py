@@ -20,14 +20,15 @@ from pathlib import Path
 import trio
 
 from ..store import metadata as meta_store
-from . import coverart, images, lrclib, musicbrainz, wikimedia
+from . import acoustid, coverart, images, lrclib, musicbrainz, wikimedia
 from .base import Context, enabled
 from .http import Http, Unavailable
 
 log = logging.getLogger(__name__)
 
 #: Every provider, in the order they run for an item of their kind.
-PROVIDERS = (musicbrainz.Albums(), coverart.Covers(), musicbrainz.Artists(), wikimedia.Artists(), lrclib.Lyrics())
+PROVIDERS = (musicbrainz.Albums(), coverart.Covers(), musicbrainz.Artists(), wikimedia.Artists(),
+             acoustid.Recordings(), lrclib.Lyrics())
 KINDS = ("album", "artist", "track")
 BATCH = 20
 
@@ -94,7 +95,7 @@ class Worker:
     async def look(self, kind: str, ident: str, providers: list, fresh: bool, result: PassResult) -> None:
         self.current = ident
         item = await self.store.read(load_item, kind, ident)
-        ok = True
+        ok, later = True, False
         if item is not None:
             ctx = Context(self.http, self.config, self.image_dir, fresh=fresh)
             for provider in providers:
@@ -109,11 +110,12 @@ class Worker:
                     log.exception("metadata: %s failed on %s %s", provider.name, kind, ident)
                     self._failed(f"{kind} {ident}: {provider.name}: {type(exc).__name__}", result)
                     continue
+                later = bool(found.pop("_later", False)) or later  # a provider waits for the analysis
                 if found:
                     item.update(found)
                     await self.store.write(apply, kind, ident, found)
                     result.found += 1
-        retry = time.time() + (PACE.recheck_s if ok else PACE.retry_s)
+        retry = time.time() + (PACE.recheck_s if ok and not later else PACE.retry_s)
         await self.store.write(meta_store.mark_checked, kind, ident, retry)
         result.looked[kind] += 1
 
@@ -173,13 +175,13 @@ def _artist_item(db, ident: str) -> dict | None:
 
 def _track_item(db, ident: str) -> dict | None:
     rows = list(db.query(
-        "SELECT t.id, t.title, t.artist, t.album, t.duration, t.lyrics, t.path, f.path AS root "
+        "SELECT t.id, t.title, t.artist, t.album, t.duration, t.lyrics, t.path, t.mb_recording_id, f.path AS root "
         "FROM track t JOIN folder f ON f.id = t.folder_id WHERE t.id = ?", [ident]))
     if not rows:
         return None
     track = rows[0]
     meta = meta_store.track_row(db, ident) or {}
-    track.update({k: meta.get(k) for k in ("lyrics_synced", "lyrics_plain")})
+    track.update({k: meta.get(k) for k in ("lyrics_synced", "lyrics_plain", "recording_mbid")})
     return track
 
 

@@ -20,7 +20,7 @@ import trio
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PREFIXES = {"musicbrainz": "/mb", "coverartarchive": "/caa", "lrclib": "/lrclib", "wikidata": "/wd",
-            "commons": "/commons", "wikipedia": "/wp"}
+            "commons": "/commons", "wikipedia": "/wp", "acoustid": "/acoustid"}
 
 
 @dataclass
