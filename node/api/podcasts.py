@@ -9,7 +9,9 @@ node's data folder, once downloaded. Also the helpers the Subsonic API uses for 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import trio
 from quart import Blueprint, Response, current_app, jsonify, request
 
 from ..errors import NotFound
@@ -52,17 +54,22 @@ async def podcast_cover(ident: str, size: int | None) -> Cover:
         ident = (await node.store.read(store.episode, ident))["channel_id"]
     ch = await node.store.read(store.channel, ident)
     src = files.cover_path(node.data.root, store.channel_key(ch["id"]))
-    if ch["has_cover"] and src.exists():
-        import trio
-
+    if ch["has_cover"] and await trio.to_thread.run_sync(src.exists):
         if size is None:
             data = await trio.to_thread.run_sync(src.read_bytes)
         else:
             size = artwork._snap(size)
             dest = node.data.cache_dir / "thumbs" / f"podcast-{store.channel_key(ch['id'])}-{size}.jpg"
-            data = await trio.to_thread.run_sync(artwork._thumbnail, str(src), dest, size)
+            data = await trio.to_thread.run_sync(_thumbnail, src, dest, size)
         return Cover(data, "image/jpeg")
     return Cover(*await artwork.placeholder("album", size), placeholder=True)
+
+
+def _thumbnail(src: Path, dest: Path, size: int) -> bytes:
+    """A cached thumbnail of a channel's picture, made again when the picture changed (a refresh)."""
+    if dest.exists() and dest.stat().st_mtime >= src.stat().st_mtime:
+        return dest.read_bytes()
+    return artwork._thumbnail(str(src), dest, size)
 
 
 # -- JSON shapes ---------------------------------------------------------------------------------------

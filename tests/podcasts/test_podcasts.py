@@ -81,7 +81,7 @@ def by_url(sub: Sub, url: str) -> dict:
     return found[0]
 
 
-def wait_episode(sub: Sub, ident: str, status: str = "completed", timeout: float = 20) -> dict:
+def wait_episode(sub: Sub, ident: str, status: str = "completed", timeout: float = 60) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         ep = sub.json("getPodcastEpisode", {"id": ident})["podcastEpisode"]
@@ -211,7 +211,7 @@ def test_atom_feed(owner, host, web):
     assert newest[0]["title"] == "Episode 3: Owls"
 
 
-def wait_title(sub: Sub, url: str, title: str, timeout: float = 20) -> dict:
+def wait_title(sub: Sub, url: str, title: str, timeout: float = 60) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         found = [e for e in by_url(sub, url)["episode"] if e["title"] == title]
