@@ -38,7 +38,7 @@ async def fetch_episode(client: httpx.AsyncClient, data_root: Path, ep: dict, se
     if have and validators.get("validator"):
         headers.update({"Range": f"bytes={have}-", "If-Range": validators["validator"]})
     limit = settings["max_episode_bytes"]
-    async with get(client, ep["url"], same_host=False, headers=headers) as resp:
+    async with get(client, ep["url"], same_host=False, headers=headers, within=ep.get("channel_url")) as resp:
         offset = _resume_offset(resp, have)
         _check(resp, offset, limit, ep["url"])
         validator = resp.headers.get("etag") if not resp.headers.get("etag", "W/").startswith("W/") else None

@@ -7,9 +7,11 @@ each checked like the first URL, and reads at most the caller's byte bound. Two 
 - the **feed** itself may move only within its host (``http`` → ``https`` included): a feed that
   redirects to another host is refused with the new address, for a person to subscribe to it if
   they trust it (a hijacked feed cannot silently swap itself for another);
-- **enclosures and images** may redirect to other hosts (podcast hosts send them through
-  tracking and CDN hosts), but never from a public address into a private, link-local or loopback
-  one (a feed cannot make the node fetch from its own LAN or itself; see :func:`redirect_allowed`).
+- **enclosures and images** may live on, and redirect to, other hosts (podcast hosts send them
+  through tracking and CDN hosts), but never more inward than the feed: a feed on a public address
+  cannot make the node fetch from a private, link-local or loopback one (its own LAN, or itself),
+  neither by naming it nor by a redirect (see :func:`redirect_allowed`). A feed the owner put on
+  the LAN may name LAN addresses.
 """
 
 from __future__ import annotations
@@ -85,12 +87,17 @@ async def host_class(host: str) -> str:
 
 
 @asynccontextmanager
-async def get(client: httpx.AsyncClient, url: str, *, same_host: bool, headers: dict | None = None
-              ) -> AsyncIterator[httpx.Response]:
-    """The response to GET ``url`` after the allowed redirects, body not read yet (stream it)."""
+async def get(client: httpx.AsyncClient, url: str, *, same_host: bool, headers: dict | None = None,
+              within: str | None = None) -> AsyncIterator[httpx.Response]:
+    """The response to GET ``url`` after the allowed redirects, body not read yet (stream it).
+    ``within``: the URL that named this one (a feed naming an enclosure): ``url`` may not be more inward."""
     url = check_url(url)
     origin = urlsplit(url).hostname
     origin_class = await host_class(origin)
+    if within is not None:
+        feed_class = await host_class(urlsplit(check_url(within)).hostname)
+        if not redirect_allowed(feed_class, origin_class):
+            raise FetchError(f"a feed on a {feed_class} address names a {origin_class} one ({origin}), refused")
     for _hop in range(MAX_REDIRECTS + 1):
         try:
             request = client.build_request("GET", url, headers={"User-Agent": USER_AGENT, **(headers or {})})

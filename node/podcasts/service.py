@@ -136,7 +136,8 @@ class Podcasts:
         if not image_url:
             return
         try:
-            async with get(self.client, image_url, same_host=False) as resp:
+            channel = await self.node.store.read(store.channel, ident)
+            async with get(self.client, image_url, same_host=False, within=channel["url"]) as resp:
                 if resp.status_code != 200 or not media_type(resp).startswith("image/"):
                     raise FetchError(f"{image_url} answered {resp.status_code} {media_type(resp) or 'no type'}")
                 data = await read_bounded(resp, files.COVER_MAX_SOURCE, "the channel's picture")

@@ -197,7 +197,7 @@ def due_channels(db: Database, now: float, every_s: float) -> list[str]:
 
 
 # -- episodes ----------------------------------------------------------------------------------------
-_EPISODE = ("SELECT e.*, c.title AS channel_title, c.author AS channel_author, c.has_cover AS channel_has_cover, "
+_EPISODE = ("SELECT e.*, c.url AS channel_url, c.title AS channel_title, c.author AS channel_author, c.has_cover AS channel_has_cover, "
             "p.played_at FROM podcast_episode e JOIN podcast_channel c ON c.id = e.channel_id "
             "LEFT JOIN podcast_played p ON p.episode_id = e.id AND p.user_id = ? ")
 

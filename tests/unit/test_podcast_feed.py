@@ -73,3 +73,21 @@ def test_address_classes_and_redirect_rule():
     assert redirect_allowed("private", "private") and redirect_allowed("loopback", "loopback")
     assert not redirect_allowed("public", "private") and not redirect_allowed("public", "loopback")
     assert not redirect_allowed("private", "loopback")
+
+
+async def test_a_public_feed_cannot_name_an_address_inside_the_lan():
+    """Refused before any connection: nothing listens on 127.0.0.1:9 or 10.255.255.1, and the error is the rule's."""
+    import httpx
+
+    from sonantica.node.podcasts.fetch import get
+
+    async with httpx.AsyncClient(trust_env=False, timeout=2) as client:
+        for url in ("http://127.0.0.1:9/ep.mp3", "http://10.255.255.1/ep.mp3", "http://[::1]:9/ep.mp3"):
+            with pytest.raises(FetchError, match="a feed on a public address names a"):
+                async with get(client, url, same_host=False, within="https://1.1.1.1/feed.xml"):
+                    pass
+        # a feed on the LAN may name the LAN (the owner put it there); here the connection itself fails
+        with pytest.raises(FetchError) as exc:
+            async with get(client, "http://127.0.0.1:9/ep.mp3", same_host=False, within="http://127.0.0.1:8/f.xml"):
+                pass
+        assert "names a" not in str(exc.value) and exc.value.transient
