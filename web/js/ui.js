@@ -133,10 +133,6 @@ export function repeatLabel(mode) {
   return mode === 'one' ? tr('player.repeat_one') : mode === 'all' ? tr('player.repeat_all') : tr('player.repeat_off');
 }
 
-export function plural(n, word, many = word + 's') {
-  return `${n} ${n === 1 ? word : many}`;
-}
-
 let toastHost;
 export function toast(message, { error = false, timeout = 3500 } = {}) {
   if (!toastHost) {
