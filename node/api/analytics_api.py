@@ -343,6 +343,36 @@ async def preview_smart():
     return jsonify({"track_ids": ids, "tracks": [track_json(t) for t in tracks]})
 
 
+@bp.post("/smart-playlists/check")
+@access(USER)
+async def check_smart():
+    """Whether the node accepts these rules, and what it says of each top-level rule alone.
+
+    An editor checks as the user types: half-typed rules are the normal case there, so they are
+    answered 200 with the messages, not refused with 400 (which browsers log as errors).
+    """
+    body = await json_body("rules")
+    rules = body["rules"]
+    try:
+        gen.compile_rules(rules)
+    except InvalidInput as exc:
+        message = str(exc)
+    else:
+        return jsonify({"valid": True, "message": None, "rules": []})
+    verdicts: list[str | None] = []
+    if isinstance(rules, dict):
+        for group in ("all", "any"):
+            if isinstance(rules.get(group), list):
+                for rule in rules[group][:200]:
+                    try:
+                        gen.compile_rules({"all": [rule]})
+                        verdicts.append(None)
+                    except InvalidInput as exc:
+                        verdicts.append(str(exc))
+                break
+    return jsonify({"valid": False, "message": message, "rules": verdicts})
+
+
 async def _smart(pid: str) -> dict:
     me = current_user()
 

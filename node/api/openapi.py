@@ -179,6 +179,8 @@ BODY = {
                                              count=_int(1, 100)) for k, p in SEEDS.items()]},
     "analytics.create_smart": _obj(["name", "rules"], name=NAME, rules=RULES, comment=STR),
     "analytics.preview_smart": _obj(["rules"], rules=RULES),
+    # any object: saying what is wrong with rules is this endpoint's answer, not a 400
+    "analytics.check_smart": _obj(["rules"], rules={"type": "object", "description": RULES["description"]}),
     "analytics.update_smart": {**_obj(None, name=NAME, rules=RULES),
                                "anyOf": [{"required": ["rules"]}, {"required": ["name"]}]},
     "analytics.set_forwarding": _obj(None, enabled=BOOL, token=STR, url=STR, api_key=STR, api_secret=STR),

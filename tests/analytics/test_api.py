@@ -149,6 +149,15 @@ async def test_smart_generated_radio_and_recommendations(node_data):
             assert refused.status_code == 403
             bad = await c.post("/api/v1/smart-playlists", json={"name": "x", "rules": {"all": [{"is": {"mood": 1}}]}})
             assert bad.status_code == 400 and "unknown smart playlist field" in bad.json()["error"]["message"]
+            # an editor checks half-typed rules as they come: 200 with the message and each rule's verdict
+            check = await c.post("/api/v1/smart-playlists/check", json={"rules": {"all": [
+                {"is": {"genre": "Jazz"}}, {"gt": {"year": "nineteen"}}], "limit": 5}})
+            assert check.status_code == 200
+            verdict = check.json()
+            assert verdict["valid"] is False and "is not a number" in verdict["message"]
+            assert verdict["rules"][0] is None and "is not a number" in verdict["rules"][1]
+            ok = await c.post("/api/v1/smart-playlists/check", json={"rules": {"all": [{"is": {"genre": "Jazz"}}]}})
+            assert ok.json() == {"valid": True, "message": None, "rules": []}
 
             gen = (await c.post("/api/v1/generated-playlists/refresh")).json()["items"]
             kinds = {p["generated"]: p for p in gen}

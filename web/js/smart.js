@@ -198,8 +198,13 @@ export async function smartEditor(ctx, id) {
     abort = new AbortController();
     const rs = current();
     try {
+      // half-typed rules are normal here: ask whether the node accepts them first (200 either way),
+      // so the console stays clean; only rules it accepts are previewed
+      const c = await api('/smart-playlists/check', { method: 'POST', body: { rules: rs }, signal: abort.signal });
+      if (!c.valid) { showInvalid(c); return; }
       const r = await api('/smart-playlists/preview', { method: 'POST', body: { rules: previewed(rs) }, signal: abort.signal });
       showError(null);
+      save.disabled = false;
       preview.classList.remove('stale');
       count.textContent = r.tracks.length > PREVIEW_COUNT ? trn('smart.more_than', PREVIEW_COUNT) : trn('count.songs', r.tracks.length);
       preview.replaceChildren(r.tracks.length
@@ -209,23 +214,23 @@ export async function smartEditor(ctx, id) {
         ? trn('smart.and_over_more', PREVIEW_COUNT - PREVIEW_ROWS) : trn('smart.and_more', r.tracks.length - PREVIEW_ROWS)) : '');
     } catch (e) {
       if (e.name === 'AbortError') return;
-      await showError(e, rs);
+      await showError(e);
     }
   };
   const onChange = debounce(refresh, 300);
-  /** The node's message, and each rule it refuses on its own marked in place. */
-  const showError = async (e, rs) => {
+  /** The node's message (a failed request), or nothing. */
+  const showError = async (e) => {
     for (const r of list.children) r.mark(null);
     error.textContent = e ? e.message : '';
     if (!e) return;
     count.textContent = '';
     preview.classList.add('stale'); // what it shows no longer follows the rules
-    if (!(e instanceof ApiError) || e.status !== 400) return;
-    const rows = [...list.children];
-    const verdicts = await Promise.all(rows.map((r) => api('/smart-playlists/preview', { method: 'POST', body: { rules: { all: [r.rule()], limit: 1 } } })
-      .then(() => null, (x) => (x.status === 400 ? x.message : null))));
-    if (JSON.stringify(current()) !== JSON.stringify(rs)) return; // edited meanwhile
-    rows.forEach((r, i) => r.mark(verdicts[i]));
+  };
+  /** Rules the node does not accept: its message, each rule at fault marked in place, no saving. */
+  const showInvalid = (c) => {
+    showError({ message: c.message });
+    [...list.children].forEach((r, i) => r.mark(c.rules[i] || null));
+    save.disabled = true;
   };
   const renumber = () => [...list.children].forEach((r, i) => r.number(i + 1));
   const add = (rule) => {
@@ -270,8 +275,9 @@ export async function smartEditor(ctx, id) {
       app().refreshPlaylists();
       app().navigate(`/playlist/${enc(p.id)}`);
     } catch (ex) {
-      await showError(ex, rs);
+      await showError(ex);
       save.disabled = false;
+      if (ex instanceof ApiError && ex.status === 400) refresh(); // say which rules, as while typing
     }
   });
   const remove = async () => {
