@@ -69,6 +69,7 @@ def _without_path(reason: str, path: str | None, track: dict) -> str:
 #: Codecs nearly every player decodes. A track in another codec (DSD, WMA, Musepack, TTA, Speex,
 #: AC-3, ADPCM in a WAV…) is transcoded when the request names no format, even where the default is
 #: the original: an app that wants those bytes asks for ``format=raw``.
+LAN_TRANSCODE_KBPS = 256
 PLAYED_BY_MOST = frozenset({"mp3", "aac", "flac", "vorbis", "opus", "alac", "pcm", "wavpack", "ape", "mp2"})
 
 
@@ -81,6 +82,8 @@ def choose_format(track: dict, fmt: str | None, kbps: int | None, local: bool, s
         if fmt in ("raw", "original") and not plays_widely(track):
             wan = settings.get("format_wan") or config.default_format_wan
             fmt = wan if wan in FORMATS else "opus"
+            if local and not kbps:
+                kbps = LAN_TRANSCODE_KBPS  # on the LAN, where the original was the choice: transparent
     if fmt in ("raw", "original"):
         if kbps and track.get("bitrate") and track["bitrate"] > kbps:
             fmt = "opus"  # maxBitRate below the original's: transcode to fit

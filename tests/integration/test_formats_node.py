@@ -141,6 +141,10 @@ def test_codecs_few_players_decode_are_transcoded_unless_the_original_is_asked(l
     r = http.get(dsd["stream_url"])  # no format: the default (original on the LAN) would be unplayable
     assert r.status_code == 200 and r.headers["content-type"].startswith("audio/ogg")
     assert abs(_decoded_seconds(r.content) - dsd["duration"]) <= 0.5
+    tta = tracks["formats/t.tta"]  # a tone with noise: Opus spends the bitrate it is given
+    r = http.get(tta["stream_url"])
+    assert r.headers["content-type"].startswith("audio/ogg")
+    assert len(r.content) * 8 / tta["duration"] > 180_000  # on the LAN at 256 kbit/s, not the WAN default
     r = http.get(dsd["stream_url"], params={"format": "raw"})
     assert r.content == (library["music"] / "formats" / "dsd.dsf").read_bytes()
     sub = Sub(node.url, "owner", http.post("/api/v1/me/subsonic-password").json()["password"])
