@@ -50,6 +50,8 @@ class Config:
     # Web
     cors_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()  # reverse proxies whose X-Forwarded-For names the client
+    auth_header: str = ""  # trusted-header login: the header those proxies name the signed-in user in
+    auth_header_create_users: bool = False  # a name the node does not know becomes a listener
     share_links: bool = True  # users may share songs, albums and playlists by public link
     radio_proxy: bool = False  # relay internet radio streams through the node (else players fetch them)
     # Scanner
@@ -143,8 +145,27 @@ def parse_config(text: str, source: str = CONFIG_FILE) -> Config:
             raise ConfigError(f"{source}: metadata_acoustid_key: not an AcoustID application key (letters and digits)")
         if key == "metadata_language" and not re.fullmatch(r"[a-z]{2,3}(-[a-z]+)?", value):
             raise ConfigError(f"{source}: metadata_language: {value!r} is not a Wikipedia language code (e.g. \"en\")")
+        if key == "auth_header":
+            value = _auth_header(value, source)
         values[key] = value
+    if values.get("auth_header") and not values.get("trusted_proxies"):
+        raise ConfigError(f"{source}: auth_header needs trusted_proxies: the addresses of the reverse proxies "
+                          "allowed to name the user (docs/proxy-login.md)")
     return replace(Config(), **values)
+
+
+#: headers a client or the HTTP layer sets for other purposes: never a sign-in header
+_NOT_AUTH_HEADERS = {"authorization", "cookie", "host", "x-forwarded-for", "x-api-key", "content-type",
+                     "content-length", "range", "origin", "referer", "user-agent", "forwarded", "x-real-ip"}
+
+
+def _auth_header(text: str, source: str) -> str:
+    """The trusted-header login's header name (``Remote-User``); empty: off."""
+    name = text.strip()
+    if name and (not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}", name) or name.lower() in _NOT_AUTH_HEADERS):
+        raise ConfigError(f"{source}: auth_header: {text!r} is not a header a sign-in proxy sets "
+                          "(e.g. \"Remote-User\")")
+    return name
 
 
 def _provider_url(key: str, text: str, source: str) -> str:

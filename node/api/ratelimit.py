@@ -218,6 +218,11 @@ def client_address(remote: str, forwarded_for: list[str], trusted: tuple[str, ..
     return remote
 
 
+def from_trusted_proxy(remote: str, trusted: tuple[str, ...]) -> bool:
+    """Whether the TCP peer ``remote`` is one of the ``trusted_proxies`` (also for trusted-header login)."""
+    return bool(trusted) and _in(remote, trusted)
+
+
 def _in(address: str, networks: tuple[str, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address.split("%")[0])

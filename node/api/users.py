@@ -6,7 +6,7 @@ import hmac
 import ipaddress
 import logging
 
-from quart import Blueprint, current_app, jsonify, request
+from quart import Blueprint, current_app, g, jsonify, request
 
 from .. import accounts
 from ..store import users as users_store
@@ -30,7 +30,9 @@ def _is_loopback() -> bool:
 @access(PUBLIC)
 async def setup_status():
     empty = await current_app.node.store.read(users_store.count) == 0
-    return jsonify({"needed": empty, "loopback": _is_loopback(), "name": current_app.node.config.name})
+    # signed_in: the request already names a user (a sign-in proxy's header, a session): no sign-in form
+    return jsonify({"needed": empty, "loopback": _is_loopback(), "name": current_app.node.config.name,
+                    "signed_in": g.user is not None})
 
 
 @bp.post("/setup")

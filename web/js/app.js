@@ -119,6 +119,9 @@ async function boot() {
   if (state.user) return startApp();
   let setup = { needed: false, name: 'Sonántica' };
   try { setup = await api('/setup'); } catch { /* offline */ }
+  if (setup.signed_in) { // a sign-in proxy named us (docs/proxy-login.md)
+    try { state.user = (await api('/me')).user; return startApp(); } catch { /* sign in below */ }
+  }
   renderAuth(setup);
 }
 

@@ -32,6 +32,7 @@ from quart import current_app, g, request
 from ...identity import load_seed
 from ...store import subsonic_queries as sq
 from ...store import users as users_store
+from .. import proxyauth
 from ..app import request_address
 from ..ratelimit import RateLimited
 from .envelope import (
@@ -46,7 +47,7 @@ from .envelope import (
 log = logging.getLogger(__name__)
 
 # how the caller proved who they are (``g.subsonic_auth``): changing one's own password needs LOGIN_PASSWORD
-LOGIN_PASSWORD, APP_PASSWORD, TOKEN, API_KEY = "login password", "app password", "token", "api key"
+LOGIN_PASSWORD, APP_PASSWORD, TOKEN, API_KEY, PROXY = "login password", "app password", "token", "api key", "proxy"
 
 HKDF_INFO = b"sonantica subsonic app password v1"
 APP_PASSWORD_BYTES = 18  # 24 url-safe characters
@@ -95,6 +96,16 @@ async def app_password_of(user_id: str, blob: bytes | None) -> str | None:
 
 async def authenticate(params) -> dict:
     """The calling user, or SubsonicError (40/41/43/44/10)."""
+    try:  # a trusted sign-in proxy's header (docs/proxy-login.md): that user; a u= must name them
+        proxied = await proxyauth.proxy_user()
+    except proxyauth.ProxyUserRefused as exc:
+        raise SubsonicError(WRONG_CREDENTIALS, str(exc)) from None
+    if proxied is not None:
+        name = params.get("u")
+        if name and name.casefold() != proxied["name"].casefold():
+            raise SubsonicError(WRONG_CREDENTIALS, "u names another user than the sign-in proxy does")
+        g.subsonic_auth = PROXY
+        return proxied
     api_key = params.get("apiKey")
     name = params.get("u")
     if api_key is not None:
