@@ -83,6 +83,10 @@ def test_every_registered_method_is_exercised():
                                          "getTranscodeDecision", "getTranscodeStream", "getSongSources",
                                          # tests/subsonic/test_bookmarks.py
                                          "getBookmarks", "createBookmark", "deleteBookmark",
+                                         # tests/subsonic/test_shares.py, tests/subsonic/test_radio.py
+                                         "getShares", "createShare", "updateShare", "deleteShare",
+                                         "getInternetRadioStations", "createInternetRadioStation",
+                                         "updateInternetRadioStation", "deleteInternetRadioStation",
                                          # tests/podcasts/test_podcasts.py (a stand-in podcast host)
                                          "getPodcastEpisode", "refreshPodcasts", "createPodcastChannel",
                                          "deletePodcastChannel", "downloadPodcastEpisode", "deletePodcastEpisode"}
