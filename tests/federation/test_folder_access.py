@@ -320,6 +320,8 @@ NATIVE: dict[tuple[str, str], Row | str] = {
         "name": "Every song", "rules": {"all": [{"gt": {"duration": 0}}]}}), ANY)],
     ("analytics.preview_smart", "POST"): lambda v, h, me: [(("POST", "/api/v1/smart-playlists/preview", {
         "rules": {"all": [{"gt": {"duration": 0}}]}}), OK)],
+    ("analytics.check_smart", "POST"): lambda v, h, me: [(("POST", "/api/v1/smart-playlists/check", {
+        "rules": {"all": [{"is": {"genre": x["genre"]}} for x in h]}}), OK)],
     ("analytics.get_smart", "GET"): lambda v, h, me: [(("GET", f"/api/v1/smart-playlists/{me['smart']}", None), OK)],
     ("analytics.update_smart", "PUT"): lambda v, h, me: [(("PUT", f"/api/v1/smart-playlists/{me['smart']}",
                                                           {"name": "All of it"}), OK)],
