@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import numpy as np
 import pytest
@@ -103,6 +105,13 @@ def test_subsonic_and_native_sonic_similarity_on_a_real_node(tmp_path):
         assert len({s["entry"]["id"] for s in steps}) == 5
         sub.xml("findSonicPath", {"startSongId": songs[seed], "endSongId": songs[end]})
 
+        # py-opensonic, an independent client library, reads both as an app does
+        similar, walk = _opensonic(node, sub.password, lambda conn: asyncio.gather(
+            conn.get_sonic_similar_tracks(songs[seed], 3), conn.find_sonic_path(songs[seed], songs[end], 5)))
+        assert [m.entry.title for m in similar][0] == "plain-90-C 0 mp3" and len(similar) == 3
+        assert [m.entry.id for m in walk] == [st["entry"]["id"] for st in steps]
+        assert all(0 <= m.similarity <= 1 for m in similar + walk)
+
         # errors: unknown song 70, missing parameter 10, bad count 0
         assert sub.error("getSonicSimilarTracks", {"id": "tr-nope"})["code"] == 70
         assert sub.error("findSonicPath", {"startSongId": songs[seed]})["code"] == 10
@@ -130,6 +139,23 @@ def test_subsonic_and_native_sonic_similarity_on_a_real_node(tmp_path):
         assert sub.error("getSonicSimilarTracks", {"id": twin})["code"] == 70
         r = c.get(f"/api/v1/tracks/{twin}/sonic/path", params={"to": songs[end]})
         assert r.status_code == 404 and r.json()["error"]["code"] == "not_analysed"
+
+
+def _opensonic(node, password: str, fn):
+    from urllib.parse import urlsplit
+
+    libopensonic = pytest.importorskip("libopensonic")
+    url = urlsplit(node.url)
+
+    async def main():
+        conn = libopensonic.AsyncConnection(f"{url.scheme}://{url.hostname}", port=url.port, username="owner",
+                                            password=password, app_name="py-opensonic")
+        try:
+            return await fn(conn)
+        finally:
+            await conn.cleanup()
+
+    return asyncio.run(main())
 
 
 def _wait_analysed(c: httpx.Client, tracks: int, timeout: float = 90) -> None:
