@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import math
 import re
 import struct
@@ -35,6 +36,7 @@ from .limits import (
     MAX_INT,
     MAX_KEY,
     MAX_LIST,
+    MAX_LYRICS_BYTES,
     MAX_RECORD_BYTES,
     MAX_SHORT,
     MAX_SONIC_CHARS,
@@ -42,7 +44,7 @@ from .limits import (
     MAX_TEXT,
 )
 
-__all__ = ["TrackRecord", "ANALYSIS_FIELDS", "encode_sonic", "decode_sonic"]
+__all__ = ["TrackRecord", "ANALYSIS_FIELDS", "encode_sonic", "decode_sonic", "lyrics_id", "is_lyrics_id"]
 
 #: Known analysis keys and their types (others: int, str <= MAX_SHORT, bool).
 ANALYSIS_FIELDS: dict[str, type] = {
@@ -62,7 +64,7 @@ _ANALYSIS_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _MAX_ANALYSIS_KEYS = 32
 
 _TEXT = ("title", "album", "composer", "folder")
-_SHORT = ("format", "codec", "mb_recording_id", "mb_release_id", "mb_release_group_id", "audio_id", "cover")
+_SHORT = ("format", "codec", "mb_recording_id", "mb_release_id", "mb_release_group_id", "audio_id", "cover", "lyrics")
 _LISTS = ("artists", "album_artists", "genres", "mb_artist_ids")
 _COUNTS = (
     "track_no", "track_total", "disc_no", "disc_total", "year", "sample_rate",
@@ -116,6 +118,7 @@ class TrackRecord(Mapping):
     audio_id: str | None = None
     folder: str | None = None
     cover: str | None = None  # the cover image's content id (see specs/protocol.md §5), if the owner serves one
+    lyrics: str | None = None  # the content id of the owner's fetched lyrics text (is_lyrics_id), if it serves them
     sonic: str | None = None  # "<version>:<base64 float32 LE>" (encode_sonic); a value of another form is ignored
     analysis: Mapping[str, Any] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -300,3 +303,23 @@ def _check_vector(values: bytes, error: type[Exception]) -> None:
         raise error(f"a sonic vector is 1..{MAX_SONIC_DIMS} float32 numbers")
     if not all(math.isfinite(x) for (x,) in struct.iter_unpack("<f", values)):
         raise error("a sonic vector holds finite numbers only")
+
+
+_LYRICS_ID = re.compile(r"^ly-[0-9a-f]{24}$")
+
+
+def lyrics_id(text: str) -> str:
+    """The ``lyrics`` member for a lyrics text: ``ly-`` and the hex BLAKE2b-96 of its UTF-8 bytes.
+
+    The text itself (≤ MAX_LYRICS_BYTES) is too large for a record: members fetch it from a holder
+    (``GET /peer/v1/lyrics/{file_id}``) and keep it only if it hashes to this id, which the owner signed.
+    """
+    data = text.encode("utf-8")
+    if not 0 < len(data) <= MAX_LYRICS_BYTES:
+        raise LocalProtocolError(f"lyrics are 1..{MAX_LYRICS_BYTES} bytes of UTF-8")
+    return "ly-" + hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+def is_lyrics_id(value: Any) -> bool:
+    """A lyrics content id as records carry it (a value of another form is ignored by receivers)."""
+    return isinstance(value, str) and _LYRICS_ID.fullmatch(value) is not None
