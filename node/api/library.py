@@ -212,6 +212,10 @@ async def cover(ident: str):
 async def lyrics(track_id: str):
     store = current_app.node.store
     t = await store.read(browse.require_track, track_id)
+    if t.get("source"):  # a member's recording: the lyrics it fetched, if it shares them
+        from ..federation.lyrics import lyrics_of_member_track
+
+        return jsonify(await lyrics_of_member_track(current_app.node, t))
     folder = await store.read(browse.folder_of, t["folder_id"])
     fetched = await store.read(meta_store.fetched_lyrics, track_id)
     return jsonify(await lyrics_mod.lyrics_for(folder["path"], t["path"], t.get("lyrics"), fetched))

@@ -23,6 +23,7 @@ from sonantica.protocol.chunks import chunk_count_for_size, leaf_page_count, par
 from sonantica.protocol.limits import MAX_CHUNKS_PER_REQUEST, MAX_MESSAGE_BYTES
 
 from ..federation import catalogue, covers
+from ..federation import lyrics as member_lyrics
 from ..federation.client import now_ms
 from ..federation.leaves import LeafStore, Pending, leaves_dir
 from ..library import artwork
@@ -138,6 +139,18 @@ def create_peer_app(node, federation) -> QuartTrio:
             return _error(404, "not_found", f"this node shares no cover for {file_id}")
         await node.store.write(peers_store.add_peer_bytes, str(sender), len(data), 0)
         return Response(data, mimetype=artwork._sniff(data), headers={"Cache-Control": "no-store"})
+
+    @app.get("/peer/v1/lyrics/<file_id>")
+    async def lyrics(file_id: str):
+        """The lyrics this node fetched for a shared track (≤ MAX_LYRICS_BYTES of UTF-8); members verify
+        them against the record's ``lyrics`` content id."""
+        sender = await authenticate(b"")
+        parse_file_id(file_id)
+        data = await member_lyrics.shared_lyrics(node, file_id)
+        if data is None:
+            return _error(404, "not_found", f"this node shares no lyrics for {file_id}")
+        await node.store.write(peers_store.add_peer_bytes, str(sender), len(data), 0)
+        return Response(data, mimetype="text/plain; charset=utf-8", headers={"Cache-Control": "no-store"})
 
     @app.get("/peer/v1/content/<file_id>/leaves")
     async def leaves(file_id: str):

@@ -184,8 +184,9 @@ async def shared_cover(node, file_id: str) -> bytes | None:
 class MemberCovers:
     """Covers fetched from members, by content id, and their thumbnails: an LRU of files under ``root``."""
 
-    def __init__(self, root: Path, max_bytes: int) -> None:
+    def __init__(self, root: Path, max_bytes: int, fetch=None) -> None:
         self.root = Path(root)
+        self._fetch = fetch or fetch_cover  # (node, content id) -> verified bytes or None
         self.max_bytes = max_bytes
         self._lru: OrderedDict[str, int] = OrderedDict()  # file name -> size, oldest first
         self._total = 0
@@ -279,7 +280,7 @@ class MemberCovers:
         done = self._fetching[cover_id] = trio.Event()
         try:
             with trio.move_on_after(FETCH_DEADLINE):
-                data = await fetch_cover(node, cover_id)
+                data = await self._fetch(node, cover_id)
                 if data is not None:
                     await self._put(cover_id, data)
                     self._failed.pop(cover_id, None)
@@ -327,10 +328,16 @@ def member_covers(node) -> MemberCovers:
 
 async def fetch_cover(node, cover_id: str) -> bytes | None:
     """Ask the holders of ``cover_id``, best first, for bytes that hash to it; None if none did."""
-    federation = node.federation
-    if federation is None or federation.membership is None:
+    if node.federation is None or node.federation.membership is None:
         return None
     holders = await node.store.read(peers_store.cover_holders, cover_id)
+    return await fetch_verified(node, holders, cover_id, "cover", MAX_COVER_BYTES, content_id)
+
+
+async def fetch_verified(node, holders: list[dict], wanted: str, route: str, max_bytes: int, digest) -> bytes | None:
+    """Ask ``holders`` ({node, file_id}), best first, for ``/peer/v1/{route}/{file_id}``: the first answer
+    of at most ``max_bytes`` whose ``digest`` is ``wanted`` (the content id the owner signed); else None."""
+    federation = node.federation
     peer_rows = {r["node"]: r for r in await node.store.read(peers_store.peers)}
     candidates = []
     for h in holders:
@@ -348,18 +355,18 @@ async def fetch_cover(node, cover_id: str) -> bytes | None:
         t0 = trio.current_time()
         stats.in_flight += 1
         try:
-            data = await _ask(federation, nid, file_id)
+            data = await _ask(federation, nid, file_id, route, max_bytes)
         except PeerRejected as exc:  # it no longer shares or has this cover: not a sign of a bad source
-            log.info("cover %s from %s: %s", cover_id, nid.short, exc)
+            log.info("%s %s from %s: %s", route, wanted, nid.short, exc)
             continue
         except PeerUnavailable as exc:
-            log.info("cover %s from %s: %s", cover_id, nid.short, exc)
+            log.info("%s %s from %s: %s", route, wanted, nid.short, exc)
             stats.on_failure(trio.current_time())
             continue
         finally:
             stats.in_flight -= 1
-        if content_id(data) != cover_id:
-            log.warning("cover %s from %s does not match its content id: dropped", cover_id, nid.short)
+        if digest(data) != wanted:
+            log.warning("%s %s from %s does not match its content id: dropped", route, wanted, nid.short)
             stats.on_failure(trio.current_time())
             continue
         elapsed = trio.current_time() - t0
@@ -369,17 +376,17 @@ async def fetch_cover(node, cover_id: str) -> bytes | None:
     return None
 
 
-async def _ask(federation, nid: NodeId, file_id: str) -> bytes:
+async def _ask(federation, nid: NodeId, file_id: str, route: str, max_bytes: int) -> bytes:
     addresses, pin = federation.addresses_of(nid)
     got = bytearray()
     timeout = httpx.Timeout(HOLDER_SILENCE)
-    async with federation.client.stream(addresses, pin, str(nid), "GET", f"/peer/v1/cover/{file_id}",
+    async with federation.client.stream(addresses, pin, str(nid), "GET", f"/peer/v1/{route}/{file_id}",
                                         timeout=timeout) as response:
         try:
             async for piece in response.aiter_raw(64 * 1024):
                 got += piece
-                if len(got) > MAX_COVER_BYTES:
-                    raise PeerRejected(str(nid), f"cover larger than {MAX_COVER_BYTES} bytes")
+                if len(got) > max_bytes:
+                    raise PeerRejected(str(nid), f"{route} larger than {max_bytes} bytes")
         except httpx.HTTPError as exc:
             raise PeerUnavailable(str(nid), f"connection lost after {len(got)} bytes") from exc
     return bytes(got)

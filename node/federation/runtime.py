@@ -38,6 +38,7 @@ from sonantica.protocol import (
     TrackRecord, serialize, serve_log,
 )
 from sonantica.protocol.errors import LocalProtocolError
+from sonantica.protocol.records import lyrics_id
 from sonantica.protocol.membership import Genesis, parse_record
 
 from ..identity import load_seed
@@ -45,6 +46,7 @@ from ..identity import load_seed
 from ..store import peers as peers_store
 from ..store import tracks as tracks_store
 from . import catalogue
+from . import lyrics as member_lyrics
 from .client import PeerClient, now_ms
 from .covers import published_cover_ids
 from .errors import PeerRejected, PeerUnavailable
@@ -531,12 +533,16 @@ def _shared_tracks(db, share: str, share_folders: tuple[str, ...]) -> list[tuple
     out = []
     # MBIDs external metadata matched (docs/metadata.md) stand in for missing tags: one node's lookup
     # serves every member (their songs and albums then carry musicBrainzId too)
-    for row in db.query("SELECT t.*, mt.recording_mbid AS fetched_recording, ma.release_mbid AS fetched_release "
+    for row in db.query("SELECT t.*, mt.recording_mbid AS fetched_recording, ma.release_mbid AS fetched_release, "
+                        "mt.lyrics_synced AS fetched_synced, mt.lyrics_plain AS fetched_plain "
                         "FROM track t LEFT JOIN meta_track mt ON mt.track_id = t.id "
                         "LEFT JOIN meta_album ma ON ma.album_id = t.album_id WHERE t.file_id IS NOT NULL"):
         if row["folder_id"] in allowed:
             fetched_recording, fetched_release = row.pop("fetched_recording"), row.pop("fetched_release")
+            fetched_lyrics = member_lyrics.shareable(row.pop("fetched_synced"), row.pop("fetched_plain"))
             track = tracks_store._track_dict(row)
+            # lyrics it fetched ride as a content id; members fetch the text from /peer/v1/lyrics
+            track["lyrics_id"] = lyrics_id(fetched_lyrics) if fetched_lyrics else None
             track["mb_recording_id"] = track.get("mb_recording_id") or fetched_recording
             track["mb_album_id"] = track.get("mb_album_id") or fetched_release
             out.append((track, names[row["folder_id"]]))

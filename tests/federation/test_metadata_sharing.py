@@ -1,6 +1,8 @@
 """One node's external metadata serves its federation: A fetches a cover and MBIDs for its album (from
-loopback stand-ins of MusicBrainz and the Cover Art Archive); member B, which fetches nothing
-(metadata off), shows that cover and those MBIDs for A's album, the cover verified by its content id."""
+loopback stand-ins of MusicBrainz and the Cover Art Archive) and synced lyrics for "Hunter" (LRCLIB);
+member B, which fetches nothing (metadata off), shows that cover and those MBIDs for A's album, the
+cover verified by its content id, and A's lyrics for A's song through Subsonic and the native API,
+still after A has gone away."""
 
 from __future__ import annotations
 
@@ -8,15 +10,17 @@ import pytest
 
 from tests.metadata.standin import Running
 from tests.metadata.world import COVER, HOMOGENIC, HUNTER_REC, build_library, wire
+from tests.subsonic.conftest import app_password
+from tests.subsonic.harness import Sub
 from tests.support.federation import make_node, stop_all, wait_for
 
 
-@pytest.fixture
-def pair(tmp_path):
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("metashare")
     running = Running()
     standin = wire(running.start())
-    a = make_node(tmp_path, "A", metadata=True, metadata_lrclib=False, metadata_wikimedia=False,
-                  **standin.settings())
+    a = make_node(tmp_path, "A", metadata=True, metadata_wikimedia=False, **standin.settings())
     build_library(a.music)
     b = make_node(tmp_path, "B")
     nodes = [a, b]
@@ -44,3 +48,31 @@ def test_member_shows_the_cover_and_mbids_another_member_fetched(pair):
         hunter = next(t for t in detail["tracks"] if t["title"] == "Hunter")
         assert hunter["mb_recording_id"] == HUNTER_REC and hunter["mb_album_id"] == HOMOGENIC
     assert b.data.joinpath("cache", "metadata").exists() is False  # B asked no outside service
+
+
+HUNTER_LINES = [(400, "If travel is searching"), (1200, "And home what's been found")]
+
+
+def test_member_shows_the_synced_lyrics_another_member_fetched_even_once_it_is_away(pair):
+    a, b = pair
+    sub = Sub(b.url, "owner", app_password(b, "owner"))
+    song = wait_for(lambda: next((s for s in sub.json("search3", {"query": "Hunter"})["searchResult3"].get("song", [])
+                                  if s["title"] == "Hunter"), None), timeout=60, what="A's Hunter on B")
+
+    def lyrics():
+        found = sub.json("getLyricsBySongId", {"id": song["id"]})["lyricsList"]["structuredLyrics"]
+        return found or None
+
+    [entry] = wait_for(lyrics, timeout=60, what="A's fetched lyrics for Hunter, on B")
+    assert entry["synced"] is True and [(x["start"], x["value"]) for x in entry["line"]] == HUNTER_LINES
+    assert sub.json("getLyrics", {"artist": "Björk", "title": "Hunter"})["lyrics"]["value"].startswith(
+        "If travel is searching")
+    sub.xml("getLyricsBySongId", {"id": song["id"]})
+    joga = next(s for s in sub.json("search3", {"query": "Jóga"})["searchResult3"]["song"] if s["title"] == "Jóga")
+    # A's own .lrc is A's, not fetched: not published (only what a node fetched rides along)
+    assert sub.json("getLyricsBySongId", {"id": joga["id"]})["lyricsList"]["structuredLyrics"] == []
+    a.stop()  # B keeps what it verified: the lyrics are still shown with their owner away
+    with b.client() as c:
+        native = c.get(f"/api/v1/tracks/{song['id']}/lyrics").json()
+    assert native["synced"] is True and [(x["start_ms"], x["text"]) for x in native["lines"]] == HUNTER_LINES
+    assert b.data.joinpath("cache", "metadata").exists() is False

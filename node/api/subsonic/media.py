@@ -116,8 +116,11 @@ async def get_cover_art(call: Call) -> Response:
 
 
 async def _lyrics_of(call: Call, track: dict) -> dict:
+    from ...federation.lyrics import lyrics_of_member_track
     from ...store import metadata as meta_store
 
+    if track.get("source"):  # a member's recording: the lyrics it fetched, if it shares them
+        return await lyrics_of_member_track(call.node, track)
     folder = await call.store.read(browse.folder_of, track["folder_id"])
     fetched = await call.store.read(meta_store.fetched_lyrics, track["id"])
     return await lyrics_mod.lyrics_for(folder["path"], track["path"], track.get("lyrics"), fetched)
@@ -129,8 +132,8 @@ async def get_lyrics(call: Call) -> dict:
 
     def find(db):
         rows = list(db.query(
-            "SELECT id FROM track WHERE title = ? COLLATE NOCASE AND (? = '' OR artist = ? COLLATE NOCASE "
-            "OR id IN (SELECT ta.track_id FROM track_artist ta JOIN artist ar ON ar.id = ta.artist_id "
+            "SELECT id FROM lib_track WHERE title = ? COLLATE NOCASE AND (? = '' OR artist = ? COLLATE NOCASE "
+            "OR id IN (SELECT ta.track_id FROM lib_track_artist ta JOIN lib_artist ar ON ar.id = ta.artist_id "
             f"WHERE ar.name = ? COLLATE NOCASE)) AND {scope.sql()} ORDER BY lyrics IS NULL LIMIT 5",
             [title, artist, artist, artist]))
         return browse.tracks_by_ids(db, [r["id"] for r in rows])
