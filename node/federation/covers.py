@@ -264,8 +264,9 @@ class MemberCovers:
             return None
         return str(path)
 
-    async def original(self, node, cover_id: str) -> str | None:
-        """The path of a verified copy of a member's cover, fetching it if needed; None if no holder gave it."""
+    async def original(self, node, cover_id: str, fetch=None) -> str | None:
+        """The path of a verified copy of a member's cover, fetching it if needed (with ``fetch``, else the
+        cache's own fetcher); None if no holder gave it."""
         await self._ensure_loaded()
         if (path := await self._hit(cover_id)) is not None:
             return path
@@ -280,7 +281,7 @@ class MemberCovers:
         done = self._fetching[cover_id] = trio.Event()
         try:
             with trio.move_on_after(FETCH_DEADLINE):
-                data = await self._fetch(node, cover_id)
+                data = await (fetch or self._fetch)(node, cover_id)
                 if data is not None:
                     await self._put(cover_id, data)
                     self._failed.pop(cover_id, None)

@@ -20,6 +20,7 @@ its own fetches always win.
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 
 import trio
@@ -32,7 +33,10 @@ from ..store import tracks as tracks_store
 from . import catalogue
 from .covers import MemberCovers, fetch_verified
 
+log = logging.getLogger(__name__)
+
 CACHE_BYTES = 16 * 1024 * 1024  # members' lyrics kept on disk (≈ 4000 songs of synced lyrics)
+PREFETCH_QUEUE = 4096  # lyrics ids waiting to be fetched as they arrive; more are fetched when asked for
 
 
 def shareable(synced: str | None, plain: str | None) -> str | None:
@@ -66,28 +70,28 @@ async def shared_lyrics(node, file_id: str) -> bytes | None:
 
 
 # -- fetching: members' lyrics, verified, in a bounded cache -----------------------------------------
-def _wanted(db, track_id: str) -> str | None:
-    """The lyrics id the recording's holders publish (the primary holder's first)."""
-    for (value,) in db.conn.execute(
-            "SELECT json_extract(record, '$.lyrics') FROM remote_track WHERE id = ? ORDER BY primary_holder DESC",
-            (track_id,)):
-        if is_lyrics_id(value):
-            return value
-    return None
+def _published(db, track_id: str) -> tuple[str | None, list[dict]]:
+    """The lyrics id a member's recording carries (its primary holder's first) and the holders
+    ({node, file_id}) publishing that id for it: by the recording's id, an indexed look-up."""
+    rows = db.conn.execute("SELECT log, file_id, json_extract(record, '$.lyrics') FROM remote_track WHERE id = ? "
+                           "ORDER BY primary_holder DESC", (track_id,)).fetchall()
+    wanted = next((value for _, _, value in rows if is_lyrics_id(value)), None)
+    holders = {log_id: file_id for log_id, file_id, value in rows if wanted and value == wanted}
+    return wanted, [{"node": n, "file_id": f} for n, f in holders.items()]
 
 
-def _holders(db, wanted: str) -> list[dict]:
-    rows = db.conn.execute("SELECT log, min(file_id) FROM remote_track WHERE json_extract(record, '$.lyrics') = ? "
-                           "GROUP BY log", (wanted,)).fetchall()
-    return [{"node": r[0], "file_id": r[1]} for r in rows]
+def _from(holders: list[dict]):
+    async def fetch(node, wanted: str) -> bytes | None:
+        federation = node.federation
+        if federation is None or federation.membership is None or not holders:
+            return None
+        return await fetch_verified(node, holders, wanted, "lyrics", MAX_LYRICS_BYTES, digest)
+
+    return fetch
 
 
-async def _fetch(node, wanted: str) -> bytes | None:
-    federation = node.federation
-    if federation is None or federation.membership is None:
-        return None
-    holders = await node.store.read(_holders, wanted)
-    return await fetch_verified(node, holders, wanted, "lyrics", MAX_LYRICS_BYTES, digest)
+async def _nothing(node, wanted: str) -> None:
+    return None  # a cache without a fetcher of its own: every call names its holders
 
 
 _caches: dict[Path, MemberCovers] = {}
@@ -97,8 +101,19 @@ def _cache(node) -> MemberCovers:
     root = node.data.cache_dir / "member-lyrics"
     cache = _caches.get(root)
     if cache is None:
-        cache = _caches[root] = MemberCovers(root, CACHE_BYTES, fetch=_fetch)
+        cache = _caches[root] = MemberCovers(root, CACHE_BYTES, fetch=_nothing)
     return cache
+
+
+async def prefetch_loop(node, arrivals) -> None:
+    """Fetch members' lyrics as their records arrive (``arrivals``: a receive channel of
+    (lyrics id, holder node, file_id)), one at a time; an id already cached costs nothing, one the
+    holder does not give now is fetched again when first asked for."""
+    async for wanted, holder, file_id in arrivals:
+        try:
+            await _cache(node).original(node, wanted, _from([{"node": holder, "file_id": file_id}]))
+        except Exception:  # a failed prefetch must not end the federation's nursery
+            log.exception("prefetching lyrics %s failed", wanted)
 
 
 def _read_text(path: str) -> str | None:
@@ -112,10 +127,10 @@ def _read_text(path: str) -> str | None:
 
 async def member_lyrics(node, track_id: str) -> str | None:
     """The lyrics a member fetched for its recording ``track_id`` (verified, cached), or None."""
-    wanted = await node.store.read(_wanted, track_id)
+    wanted, holders = await node.store.read(_published, track_id)
     if wanted is None:
         return None
-    path = await _cache(node).original(node, wanted)
+    path = await _cache(node).original(node, wanted, _from(holders))
     return await trio.to_thread.run_sync(_read_text, path) if path else None
 
 

@@ -100,6 +100,8 @@ class Federation:
         self._send_limits: dict[str, trio.Semaphore] = {}
         self._nursery: trio.Nursery | None = None
         self._publish_now = trio.Event()
+        # members' lyrics ids newly arrived in their records: fetched and kept one at a time
+        self._lyrics_in, self._lyrics_out = trio.open_memory_channel(member_lyrics.PREFETCH_QUEUE)
         self._hello_now = trio.Event()
         self._pin_now = trio.Event()
         self.active_uploads = 0
@@ -226,6 +228,7 @@ class Federation:
             nursery.start_soon(self._flush_counters)
             nursery.start_soon(self._pin_loop)
             nursery.start_soon(self._follow_analysis)
+            nursery.start_soon(member_lyrics.prefetch_loop, self.node, self._lyrics_out)
             task_status.started()
             scanned = None
             while True:
@@ -268,6 +271,24 @@ class Federation:
                     self._publish_now.set()
 
     # -- actions -------------------------------------------------------------------------------
+    def _queue_lyrics(self, writes: list) -> None:
+        """Fetch members' lyrics as their records arrive, so they are shown even while the owner is away
+        (a full queue drops the rest: those are fetched when first asked for)."""
+        me = str(self.me)
+        for a in writes:
+            if isinstance(a, StoreEntries) and str(a.log) != me:
+                records = [e.record for e in a.entries if e.op != "remove" and e.record is not None]
+            elif isinstance(a, StoreSnapshot):
+                records = list(a.records)
+            else:
+                continue
+            for r in records:
+                if member_lyrics.is_lyrics_id(r.lyrics):
+                    try:
+                        self._lyrics_in.send_nowait((r.lyrics, str(a.log), r.file_id))
+                    except trio.WouldBlock:
+                        return
+
     async def _perform(self, actions: list) -> None:
         # Messages go first: a "want" for the next page of a catalogue then travels while we
         # write this one (a new member catches up with the writes and the network overlapped).
@@ -278,6 +299,7 @@ class Federation:
         writes = [a for a in actions if isinstance(a, (StoreEntries, StoreSnapshot, StoreRecords, DropLog))]
         if writes:
             await self.store.write(_persist, writes, str(self.me))
+            self._queue_lyrics(writes)
             if any(isinstance(a, StoreRecords) for a in writes):
                 self._hello_now.set()  # new members: learn their names and load
                 if any(isinstance(r, Announce) for a in writes if isinstance(a, StoreRecords) for r in a.records):
