@@ -38,6 +38,8 @@ MAX_EXTRA_BYTES = 4096  # canonical bytes of unknown (future) record fields
 MAX_SONIC_DIMS = 256  # numbers in a track record's optional sonic vector (float32)
 MAX_SONIC_CHARS = 10 + 4 * ((4 * MAX_SONIC_DIMS + 2) // 3)  # "<version ≤ 9 digits>:" + base64 of the float32s
 MAX_LYRICS_BYTES = 65536  # UTF-8 bytes of the lyrics text a record's `lyrics` content id names (fetched apart)
+MAX_BIOGRAPHY_BYTES = 8192  # UTF-8 bytes of an artist biography in an `artist_info` document
+MAX_ARTIST_INFO_BYTES = 12288  # canonical bytes of an `artist_info` document (biography, name, source, attribution)
 MAX_RECORD_BYTES = 3072  # canonical bytes of one whole track record (the tag mapper truncates to fit)
 
 # --- catalogue logs and snapshots ----------------------------------------------

@@ -35,6 +35,8 @@ from .limits import (
     MAX_FILE_SIZE,
     MAX_INT,
     MAX_KEY,
+    MAX_ARTIST_INFO_BYTES,
+    MAX_BIOGRAPHY_BYTES,
     MAX_LIST,
     MAX_LYRICS_BYTES,
     MAX_RECORD_BYTES,
@@ -44,7 +46,8 @@ from .limits import (
     MAX_TEXT,
 )
 
-__all__ = ["TrackRecord", "ANALYSIS_FIELDS", "encode_sonic", "decode_sonic", "lyrics_id", "is_lyrics_id"]
+__all__ = ["TrackRecord", "ANALYSIS_FIELDS", "encode_sonic", "decode_sonic", "lyrics_id", "is_lyrics_id",
+           "artist_info_id", "is_artist_info_id", "encode_artist_info", "decode_artist_info"]
 
 #: Known analysis keys and their types (others: int, str <= MAX_SHORT, bool).
 ANALYSIS_FIELDS: dict[str, type] = {
@@ -64,7 +67,7 @@ _ANALYSIS_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _MAX_ANALYSIS_KEYS = 32
 
 _TEXT = ("title", "album", "composer", "folder")
-_SHORT = ("format", "codec", "mb_recording_id", "mb_release_id", "mb_release_group_id", "audio_id", "cover", "lyrics")
+_SHORT = ("format", "codec", "mb_recording_id", "mb_release_id", "mb_release_group_id", "audio_id", "cover", "lyrics", "artist_info")
 _LISTS = ("artists", "album_artists", "genres", "mb_artist_ids")
 _COUNTS = (
     "track_no", "track_total", "disc_no", "disc_total", "year", "sample_rate",
@@ -118,6 +121,7 @@ class TrackRecord(Mapping):
     audio_id: str | None = None
     folder: str | None = None
     cover: str | None = None  # the cover image's content id (see specs/protocol.md §5), if the owner serves one
+    artist_info: str | None = None  # content id of the owner's fetched biography of the track's artist
     lyrics: str | None = None  # the content id of the owner's fetched lyrics text (is_lyrics_id), if it serves them
     sonic: str | None = None  # "<version>:<base64 float32 LE>" (encode_sonic); a value of another form is ignored
     analysis: Mapping[str, Any] = field(default_factory=dict)
@@ -323,3 +327,46 @@ def lyrics_id(text: str) -> str:
 def is_lyrics_id(value: Any) -> bool:
     """A lyrics content id as records carry it (a value of another form is ignored by receivers)."""
     return isinstance(value, str) and _LYRICS_ID.fullmatch(value) is not None
+
+
+_ARTIST_INFO_ID = re.compile(r"^ai-[0-9a-f]{24}$")
+_ARTIST_INFO_KEYS = {"artist", "biography", "source", "attribution"}
+
+
+def encode_artist_info(artist: str, biography: str, source: str | None, attribution: str | None) -> bytes:
+    """The document an ``artist_info`` id names: canonical JSON of the artist's name, biography (plain
+    text, 1..MAX_BIOGRAPHY_BYTES of UTF-8) and, when known, its source link and attribution."""
+    doc = {"artist": artist, "biography": biography, "source": source, "attribution": attribution}
+    doc = {k: v for k, v in doc.items() if v}
+    data = canonical.encode(doc)
+    if decode_artist_info(data) is None:
+        raise LocalProtocolError("artist info out of bounds")
+    return data
+
+
+def decode_artist_info(data: bytes) -> dict | None:
+    """The document of an ``artist_info`` id, or None when it is not of that form (then it is ignored)."""
+    if not isinstance(data, (bytes, bytearray)) or len(data) > MAX_ARTIST_INFO_BYTES:
+        return None
+    try:
+        doc = canonical.decode(bytes(data), max_bytes=MAX_ARTIST_INFO_BYTES)
+    except RemoteProtocolError:
+        return None
+    if not isinstance(doc, dict) or not doc.keys() <= _ARTIST_INFO_KEYS or not {"artist", "biography"} <= doc.keys():
+        return None
+    if not all(isinstance(v, str) and v for v in doc.values()):
+        return None
+    if len(doc["biography"].encode("utf-8")) > MAX_BIOGRAPHY_BYTES or len(doc["artist"]) > MAX_TEXT:
+        return None
+    if len(doc.get("source", "")) > 2048 or len(doc.get("attribution", "")) > 512:
+        return None
+    return doc
+
+
+def artist_info_id(data: bytes) -> str:
+    """The ``artist_info`` member for a document (encode_artist_info): ``ai-`` and its hex BLAKE2b-96."""
+    return "ai-" + hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+def is_artist_info_id(value: Any) -> bool:
+    return isinstance(value, str) and _ARTIST_INFO_ID.fullmatch(value) is not None

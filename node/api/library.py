@@ -146,12 +146,14 @@ async def artists():
 @access(USER)
 async def artist(artist_id: str):
     store = current_app.node.store
-    a = await store.read(browse.get_artist, artist_id)
-    [a] = await annotate([a])
+    raw = await store.read(browse.get_artist, artist_id)
+    [a] = await annotate([raw])
     a = artist_json(a)
     a["albums"] = [album_json(x) for x in await annotate(await store.read(browse.artist_albums, artist_id))]
     a["top_tracks"] = [track_json(t) for t in await store.read(browse.top_tracks_of_artist, artist_id, 10)]
-    a["info"] = await store.read(meta_store.artist_info, artist_id)
+    from ..federation.artist_info import with_members
+
+    a["info"] = await with_members(current_app.node, raw, await store.read(meta_store.artist_info, artist_id))
     return jsonify(a)
 
 

@@ -23,6 +23,7 @@ from sonantica.protocol.chunks import chunk_count_for_size, leaf_page_count, par
 from sonantica.protocol.limits import MAX_CHUNKS_PER_REQUEST, MAX_MESSAGE_BYTES
 
 from ..federation import catalogue, covers
+from ..federation import artist_info as member_artist_info
 from ..federation import lyrics as member_lyrics
 from ..federation.client import now_ms
 from ..federation.leaves import LeafStore, Pending, leaves_dir
@@ -151,6 +152,18 @@ def create_peer_app(node, federation) -> QuartTrio:
             return _error(404, "not_found", f"this node shares no lyrics for {file_id}")
         await node.store.write(peers_store.add_peer_bytes, str(sender), len(data), 0)
         return Response(data, mimetype="text/plain; charset=utf-8", headers={"Cache-Control": "no-store"})
+
+    @app.get("/peer/v1/artist-info/<file_id>")
+    async def artist_info(file_id: str):
+        """The biography this node fetched for the artist of a shared track (protocol
+        ``encode_artist_info``); members verify it against the record's ``artist_info`` content id."""
+        sender = await authenticate(b"")
+        parse_file_id(file_id)
+        data = await member_artist_info.shared_document(node, file_id)
+        if data is None:
+            return _error(404, "not_found", f"this node shares no artist biography for {file_id}")
+        await node.store.write(peers_store.add_peer_bytes, str(sender), len(data), 0)
+        return Response(data, mimetype="application/json", headers={"Cache-Control": "no-store"})
 
     @app.get("/peer/v1/content/<file_id>/leaves")
     async def leaves(file_id: str):

@@ -52,7 +52,7 @@ def record_for(track: dict, folder_name: str, cover: str | None = None, sonic: s
         lossless=bool(track["lossless"]), sample_rate=track.get("sample_rate"), bit_depth=track.get("bit_depth"),
         channels=track.get("channels"), duration_ms=int(track["duration"] * 1000), bitrate=track.get("bitrate"),
         audio_id=(track.get("audio_id") or "")[:64] or None, folder=_text(folder_name, 200), cover=cover,
-        lyrics=track.get("lyrics_id"), sonic=sonic, analysis=analysis,
+        lyrics=track.get("lyrics_id"), artist_info=track.get("artist_info_id"), sonic=sonic, analysis=analysis,
     )
     for limit in (MAX_TEXT, 120, 40):
         try:

@@ -46,6 +46,7 @@ from ..identity import load_seed
 from ..store import peers as peers_store
 from ..store import tracks as tracks_store
 from . import catalogue
+from . import artist_info as member_artist_info
 from . import lyrics as member_lyrics
 from .client import PeerClient, now_ms
 from .covers import published_cover_ids
@@ -552,6 +553,7 @@ def _shared_tracks(db, share: str, share_folders: tuple[str, ...]) -> list[tuple
     folders = tracks_store.folders(db)
     allowed = catalogue.shared_folder_ids(folders, share, share_folders)
     names = {f["id"]: f["name"] for f in folders}
+    biographies = member_artist_info.published_ids(db)  # members fetch them from /peer/v1/artist-info
     out = []
     # MBIDs external metadata matched (docs/metadata.md) stand in for missing tags: one node's lookup
     # serves every member (their songs and albums then carry musicBrainzId too)
@@ -565,6 +567,7 @@ def _shared_tracks(db, share: str, share_folders: tuple[str, ...]) -> list[tuple
             track = tracks_store._track_dict(row)
             # lyrics it fetched ride as a content id; members fetch the text from /peer/v1/lyrics
             track["lyrics_id"] = lyrics_id(fetched_lyrics) if fetched_lyrics else None
+            track["artist_info_id"] = biographies.get(track.get("artist_id"))
             track["mb_recording_id"] = track.get("mb_recording_id") or fetched_recording
             track["mb_album_id"] = track.get("mb_album_id") or fetched_release
             out.append((track, names[row["folder_id"]]))

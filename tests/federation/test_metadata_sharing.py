@@ -2,7 +2,8 @@
 loopback stand-ins of MusicBrainz and the Cover Art Archive) and synced lyrics for "Hunter" (LRCLIB);
 member B, which fetches nothing (metadata off), shows that cover and those MBIDs for A's album, the
 cover verified by its content id, and A's lyrics for A's song (fetched from A as A's record arrives,
-verified by their content id) through Subsonic and the native API, still after A has gone away."""
+verified by their content id) and A's biography of Björk (Wikipedia) through Subsonic and the native
+API, still after A has gone away."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def pair(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("metashare")
     running = Running()
     standin = wire(running.start())
-    a = make_node(tmp_path, "A", metadata=True, metadata_wikimedia=False, **standin.settings())
+    a = make_node(tmp_path, "A", metadata=True, **standin.settings())
     build_library(a.music)
     b = make_node(tmp_path, "B")
     nodes = [a, b]
@@ -53,7 +54,7 @@ def test_member_shows_the_cover_and_mbids_another_member_fetched(pair):
 HUNTER_LINES = [(400, "If travel is searching"), (1200, "And home what's been found")]
 
 
-def test_member_keeps_the_synced_lyrics_another_member_fetched_and_shows_them_once_it_is_away(pair):
+def test_member_keeps_the_lyrics_and_biography_another_member_fetched_and_shows_them_once_it_is_away(pair):
     a, b = pair
     sub = Sub(b.url, "owner", app_password(b, "owner"))
     song = wait_for(lambda: next((s for s in sub.json("search3", {"query": "Hunter"})["searchResult3"].get("song", [])
@@ -71,8 +72,20 @@ def test_member_keeps_the_synced_lyrics_another_member_fetched_and_shows_them_on
     joga = next(s for s in sub.json("search3", {"query": "Jóga"})["searchResult3"]["song"] if s["title"] == "Jóga")
     # A's own .lrc is A's, not fetched: not published (only what a node fetched rides along)
     assert sub.json("getLyricsBySongId", {"id": joga["id"]})["lyricsList"]["structuredLyrics"] == []
-    a.stop()  # B keeps what it verified: the lyrics are still shown with their owner away
+    # the biography A fetched (Wikipedia) for Björk, shown as text with its source on B
+    artist_id = song["artistId"]
+
+    def biography():
+        return sub.json("getArtistInfo2", {"id": artist_id})["artistInfo2"].get("biography")
+
+    bio = wait_for(biography, timeout=60, what="A's fetched biography of Björk, on B")
+    assert bio.startswith("Björk Guðmundsdóttir is an Icelandic singer, songwriter &amp; composer.")
+    assert "<script>" not in bio and "https://en.wikipedia.org/wiki/Bj%C3%B6rk" in bio
+    sub.xml("getArtistInfo2", {"id": artist_id})
+    a.stop()  # B keeps what it verified: lyrics and biography are still shown with their owner away
     with b.client() as c:
         native = c.get(f"/api/v1/tracks/{song['id']}/lyrics").json()
+        info = c.get(f"/api/v1/artists/{artist_id}").json()["info"]
     assert native["synced"] is True and [(x["start_ms"], x["text"]) for x in native["lines"]] == HUNTER_LINES
+    assert info["biography"].startswith("Björk Guðmundsdóttir") and "wikipedia.org" in info["biography_source"]
     assert b.data.joinpath("cache", "metadata").exists() is False

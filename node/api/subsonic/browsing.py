@@ -177,7 +177,9 @@ async def _outside_artist(call: Call, artist: dict) -> dict:
     from ...store import metadata as meta_store
     from ..images import image_urls
 
-    info = await call.store.read(meta_store.artist_info, artist["id"])
+    from ...federation.artist_info import with_members
+
+    info = await with_members(call.node, artist, await call.store.read(meta_store.artist_info, artist["id"]))
     out: dict = {}  # in the XSD's order: biography, musicBrainzId, lastFmUrl, images
     if info["biography"]:
         bio = html.escape(info["biography"], quote=False)
