@@ -337,7 +337,7 @@ def encode_artist_info(artist: str, biography: str, source: str | None, attribut
     """The document an ``artist_info`` id names: canonical JSON of the artist's name, biography (plain
     text, 1..MAX_BIOGRAPHY_BYTES of UTF-8) and, when known, its source link and attribution."""
     doc = {"artist": artist, "biography": biography, "source": source, "attribution": attribution}
-    doc = {k: v for k, v in doc.items() if v}
+    doc = {k: _nfc(v) if isinstance(v, str) else v for k, v in doc.items() if v}
     data = canonical.encode(doc)
     if decode_artist_info(data) is None:
         raise LocalProtocolError("artist info out of bounds")
