@@ -12,6 +12,7 @@ of an artist always wins.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import trio
@@ -25,7 +26,13 @@ from ..store.tracks import artist_id as artist_key
 from . import catalogue
 from .covers import MemberCovers, fetch_verified
 
+__all__ = ["document", "published_ids", "shared_document", "member_biography", "with_members", "prefetch_loop",
+           "is_artist_info_id"]
+
+log = logging.getLogger(__name__)
+
 CACHE_BYTES = 4 * 1024 * 1024
+PREFETCH_QUEUE = 1024  # documents waiting to be fetched as records arrive; more are fetched when asked for
 
 
 def document(artist: str | None, biography: str | None, source: str | None, attribution: str | None) -> bytes | None:
@@ -92,6 +99,25 @@ def _cache(node) -> MemberCovers:
     return cache
 
 
+def _from(holders: list[dict]):
+    async def fetch(node, wanted: str) -> bytes | None:
+        if node.federation is None or node.federation.membership is None or not holders:
+            return None
+        return await fetch_verified(node, holders, wanted, "artist-info", MAX_ARTIST_INFO_BYTES, artist_info_id)
+
+    return fetch
+
+
+async def prefetch_loop(node, arrivals) -> None:
+    """Fetch members' biography documents as their records arrive (``arrivals``: a receive channel of
+    (artist_info id, holder node, file_id)), one at a time; a cached one costs nothing."""
+    async for wanted, holder, file_id in arrivals:
+        try:
+            await _cache(node).original(node, wanted, _from([{"node": holder, "file_id": file_id}]))
+        except Exception:  # a failed prefetch must not end the federation's nursery
+            log.exception("prefetching artist info %s failed", wanted)
+
+
 def _read(path: str) -> bytes | None:
     try:
         with open(path, "rb") as f:
@@ -106,13 +132,7 @@ async def member_biography(node, artist: dict) -> dict | None:
     wanted, holders = await node.store.read(_published, artist["id"])
     if wanted is None:
         return None
-
-    async def fetch(node, wanted: str) -> bytes | None:
-        if node.federation is None or node.federation.membership is None or not holders:
-            return None
-        return await fetch_verified(node, holders, wanted, "artist-info", MAX_ARTIST_INFO_BYTES, artist_info_id)
-
-    path = await _cache(node).original(node, wanted, fetch)
+    path = await _cache(node).original(node, wanted, _from(holders))
     data = await trio.to_thread.run_sync(_read, path) if path else None
     doc = decode_artist_info(data) if data else None
     if doc is None or artist_key(doc["artist"]) != artist["id"]:
@@ -128,5 +148,3 @@ async def with_members(node, artist: dict, info: dict) -> dict:
     found = await member_biography(node, artist)
     return {**info, **found} if found else info
 
-
-__all__ = ["document", "published_ids", "shared_document", "member_biography", "with_members"]

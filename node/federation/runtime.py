@@ -103,6 +103,7 @@ class Federation:
         self._publish_now = trio.Event()
         # members' lyrics ids newly arrived in their records: fetched and kept one at a time
         self._lyrics_in, self._lyrics_out = trio.open_memory_channel(member_lyrics.PREFETCH_QUEUE)
+        self._bios_in, self._bios_out = trio.open_memory_channel(member_artist_info.PREFETCH_QUEUE)
         self._hello_now = trio.Event()
         self._pin_now = trio.Event()
         self.active_uploads = 0
@@ -230,6 +231,7 @@ class Federation:
             nursery.start_soon(self._pin_loop)
             nursery.start_soon(self._follow_analysis)
             nursery.start_soon(member_lyrics.prefetch_loop, self.node, self._lyrics_out)
+            nursery.start_soon(member_artist_info.prefetch_loop, self.node, self._bios_out)
             task_status.started()
             scanned = None
             while True:
@@ -273,9 +275,10 @@ class Federation:
 
     # -- actions -------------------------------------------------------------------------------
     def _queue_lyrics(self, writes: list) -> None:
-        """Fetch members' lyrics as their records arrive, so they are shown even while the owner is away
-        (a full queue drops the rest: those are fetched when first asked for)."""
+        """Fetch members' lyrics and biographies as their records arrive, so they are shown even while
+        the owner is away (a full queue drops the rest: those are fetched when first asked for)."""
         me = str(self.me)
+        bios: set[str] = set()  # every track of an artist names the same document: queue it once
         for a in writes:
             if isinstance(a, StoreEntries) and str(a.log) != me:
                 records = [e.record for e in a.entries if e.op != "remove" and e.record is not None]
@@ -284,6 +287,12 @@ class Federation:
             else:
                 continue
             for r in records:
+                if member_artist_info.is_artist_info_id(r.artist_info) and r.artist_info not in bios:
+                    bios.add(r.artist_info)
+                    try:
+                        self._bios_in.send_nowait((r.artist_info, str(a.log), r.file_id))
+                    except trio.WouldBlock:
+                        pass
                 if member_lyrics.is_lyrics_id(r.lyrics):
                     try:
                         self._lyrics_in.send_nowait((r.lyrics, str(a.log), r.file_id))

@@ -72,17 +72,15 @@ def test_member_keeps_the_lyrics_and_biography_another_member_fetched_and_shows_
     joga = next(s for s in sub.json("search3", {"query": "Jóga"})["searchResult3"]["song"] if s["title"] == "Jóga")
     # A's own .lrc is A's, not fetched: not published (only what a node fetched rides along)
     assert sub.json("getLyricsBySongId", {"id": joga["id"]})["lyricsList"]["structuredLyrics"] == []
-    # the biography A fetched (Wikipedia) for Björk, shown as text with its source on B
+    # the biography A fetched (Wikipedia) for Björk: B fetches it as A's records arrive
+    wait_for(lambda: list((b.data / "cache" / "member-artists").glob("ai-*")) or None, timeout=60,
+             what="A's biography of Björk fetched by B as A's records arrived")
+    a.stop()  # B keeps what it verified: lyrics and biography are shown with their owner away
     artist_id = song["artistId"]
-
-    def biography():
-        return sub.json("getArtistInfo2", {"id": artist_id})["artistInfo2"].get("biography")
-
-    bio = wait_for(biography, timeout=60, what="A's fetched biography of Björk, on B")
+    bio = sub.json("getArtistInfo2", {"id": artist_id})["artistInfo2"]["biography"]
     assert bio.startswith("Björk Guðmundsdóttir is an Icelandic singer, songwriter &amp; composer.")
     assert "<script>" not in bio and "https://en.wikipedia.org/wiki/Bj%C3%B6rk" in bio
     sub.xml("getArtistInfo2", {"id": artist_id})
-    a.stop()  # B keeps what it verified: lyrics and biography are still shown with their owner away
     with b.client() as c:
         native = c.get(f"/api/v1/tracks/{song['id']}/lyrics").json()
         info = c.get(f"/api/v1/artists/{artist_id}").json()["info"]
