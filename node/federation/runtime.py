@@ -297,7 +297,7 @@ class Federation:
                     try:
                         self._lyrics_in.send_nowait((r.lyrics, str(a.log), r.file_id))
                     except trio.WouldBlock:
-                        return
+                        pass
 
     async def _perform(self, actions: list) -> None:
         # Messages go first: a "want" for the next page of a catalogue then travels while we
