@@ -245,11 +245,13 @@ def test_a_member_whose_address_changed_is_found_again_on_the_lan(tmp_path):
     song = a.music / "A/LAN Record/01 - LAN Song of A.flac"
     make_track(song, "flac", {"title": "LAN Song of A", "artist": "Artist A", "album": "LAN Record"}, seconds=3)
     procs: list[subprocess.Popen | None] = [None, None]
+    # generous deadlines (waits end as soon as the thing happens): two node processes start in
+    # namespaces, and a loaded CI machine took over 20 s for the first one
     with _Lan() as lan:
         try:
             procs[0] = lan.serve(0, a, 4601)
             procs[1] = lan.serve(1, b, 4611)
-            wait_for(lambda: "peer API on" in _log(a), what="A's peer API")
+            wait_for(lambda: "peer API on" in _log(a), timeout=60, what="A's peer API")
             code = a.invite()  # carries A's address as it is now: 10.213.N.1:4601
             r = lan.run(1, *CLI, "--data", str(b.data), "join", code, timeout=60)
             assert r.returncode == 0, r.stderr
@@ -259,18 +261,18 @@ def test_a_member_whose_address_changed_is_found_again_on_the_lan(tmp_path):
             _stop(procs[0])
             procs[0] = lan.serve(0, a, 4602)
             new = f"https://{lan.ip[0]}:4602"
-            wait_for(lambda: f"on the LAN at {new}" in _log(b), timeout=25, what="B finds A at its new address")
+            wait_for(lambda: f"on the LAN at {new}" in _log(b), timeout=60, what="B finds A at its new address")
             # and through gossip: A's signed announce replaces the admission's stale address
             wait_for(lambda: next(p for p in json.loads(_peers_json(b)) if p["id"] == a_id)["addresses"] == [new],
-                     what="A's announce reaches B")
+                     timeout=60, what="A's announce reaches B")
             # B reaches A through the address it found: stream A's song through B, byte-exact.
             def streamed():
                 out = lan.run(1, sys.executable, "-c", _STREAM, PASSWORD, timeout=30)
                 return out.stdout.split() if out.returncode == 0 else None
-            status, digest = wait_for(streamed, timeout=15, interval=0.5, what="A's song streamed through B")
+            status, digest = wait_for(streamed, timeout=45, interval=0.5, what="A's song streamed through B")
             assert status == "200" and digest == hashlib.sha256(song.read_bytes()).hexdigest()
             wait_for(lambda: next(p for p in json.loads(_peers_json(b)) if p["id"] == a_id)["online"],
-                     what="A online for B")
+                     timeout=45, what="A online for B")
         finally:
             for p in procs:
                 _stop(p)
