@@ -119,3 +119,37 @@ def test_py_opensonic_drives_shares_bookmarks_and_radio(node):
         await conn.cleanup()
 
     asyncio.run(run())
+
+
+def test_py_opensonic_manages_users(node):
+    """User management through the independent client, as the owner does it from an app: create a listener
+    limited to a music folder, read them back, change their password, and remove them."""
+    password = app_password(node, "owner")
+    new_password = "another long password"
+
+    async def run():
+        conn = connect(node, username="owner", password=password)
+        # (py-opensonic 10.4's get_music_folders iterates the wrong level of the answer: read it directly)
+        folder = Sub(node.url, "owner", password).json("getMusicFolders")["musicFolders"]["musicFolder"][0]["id"]
+        assert await conn.create_user("kid", PASSWORD, "kid@example.org", music_folder_id=folder)
+        kid = await conn.get_user("kid")
+        assert kid.username == "kid" and not kid.admin_role and kid.stream_role and list(kid.folder) == [folder]
+        assert "kid" in {u.username for u in await conn.get_users()}
+        # (token auth needs an app password, specs/subsonic.md; the sign-in password goes as `p`)
+        signed_in = connect(node, username="kid", password=PASSWORD, legacy_auth=True)
+        assert await signed_in.ping()
+        await signed_in.cleanup()
+        assert await conn.change_password("kid", new_password)
+        assert await conn.update_user("kid", email="kid@example.net", music_folder_id=folder)
+        with_old = connect(node, username="kid", password=PASSWORD, legacy_auth=True)
+        with pytest.raises(Exception, match="(?i)wrong username or password"):
+            await with_old.ping()
+        await with_old.cleanup()
+        with_new = connect(node, username="kid", password=new_password, legacy_auth=True)
+        assert await with_new.ping()
+        await with_new.cleanup()
+        assert await conn.delete_user("kid")
+        assert "kid" not in {u.username for u in await conn.get_users()}
+        await conn.cleanup()
+
+    asyncio.run(run())
