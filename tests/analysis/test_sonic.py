@@ -15,6 +15,7 @@ from tests.analysis.encode import write_flac, write_mp3
 from tests.analysis.families import FAMILIES, render_piece
 from sonantica.node.store.db import Store
 from tests.subsonic.harness import Sub, node_in_thread
+from tests.support.aio import run_asyncio
 from tests.support.audio import write_tags
 from tests.support.node import PASSWORD, init_node
 
@@ -155,7 +156,7 @@ def _opensonic(node, password: str, fn):
         finally:
             await conn.cleanup()
 
-    return asyncio.run(main())
+    return run_asyncio(main)
 
 
 def _wait_analysed(c: httpx.Client, tracks: int, timeout: float = 90) -> None:

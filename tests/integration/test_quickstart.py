@@ -70,9 +70,11 @@ def test_quickstart_serves_a_federated_demo_library(tmp_path):
 
             def members():
                 items = c.get("/api/v1/federation/members").json()["items"]
-                return items if len(items) == 3 and all(m["online"] and m["tracks"] > 0 for m in items) else None
+                return items if len(items) == 3 and all(m["online"] and m["tracks"] > 0 and m["name"]
+                                                        for m in items) else None
 
-            items = wait_for(members, timeout=90, interval=0.5, what="three demo nodes federated, online, with music")
+            items = wait_for(members, timeout=90, interval=0.5,
+                             what="three demo nodes federated, online, named, with music")
             assert {m["name"] for m in items if not m["self"]} == {"Ana's node", "Ben's node"}
             folders = c.get("/api/v1/folders").json()["items"]
             assert len([f for f in folders if f["node"]]) == 2  # each member is its own music folder

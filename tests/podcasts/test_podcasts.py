@@ -22,6 +22,7 @@ import pytest
 from sonantica.node.podcasts import service
 from tests.subsonic.conftest import app_password
 from tests.subsonic.harness import Sub, node_in_thread
+from tests.support.aio import run_asyncio
 from tests.support.audio import make_track
 from tests.support.feeds import default_items, feed_host, rss
 from tests.support.node import PASSWORD, init_node
@@ -360,7 +361,7 @@ def test_an_independent_client_library_drives_podcasts(node, host):
         assert newest.id not in {b.entry.id for b in await conn.get_bookmarks()}
         await conn.cleanup()
 
-    asyncio.run(flow())
+    run_asyncio(flow)
 
 
 def _serve(data, port: int, log) -> subprocess.Popen:

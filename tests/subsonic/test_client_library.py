@@ -1,12 +1,12 @@
 """An independent client from PyPI (py-opensonic, imported as ``libopensonic``) drives a real node:
 browse, search, stream, scrobble, star and playlists — with token auth over form POST, and with an API key."""
 
-import asyncio
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from tests.support.aio import run_asyncio
 from tests.support.node import PASSWORD
 
 from .conftest import app_password
@@ -63,7 +63,7 @@ async def flow(conn):
 
 def test_py_opensonic_with_token_auth(node):
     password = app_password(node, "owner")
-    asyncio.run(flow(connect(node, username="owner", password=password)))
+    run_asyncio(lambda: flow(connect(node, username="owner", password=password)))
 
 
 def test_py_opensonic_with_api_key(node):
@@ -78,7 +78,7 @@ def test_py_opensonic_with_api_key(node):
         assert {a.name for i in artists.index for a in i.artist} == {"Ana", "Björk"}
         await conn.cleanup()
 
-    asyncio.run(run())
+    run_asyncio(run)
 
 
 def test_py_opensonic_drives_shares_bookmarks_and_radio(node):
@@ -118,7 +118,7 @@ def test_py_opensonic_drives_shares_bookmarks_and_radio(node):
         assert await conn.get_internet_radio_stations() == []
         await conn.cleanup()
 
-    asyncio.run(run())
+    run_asyncio(run)
 
 
 def test_py_opensonic_manages_users(node):
@@ -152,4 +152,4 @@ def test_py_opensonic_manages_users(node):
         assert "kid" not in {u.username for u in await conn.get_users()}
         await conn.cleanup()
 
-    asyncio.run(run())
+    run_asyncio(run)

@@ -7,13 +7,13 @@ Every JSON answer is checked against the OpenSubsonic OpenAPI and every XML one 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from tests.support.aio import run_asyncio
 from tests.support.node import PASSWORD
 
 libopensonic = pytest.importorskip("libopensonic")
@@ -34,7 +34,7 @@ def run(node, user, password, fn):
         finally:
             await conn.cleanup()
 
-    return asyncio.run(main())
+    return run_asyncio(main)
 
 
 @contextlib.contextmanager

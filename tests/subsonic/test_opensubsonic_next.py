@@ -13,6 +13,7 @@ import av
 import httpx
 import pytest
 
+from tests.support.aio import run_asyncio
 from tests.support.audio import jpeg, make_track
 from tests.support.node import PASSWORD, init_node
 
@@ -303,7 +304,6 @@ def test_song_sources_of_a_node_alone(owner, songs, node):
 
 def test_an_independent_client_library_drives_the_new_methods(node, songs):
     """py-opensonic (PyPI, imported as libopensonic): transcoding and lyrics as a client author wrote them."""
-    import asyncio
     from urllib.parse import urlsplit
 
     libopensonic = pytest.importorskip("libopensonic")
@@ -328,4 +328,4 @@ def test_an_independent_client_library_drives_the_new_methods(node, songs):
         finally:
             await conn.cleanup()
 
-    asyncio.run(run())
+    run_asyncio(run)
