@@ -944,7 +944,7 @@ export async function status(ctx) {
     const done = live.scanning ? live.done : s.done, total = live.scanning ? live.total : s.total;
     const pct = total ? Math.round((100 * done) / total) : 0;
     const lib = s.library || {};
-    box.replaceChildren(
+    box.replaceChildren(...[ // (replaceChildren, unlike h(), would show a null as the text "null")
       h('div', { class: 'stat-tiles' },
         [[tr('nav.songs'), lib.tracks], [tr('nav.albums'), lib.albums], [tr('nav.artists'), lib.artists]].map(([l, v]) => h('div', { class: 'tile' }, h('div', { class: 'tile-v' }, fmtNumber(v ?? 0)), h('div', { class: 'muted' }, l)))),
       h('div', { class: 'panel' },
@@ -957,7 +957,7 @@ export async function status(ctx) {
       live.analysis ? h('div', { class: 'panel' }, h('h2', {}, tr('status.analysis')),
         h('div', { class: 'meter', role: 'progressbar', 'aria-label': tr('status.analysis_progress'), 'aria-valuenow': live.analysis.done, 'aria-valuemax': live.analysis.total }, h('span', { style: { width: `${(100 * (live.analysis.done || 0)) / (live.analysis.total || 1)}%` } })),
         h('p', { class: 'muted' }, trn('status.songs_analysed', live.analysis.total ?? 0, { done: fmtNumber(live.analysis.done ?? 0) }))) : null,
-      metadataPanel(meta));
+      metadataPanel(meta)].filter(Boolean));
   };
   const startScan = async (full) => {
     try {
