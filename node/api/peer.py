@@ -145,25 +145,25 @@ def create_peer_app(node, federation) -> QuartTrio:
     async def lyrics(file_id: str):
         """The lyrics this node fetched for a shared track (≤ MAX_LYRICS_BYTES of UTF-8); members verify
         them against the record's ``lyrics`` content id."""
-        sender = await authenticate(b"")
-        parse_file_id(file_id)
-        data = await member_lyrics.shared_lyrics(node, file_id)
-        if data is None:
-            return _error(404, "not_found", f"this node shares no lyrics for {file_id}")
-        await node.store.write(peers_store.add_peer_bytes, str(sender), len(data), 0)
-        return Response(data, mimetype="text/plain; charset=utf-8", headers={"Cache-Control": "no-store"})
+        return await side_document(file_id, member_lyrics.shared_lyrics, "lyrics", "text/plain; charset=utf-8")
 
     @app.get("/peer/v1/artist-info/<file_id>")
     async def artist_info(file_id: str):
         """The biography this node fetched for the artist of a shared track (protocol
         ``encode_artist_info``); members verify it against the record's ``artist_info`` content id."""
+        return await side_document(file_id, member_artist_info.shared_document, "artist biography",
+                                   "application/json")
+
+    async def side_document(file_id: str, read, what: str, mimetype: str):
+        """A document a member verifies against a content id of a shared track's record, counted as
+        bytes sent to the asking member."""
         sender = await authenticate(b"")
         parse_file_id(file_id)
-        data = await member_artist_info.shared_document(node, file_id)
+        data = await read(node, file_id)
         if data is None:
-            return _error(404, "not_found", f"this node shares no artist biography for {file_id}")
+            return _error(404, "not_found", f"this node shares no {what} for {file_id}")
         await node.store.write(peers_store.add_peer_bytes, str(sender), len(data), 0)
-        return Response(data, mimetype="application/json", headers={"Cache-Control": "no-store"})
+        return Response(data, mimetype=mimetype, headers={"Cache-Control": "no-store"})
 
     @app.get("/peer/v1/content/<file_id>/leaves")
     async def leaves(file_id: str):
